@@ -1,0 +1,357 @@
+"""The ``plivo-node`` command: the only module that prints.
+
+Exit codes: 0 every item succeeded; 1 some items failed (or a stopWorkflow step stopped);
+2 usage or configuration error (bad pipeline, manifest, credentials, input file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from plivo_node import __version__
+from plivo_node.context import Item
+from plivo_node.cost import estimate_cost
+from plivo_node.credentials import Credentials, resolve_credentials, test_credentials
+from plivo_node.description import load_node_description
+from plivo_node.dry_run import DryRunClient
+from plivo_node.engine import ItemResult
+from plivo_node.errors import ConfigurationError, PlivoNodeError
+from plivo_node.item_io import OutputWriter, count_items, read_items
+from plivo_node.journal import RunJournal, default_journal_path
+from plivo_node.limiter import RateLimiter
+from plivo_node.pipeline import PipelineSpec, Settings, build_steps, load_pipeline
+from plivo_node.progress import Progress
+from plivo_node.redaction import redact
+from plivo_node.runner import RunSummary, execute
+from plivo_node.sandbox import Sandbox, SandboxConfig, run_forever
+from plivo_node.transport import PlivoClient
+
+EXIT_OK = 0
+EXIT_ITEMS_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _err(message: str, stream: TextIO | None = None) -> None:
+    print(redact(message), file=stream or sys.stderr)
+
+
+# --- run ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    pipeline: Path
+    input: Path | None
+    input_format: str | None
+    output: Path | None
+    mode: str  # "auto", "sandbox" or "live"
+    resume: bool
+    restart: bool
+    retry_unknown: bool
+    dry_run: bool
+    journal: Path | None
+    no_journal: bool
+    progress: bool | None
+
+
+def _run_key(pipeline_path: Path, input_path: Path | None) -> str:
+    """Fingerprint of the pipeline and its input: a resume must run the same work."""
+    digest = hashlib.sha256(pipeline_path.read_bytes())
+    if input_path is not None and str(input_path) != "-":
+        with input_path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _items(spec: PipelineSpec, options: RunOptions) -> tuple[Iterator[Item], int | None, Path | None]:
+    path = options.input or spec.input_path
+    fmt = options.input_format or (spec.input_format if options.input is None else None)
+    if path is None:
+        # Like n8n's manual trigger: one empty item, so a step such as account.get runs once.
+        return iter([Item(json={})]), 1, None
+    if str(path) != "-" and not path.exists():
+        raise ConfigurationError(
+            f"input file {path} does not exist", hint="check --input or the pipeline's input"
+        )
+    return read_items(path, fmt), count_items(path, fmt), path
+
+
+async def _aiter_items(items: Iterator[Item]) -> AsyncIterator[Item]:
+    for count, item in enumerate(items, 1):
+        yield item
+        if count % 256 == 0:  # let in-flight requests progress while a large file is read
+            await asyncio.sleep(0)
+
+
+@contextlib.asynccontextmanager
+async def _api_target(
+    spec: PipelineSpec, mode: str
+) -> AsyncIterator[tuple[Credentials, Settings]]:
+    """Credentials to run with: configured ones (live), or an embedded sandbox's."""
+    credentials = resolve_credentials(spec.credentials, os.environ)
+    if mode == "live" and credentials is None:
+        raise ConfigurationError(
+            "--live needs credentials",
+            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or a credentials block in the pipeline",
+        )
+    if credentials is not None and mode != "sandbox":
+        yield credentials, spec.settings
+        return
+    config = SandboxConfig()
+    async with Sandbox(config) as sandbox:
+        reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
+        _err(f"plivo-node: {reason}: using the embedded sandbox at {sandbox.url} (nothing is sent)")
+        yield (
+            Credentials(auth_id=config.auth_id, auth_token=config.auth_token, base_url=sandbox.url),
+            spec.settings,
+        )
+
+
+async def _run(options: RunOptions) -> int:
+    description = load_node_description()
+    spec = load_pipeline(options.pipeline)
+    steps = build_steps(spec, description)
+    items, total, input_path = _items(spec, options)
+    output_path = options.output or spec.output_path or Path("-")
+    journal: RunJournal | None = None
+    if not options.no_journal and not options.dry_run:
+        journal_path = options.journal or default_journal_path(output_path, options.pipeline)
+        journal = RunJournal.open(
+            journal_path,
+            run_key=_run_key(options.pipeline, input_path),
+            resume=options.resume,
+            restart=options.restart,
+        )
+    interactive = sys.stderr.isatty() if options.progress is None else options.progress
+    progress = Progress(sys.stderr, total=total, live=interactive)
+
+    def on_result(step_index: int, result: ItemResult) -> None:
+        if step_index == 0:
+            progress.advance(failed=result.error is not None)
+
+    finished = False
+    try:
+        async with _api_target(spec, options.mode) as (credentials, settings):
+            limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
+            async with PlivoClient(
+                credentials,
+                concurrency=settings.concurrency,
+                timeout=settings.timeout_seconds,
+                rate_limiter=limiter,
+            ) as live_client:
+                client = DryRunClient(live_client) if options.dry_run else live_client
+                with OutputWriter(output_path) as writer:
+                    summary = await execute(
+                        steps,
+                        _aiter_items(items),
+                        client,
+                        writer.write,
+                        journal=journal,
+                        retry_unknown=options.retry_unknown,
+                        on_result=on_result,
+                    )
+                finished = summary.stopped is None
+                progress.close()
+                if summary.segments_by_country:
+                    summary.estimated_cost = await estimate_cost(
+                        live_client, summary.segments_by_country
+                    )
+        _print_summary(summary, output_path, dry_run=options.dry_run)
+    finally:
+        progress.close()
+        if journal is not None:
+            await journal.close(finished=finished)
+    if summary.stopped is not None:
+        _err(f"plivo-node: {summary.stopped}")
+        return EXIT_ITEMS_FAILED
+    return EXIT_ITEMS_FAILED if summary.failed else EXIT_OK
+
+
+def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool) -> None:
+    label = "dry run" if dry_run else "run"
+    lines = [
+        f"plivo-node: {label} finished in {summary.elapsed:.1f}s: {summary.items} items, "
+        f"{summary.succeeded} succeeded, {summary.failed} failed"
+    ]
+    if len(summary.steps) > 1:
+        lines.extend(
+            f"  step '{s.name}': {s.items} items, {s.succeeded} succeeded, {s.failed} failed"
+            for s in summary.steps
+        )
+    if summary.by_code:
+        codes = ", ".join(f"{code}: {n}" for code, n in summary.by_code.most_common())
+        lines.append(f"  failures by code: {codes}")
+    if summary.resumed:
+        lines.append(f"  resumed: {summary.resumed} items taken from the journal, not re-sent")
+    if summary.segments:
+        lines.append(f"  SMS segments: {summary.segments}")
+    if summary.estimated_cost is not None:
+        lines.append(f"  estimated cost: {summary.estimated_cost}")
+    if str(output_path) != "-":
+        lines.append(f"  output: {output_path}")
+    for line in lines:
+        _err(line)
+
+
+# --- other commands ------------------------------------------------------------------------
+
+
+def _validate(pipeline: Path) -> int:
+    description = load_node_description()
+    spec = load_pipeline(pipeline)
+    steps = build_steps(spec, description)
+    names = ", ".join(f"{s.name} ({s.resource}.{s.operation})" for s in steps)
+    print(f"{pipeline}: valid ({len(steps)} steps: {names})")
+    return EXIT_OK
+
+
+def _describe() -> int:
+    print(json.dumps(load_node_description().to_n8n_json(), indent=2))
+    return EXIT_OK
+
+
+async def _credentials_test(pipeline: Path | None) -> int:
+    block: Any = None
+    if pipeline is not None:
+        block = load_pipeline(pipeline).credentials
+    credentials = resolve_credentials(block, os.environ)
+    if credentials is None:
+        raise ConfigurationError(
+            "no credentials configured",
+            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or pass a pipeline with a credentials block",
+        )
+    async with PlivoClient(credentials) as client:
+        ok, message = await test_credentials(client)
+    print(redact(message) if ok else f"Error: {redact(message)}")
+    return EXIT_OK if ok else EXIT_ITEMS_FAILED
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    defaults = SandboxConfig()
+    config = SandboxConfig(
+        auth_id=args.auth_id or defaults.auth_id,
+        auth_token=args.auth_token or defaults.auth_token,
+        latency_ms=args.latency_ms,
+    )
+
+    def ready(url: str) -> None:
+        print(f"Plivo sandbox listening at {url}")
+        print(f"  PLIVO_API_URL={url}")
+        print(f"  PLIVO_AUTH_ID={config.auth_id}")
+        print(f"  PLIVO_AUTH_TOKEN={config.auth_token}")
+        print("Press Ctrl+C to stop.", flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_forever(config, args.host, args.port, ready)
+    return EXIT_OK
+
+
+# --- argument parsing ----------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plivo-node",
+        description="Run Plivo workflow pipelines (SMS, MMS, calls, account management).",
+        epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage/configuration error.",
+    )
+    parser.add_argument("--version", action="version", version=f"plivo-node {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a pipeline file")
+    run.add_argument("pipeline", type=Path)
+    run.add_argument("--input", type=Path, help="CSV, JSON Lines (.jsonl) or JSON array file; - = stdin")
+    run.add_argument("--input-format", choices=["csv", "jsonl", "json"])
+    run.add_argument("--output", type=Path, help="JSON Lines output file (default: stdout)")
+    target = run.add_mutually_exclusive_group()
+    target.add_argument("--sandbox", dest="mode", action="store_const", const="sandbox",
+                        help="use the embedded sandbox even when credentials are set")
+    target.add_argument("--live", dest="mode", action="store_const", const="live",
+                        help="require credentials and call the configured API")
+    run.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    run.add_argument("--restart", action="store_true",
+                     help="discard an interrupted run's journal and start over")
+    run.add_argument("--retry-unknown", action="store_true",
+                     help="on --resume, send again items whose outcome is unknown")
+    run.add_argument("--dry-run", action="store_true",
+                     help="resolve and validate every item and estimate the cost; send nothing")
+    run.add_argument("--journal", type=Path, help="journal file (default: next to the output)")
+    run.add_argument("--no-journal", action="store_true", help="keep no journal (no --resume)")
+    progress = run.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_const", const=True)
+    progress.add_argument("--no-progress", dest="progress", action="store_const", const=False)
+    run.set_defaults(mode="auto", progress=None)
+
+    validate = sub.add_parser("validate", help="check a pipeline file without running it")
+    validate.add_argument("pipeline", type=Path)
+
+    sub.add_parser("describe", help="print the node description as n8n JSON")
+
+    sandbox = sub.add_parser("sandbox", help="run the Plivo-compatible sandbox server")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8089)
+    sandbox.add_argument("--auth-id")
+    sandbox.add_argument("--auth-token")
+    sandbox.add_argument("--latency-ms", type=float, default=0.0)
+
+    credentials = sub.add_parser("credentials", help="credential commands")
+    cred_sub = credentials.add_subparsers(dest="credentials_command", required=True)
+    cred_test = cred_sub.add_parser("test", help="check the configured credentials against the API")
+    cred_test.add_argument("--pipeline", type=Path, help="take credentials from this pipeline file")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        options = RunOptions(
+            pipeline=args.pipeline,
+            input=args.input,
+            input_format=args.input_format,
+            output=args.output,
+            mode=args.mode,
+            resume=args.resume,
+            restart=args.restart,
+            retry_unknown=args.retry_unknown,
+            dry_run=args.dry_run,
+            journal=args.journal,
+            no_journal=args.no_journal,
+            progress=args.progress,
+        )
+        return asyncio.run(_run(options))
+    if args.command == "validate":
+        return _validate(args.pipeline)
+    if args.command == "describe":
+        return _describe()
+    if args.command == "sandbox":
+        return _sandbox(args)
+    return asyncio.run(_credentials_test(args.pipeline))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigurationError as exc:
+        _err(f"plivo-node: {exc}")
+        return EXIT_USAGE
+    except PlivoNodeError as exc:
+        _err(f"plivo-node: {exc}")
+        return EXIT_ITEMS_FAILED
+    except KeyboardInterrupt:
+        _err("plivo-node: interrupted; run again with --resume to continue")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

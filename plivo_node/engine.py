@@ -1,0 +1,225 @@
+"""The executor: items in, items out, in order, each paired with the input item it came from.
+
+One step runs one (resource, operation) over a stream of items. For every input item it
+resolves the parameters, calls the operation's handler and turns the result (or the error) into
+output items. Items run concurrently, at most ``concurrency`` at a time, but their output
+leaves in input order; the window of items held in memory is bounded, so a step streams.
+
+What happens to a failing item is the step's ``onError`` (n8n's semantics):
+
+- ``stopWorkflow`` (default): the first failing item, in input order, stops the step; items
+  already done (including ones after it that were in flight) are still emitted, and the error
+  names the item.
+- ``continueRegularOutput``: an error item ``{"json": {"error": msg}}`` takes its place in the
+  main output.
+- ``continueErrorOutput``: the error item goes to the error output (output 1) with the input
+  item's json merged under ``error``, so the failing row stays visible.
+
+A per-item failure never escapes as an exception (n8n's "raising node" bug): it is always an
+error item or, under stopWorkflow, a :class:`StepStopped` carrying the outputs produced so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from plivo_node.context import ApiClient, Handler, Item, JsonObject, OperationContext
+from plivo_node.errors import ItemError, PlivoNodeError
+from plivo_node.expressions import ExpressionContext
+from plivo_node.parameters import ParameterResolver
+
+
+class OnError(StrEnum):
+    STOP_WORKFLOW = "stopWorkflow"
+    CONTINUE_REGULAR_OUTPUT = "continueRegularOutput"
+    CONTINUE_ERROR_OUTPUT = "continueErrorOutput"
+
+
+MAIN_OUTPUT = 0
+ERROR_OUTPUT = 1
+
+
+@dataclass(frozen=True)
+class FlowItem:
+    """An item travelling between steps: its position in the step's input, and its ancestry.
+
+    ``ancestors`` maps an earlier step's name to the json of that step's output item this item
+    descends from (followed through pairedItem); it is what ``$('Step').item.json`` reads.
+    """
+
+    index: int
+    item: Item
+    ancestors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutputItem:
+    """One output item of a step, paired with its input item."""
+
+    json: JsonObject
+    paired_item: int
+    output: int = MAIN_OUTPUT
+    error: Mapping[str, Any] | None = None
+    binary: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> JsonObject:
+        data: JsonObject = {"json": self.json, "pairedItem": {"item": self.paired_item}}
+        if self.error is not None:
+            data["error"] = dict(self.error)
+        return data
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """Everything one input item produced."""
+
+    index: int
+    outputs: tuple[OutputItem, ...]
+    error: PlivoNodeError | None = None
+
+
+class StepStopped(PlivoNodeError):  # noqa: N818 - it is a stop signal, not a failure of ours
+    """Raised under stopWorkflow when an item fails; the item's error is ``cause``."""
+
+    code = "step_stopped"
+
+    def __init__(self, step_name: str, cause: PlivoNodeError) -> None:
+        super().__init__(f"step '{step_name}' stopped at item {cause.item_index}: {cause}")
+        self.step_name = step_name
+        self.cause = cause
+
+
+# A hook the run uses to journal items and to skip items already done (resume); the default
+# runs every item. It returns the item's stored result, or None to run it.
+Replay = Callable[[int], ItemResult | None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One configured step of a pipeline, ready to run."""
+
+    name: str
+    resolver: ParameterResolver
+    handler: Handler
+    on_error: OnError = OnError.STOP_WORKFLOW
+    concurrency: int = 50
+    raw_parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def resource(self) -> str:
+        return self.resolver.resource
+
+    @property
+    def operation(self) -> str:
+        return self.resolver.operation
+
+
+def _step_item_lookup(flow: FlowItem) -> Callable[[str], Mapping[str, Any]]:
+    def lookup(step_name: str) -> Mapping[str, Any]:
+        return flow.ancestors[step_name]
+
+    return lookup
+
+
+async def run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
+    """Resolve, dispatch and wrap one item; every failure becomes part of the result."""
+    try:
+        context = ExpressionContext(
+            json=flow.item.json,
+            item_index=flow.index,
+            parameters=step.raw_parameters,
+            binary=flow.item.binary,
+            step_item=_step_item_lookup(flow),
+        )
+        params = step.resolver.resolve(context)
+        jsons = await step.handler(
+            OperationContext(params=params, item=flow.item, item_index=flow.index, client=client)
+        )
+    except PlivoNodeError as exc:
+        if exc.item_index is None:
+            exc.item_index = flow.index
+        return _error_result(step, flow, exc)
+    outputs = tuple(OutputItem(json=j, paired_item=flow.index) for j in jsons)
+    return ItemResult(index=flow.index, outputs=outputs)
+
+
+def _error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:
+    error = exc.to_dict()
+    if step.on_error is OnError.CONTINUE_ERROR_OUTPUT:
+        merged = {**flow.item.json, "error": str(exc)}
+        out = OutputItem(merged, flow.index, output=ERROR_OUTPUT, error=error)
+    else:
+        out = OutputItem({"error": str(exc)}, flow.index, output=MAIN_OUTPUT, error=error)
+    return ItemResult(index=flow.index, outputs=(out,), error=exc)
+
+
+async def run_step(
+    step: Step,
+    items: AsyncIterator[FlowItem],
+    client: ApiClient,
+    *,
+    replay: Replay | None = None,
+    run_one: Callable[[Step, FlowItem, ApiClient], Awaitable[ItemResult]] = run_item,
+) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
+    """Run ``step`` over ``items``; yield each item with its result, in input order.
+
+    At most ``step.concurrency`` items are in flight and at most twice that many results are
+    held waiting for an earlier item, so memory does not grow with the batch. ``replay``
+    supplies results recorded by an earlier, interrupted run; ``run_one`` lets the run wrap each
+    item (the journal records sends there).
+    Under stopWorkflow the first failing item, in input order, ends the step: no new item
+    starts, the failing item's result and those of items already in flight are yielded (so
+    nothing sent goes unreported), then :class:`StepStopped` is raised.
+    """
+    semaphore = asyncio.Semaphore(step.concurrency)
+    window: deque[tuple[FlowItem, asyncio.Future[ItemResult]]] = deque()
+    max_window = step.concurrency * 2
+
+    async def guarded(flow: FlowItem) -> ItemResult:
+        async with semaphore:
+            return await run_one(step, flow, client)
+
+    def schedule(flow: FlowItem) -> asyncio.Future[ItemResult]:
+        stored = replay(flow.index) if replay is not None else None
+        if stored is not None:
+            future: asyncio.Future[ItemResult] = asyncio.get_running_loop().create_future()
+            future.set_result(stored)
+            return future
+        return asyncio.ensure_future(guarded(flow))
+
+    stop: StepStopped | None = None
+    source = aiter(items)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and stop is None and len(window) < max_window:
+                try:
+                    flow = await anext(source)
+                except StopAsyncIteration:
+                    exhausted = True
+                    break
+                window.append((flow, schedule(flow)))
+            if not window:
+                break
+            flow, pending = window.popleft()
+            result = await pending
+            if result.error is not None and step.on_error is OnError.STOP_WORKFLOW and stop is None:
+                stop = StepStopped(step.name, result.error)
+            yield flow, result
+    finally:
+        for _, task in window:
+            task.cancel()
+    if stop is not None:
+        raise stop
+
+
+def error_code_of(result: ItemResult) -> str | None:
+    """The stable code of an item's failure, for the run summary."""
+    if result.error is None:
+        return None
+    return result.error.code if isinstance(result.error, PlivoNodeError) else ItemError.code

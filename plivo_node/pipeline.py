@@ -1,0 +1,179 @@
+"""Pipeline files: YAML → schema validation → typed spec → runnable steps.
+
+A pipeline file names its input, output, credentials, run settings and an ordered list of
+steps; each step's output items are the next step's input. Every problem in the file is
+collected and reported in one :class:`PipelineError`, each with its location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from plivo_node.description import NodeDescription, validate_against_schema
+from plivo_node.engine import OnError, Step
+from plivo_node.errors import PipelineError, PlivoNodeError, ProblemListError
+from plivo_node.parameters import ParameterResolver
+from plivo_node.resources import HANDLERS
+
+DEFAULT_CONCURRENCY = 50
+# Plivo's documented API limit: 300 requests per 5 seconds per account.
+DEFAULT_RATE_LIMIT = (300, 5.0)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run settings from the pipeline's ``settings`` block."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
+    timeout_seconds: float = 30.0
+    messages_per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    parameters: Mapping[str, Any]
+    on_error: OnError = OnError.STOP_WORKFLOW
+    bulk: bool = False
+    concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    source: str
+    base_dir: Path
+    steps: tuple[StepSpec, ...]
+    name: str | None = None
+    input_path: Path | None = None
+    input_format: str | None = None
+    output_path: Path | None = None
+    credentials: Mapping[str, Any] | None = None
+    settings: Settings = field(default_factory=Settings)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: YAML syntax error: {problem}"
+    return f"YAML syntax error: {problem}"
+
+
+def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
+    """Parse and validate pipeline YAML text."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PipelineError(source, [_yaml_problem(exc)]) from None
+    problems = validate_against_schema(data, "pipeline", source)
+    if problems:
+        raise PipelineError(source, problems)
+    names = [s["name"] for s in data["steps"]]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise PipelineError(
+            source,
+            [f"steps: step names must be unique; repeated: {', '.join(duplicates)}"],
+        )
+    return _spec_from_data(data, source=source, base_dir=base_dir)
+
+
+def _resolve_path(base_dir: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() or value == "-" else base_dir / path
+
+
+def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> PipelineSpec:
+    raw_input = data.get("input")
+    input_path: Path | None = None
+    input_format: str | None = None
+    if isinstance(raw_input, str):
+        input_path = _resolve_path(base_dir, raw_input)
+    elif isinstance(raw_input, Mapping):
+        input_path = _resolve_path(base_dir, raw_input["path"])
+        input_format = raw_input.get("format")
+    output = data.get("output")
+    steps = tuple(
+        StepSpec(
+            name=s["name"],
+            parameters=dict(s.get("parameters", {})),
+            on_error=OnError(s.get("onError", OnError.STOP_WORKFLOW.value)),
+            bulk=bool(s.get("bulk", False)),
+            concurrency=s.get("concurrency"),
+        )
+        for s in data["steps"]
+    )
+    return PipelineSpec(
+        source=source,
+        base_dir=base_dir,
+        steps=steps,
+        name=data.get("name"),
+        input_path=input_path,
+        input_format=input_format,
+        output_path=_resolve_path(base_dir, output) if isinstance(output, str) else None,
+        credentials=data.get("credentials"),
+        settings=_settings_from(data.get("settings") or {}),
+    )
+
+
+def _settings_from(raw: Mapping[str, Any]) -> Settings:
+    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
+    if "rateLimit" in raw:
+        limit = raw["rateLimit"]
+        rate_limit = None if limit is False else (int(limit["requests"]), float(limit["perSeconds"]))
+    return Settings(
+        concurrency=int(raw.get("concurrency", DEFAULT_CONCURRENCY)),
+        rate_limit=rate_limit,
+        timeout_seconds=float(raw.get("timeoutSeconds", 30.0)),
+        messages_per_second=raw.get("messagesPerSecond"),
+    )
+
+
+def load_pipeline(path: Path) -> PipelineSpec:
+    """Read, parse and validate a pipeline file."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipelineError(source, [f"cannot read the file: {exc.strerror}"]) from None
+    return parse_pipeline(text, source=source, base_dir=path.resolve().parent)
+
+
+def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
+    """Runnable steps for a spec; every step's problems are reported together."""
+    steps: list[Step] = []
+    problems: list[str] = []
+    for step_spec in spec.steps:
+        try:
+            resolver = ParameterResolver(description, step_spec.parameters, step_name=step_spec.name)
+        except ProblemListError as exc:
+            problems.extend(exc.problems)
+            continue
+        except PlivoNodeError as exc:
+            problems.append(f"step '{step_spec.name}': {exc}")
+            continue
+        handler = HANDLERS.get((resolver.resource, resolver.operation))
+        if handler is None:
+            problems.append(
+                f"step '{step_spec.name}': {resolver.resource}.{resolver.operation} has no handler"
+            )
+            continue
+        steps.append(
+            Step(
+                name=step_spec.name,
+                resolver=resolver,
+                handler=handler,
+                on_error=step_spec.on_error,
+                concurrency=step_spec.concurrency or spec.settings.concurrency,
+                raw_parameters=step_spec.parameters,
+            )
+        )
+    if problems:
+        raise PipelineError(spec.source, problems)
+    return steps
