@@ -1,0 +1,520 @@
+"""Input items in, output items out, one at a time.
+
+A batch may hold 100,000 contacts, so nothing here holds a whole file: readers are generators
+that parse as they go (a ``.json`` array included, decoded element by element), and the writer
+buffers a few hundred lines at most. Every problem with an input file is a
+:class:`~plivo_node.errors.ConfigurationError` that names the file and the line or element.
+
+Input formats, chosen by an explicit ``format`` or by the file's extension:
+
+- ``csv``: a header row names the fields; each later row is one item whose values stay strings.
+- ``jsonl`` (also ``.ndjson``): one JSON object per line; blank lines are skipped.
+- ``json``: one JSON array of objects.
+
+In the JSON formats an element is either a plain object (it becomes the item's ``json``) or an
+n8n item ``{"json": {...}, "binary": {...}}``, which is what this tool writes; so one run's
+output file can be the next run's input. As in n8n, one file may not mix the two shapes.
+``-`` as the path reads stdin (JSONL unless a format is given).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TextIO
+
+from plivo_node.context import BinaryData, Item
+from plivo_node.errors import ConfigurationError
+
+InputFormat = Literal["csv", "jsonl", "json"]
+
+STDIO_PATH = "-"
+
+# Names a user may give as ``format`` (or as an extension) and the reader each selects.
+_FORMAT_NAMES: dict[str, InputFormat] = {
+    "csv": "csv",
+    "jsonl": "jsonl",
+    "ndjson": "jsonl",
+    "json": "json",
+}
+_FORMAT_LIST = ", ".join(f".{name}" for name in _FORMAT_NAMES)
+
+# utf-8-sig: spreadsheet programs often start CSV exports with a byte-order mark, which would
+# otherwise become part of the first column's name.
+_ENCODING = "utf-8-sig"
+
+# Bytes of text the JSON array reader asks for at a time; the buffer grows past this only for
+# an element that is bigger.
+_JSON_CHUNK = 64 * 1024
+
+
+def is_stdio(path: Path | str) -> bool:
+    """Whether ``path`` is ``-``, i.e. stdin for input and stdout for output."""
+    return str(path) == STDIO_PATH
+
+
+def resolve_format(path: Path | str, format: str | None = None) -> InputFormat:
+    """The reader for ``path``: the explicit ``format`` if given, else the file's extension."""
+    if format is not None:
+        name = format.lower().lstrip(".")
+        if name not in _FORMAT_NAMES:
+            raise ConfigurationError(
+                f"unknown input format {format!r}",
+                hint=f"use one of {', '.join(_FORMAT_NAMES)}",
+            )
+        return _FORMAT_NAMES[name]
+    if is_stdio(path):
+        return "jsonl"
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in _FORMAT_NAMES:
+        shown = f"extension '.{suffix}'" if suffix else "no extension"
+        raise ConfigurationError(
+            f"cannot tell the format of input file {path}: it has {shown}",
+            hint=f"use a file ending in {_FORMAT_LIST}, or name the format explicitly",
+        )
+    return _FORMAT_NAMES[suffix]
+
+
+def read_items(path: Path | str, format: str | None = None) -> Iterator[Item]:
+    """The items of an input file, parsed lazily as they are consumed.
+
+    The format and the file's existence are checked now, so a wrong path fails before the
+    run starts; the file itself is opened on the first ``next()`` and closed when the
+    iterator is exhausted or closed.
+    """
+    kind = resolve_format(path, format)
+    if not is_stdio(path):
+        file_path = Path(path)
+        if not file_path.exists():
+            raise ConfigurationError(
+                f"input file {path} does not exist", hint="check the --input path"
+            )
+        if not file_path.is_file():
+            raise ConfigurationError(f"input path {path} is not a file")
+    return _iterate_file(path, kind)
+
+
+def items_from_stream(stream: TextIO, format: str, source: str = "input") -> Iterator[Item]:
+    """The items of an already open text stream; ``source`` names it in error messages."""
+    kind = resolve_format(source, format)
+    if kind == "csv":
+        return _read_csv(stream, source)
+    if kind == "jsonl":
+        return _read_jsonl(stream, source)
+    return _read_json_array(stream, source)
+
+
+def count_items(path: Path | str, format: str | None = None) -> int | None:
+    """How many items ``path`` holds, cheaply, for a progress total; ``None`` when unknown.
+
+    CSV records are counted with the CSV parser (a quoted field may span lines); JSONL counts
+    non-blank lines. A JSON array or stdin would have to be consumed to count, so they are
+    unknown, as is any file that cannot be read (the reader will report why).
+    """
+    try:
+        kind = resolve_format(path, format)
+    except ConfigurationError:
+        return None
+    if is_stdio(path) or kind == "json":
+        return None
+    try:
+        if kind == "csv":
+            with _open_text(Path(path)) as stream:
+                records = sum(1 for row in csv.reader(stream) if row)
+            return max(records - 1, 0)  # the header row is not an item
+        with Path(path).open("rb") as raw:
+            return sum(1 for line in raw if line.strip())
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+# --- readers ---------------------------------------------------------------------------------
+
+
+def _open_text(path: Path) -> TextIO:
+    # newline="" lets the csv module see the line endings inside quoted fields.
+    return path.open(encoding=_ENCODING, newline="")
+
+
+def _iterate_file(path: Path | str, kind: InputFormat) -> Iterator[Item]:
+    source = "stdin" if is_stdio(path) else str(path)
+    try:
+        if is_stdio(path):
+            yield from items_from_stream(sys.stdin, kind, source)
+            return
+        with _open_text(Path(path)) as stream:
+            yield from items_from_stream(stream, kind, source)
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"{source} is not UTF-8 text ({exc.reason})",
+            hint="save the file as UTF-8",
+        ) from exc
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {source}: {exc.strerror or exc}") from exc
+
+
+def _read_csv(stream: TextIO, source: str) -> Iterator[Item]:
+    # csv.reader rather than DictReader: a row with too many fields must be an error naming
+    # its line, not a dict with an odd extra key.
+    reader = csv.reader(stream)
+    try:
+        header = next(reader, None)
+        if not header:
+            return
+        _check_csv_header(header, source)
+        width = len(header)
+        for row in reader:
+            if not row:
+                continue  # a blank line, as DictReader skips them
+            if len(row) > width:
+                raise ConfigurationError(
+                    f"{source} line {reader.line_num}: the row has {len(row)} fields but the "
+                    f"header has {width}",
+                    hint="quote values that contain commas, or add the missing column names",
+                )
+            values = dict(zip(header, row, strict=False))
+            # A short row keeps every column, empty, so items all have the same fields.
+            for name in header[len(row) :]:
+                values[name] = ""
+            yield Item(json=values)
+    except csv.Error as exc:
+        raise ConfigurationError(f"{source} line {reader.line_num}: {exc}") from exc
+
+
+def _check_csv_header(header: list[str], source: str) -> None:
+    seen: set[str] = set()
+    for column, name in enumerate(header, start=1):
+        if not name.strip():
+            raise ConfigurationError(
+                f"{source} line 1: header column {column} has no name",
+                hint="name every column, or remove the trailing comma from the header row",
+            )
+        if name in seen:
+            raise ConfigurationError(
+                f"{source} line 1: the header names column {name!r} twice",
+                hint="give every column a different name",
+            )
+        seen.add(name)
+
+
+def _read_jsonl(stream: TextIO, source: str) -> Iterator[Item]:
+    shape = _ItemShape(source)
+    for line_number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(
+                f"{source} line {line_number}: not valid JSON: {exc.msg} (column {exc.colno})",
+                hint="each line must hold one complete JSON object",
+            ) from exc
+        yield shape.item(value, f"line {line_number}")
+
+
+def _read_json_array(stream: TextIO, source: str) -> Iterator[Item]:
+    shape = _ItemShape(source)
+    for position, value in _JsonArrayScanner(stream, source):
+        yield shape.item(value, f"element {position}")
+
+
+class _ItemShape:
+    """Turns decoded JSON values into items, holding a file to one shape (plain or n8n)."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._first: tuple[bool, str] | None = None  # (is an n8n item, where it was)
+
+    def item(self, value: Any, where: str) -> Item:
+        if not isinstance(value, dict):
+            raise ConfigurationError(
+                f"{self._source} {where}: expected a JSON object, found {_json_type(value)}",
+                hint='every item must be an object such as {"to": "+14155550100"}',
+            )
+        is_n8n = "json" in value
+        if self._first is None:
+            self._first = (is_n8n, where)
+        elif self._first[0] != is_n8n:
+            first_kind = "an n8n item" if self._first[0] else "a plain object"
+            this_kind = "an n8n item" if is_n8n else "a plain object"
+            raise ConfigurationError(
+                f"{self._source} {where}: inconsistent item format: this is {this_kind} but "
+                f"{self._first[1]} is {first_kind}",
+                hint='use plain objects throughout, or {"json": {...}} items throughout',
+            )
+        if not is_n8n:
+            return Item(json=value)
+        return self._n8n_item(value, where)
+
+    def _n8n_item(self, value: dict[str, Any], where: str) -> Item:
+        data = value["json"]
+        if not isinstance(data, dict):
+            raise ConfigurationError(
+                f"{self._source} {where}: the item's 'json' must be an object, "
+                f"found {_json_type(data)}"
+            )
+        raw_binary = value.get("binary") or {}
+        if not isinstance(raw_binary, dict):
+            raise ConfigurationError(
+                f"{self._source} {where}: the item's 'binary' must be an object of named "
+                f"entries, found {_json_type(raw_binary)}"
+            )
+        binary: dict[str, BinaryData] = {}
+        for name, entry in raw_binary.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("data"), str):
+                raise ConfigurationError(
+                    f"{self._source} {where}: binary entry {name!r} must be an object with "
+                    "base64 'data' and a 'mimeType'"
+                )
+            binary[name] = BinaryData.from_json(entry)
+        return Item(json=data, binary=binary)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+class _JsonArrayScanner:
+    """Yields ``(position, value)`` for each element of a JSON array, reading chunk by chunk.
+
+    ``json.JSONDecoder.raw_decode`` decodes one element from a text buffer; when the buffer
+    ends inside an element it is refilled (at least doubling what is held, so a huge element
+    is re-scanned a bounded number of times) and the element is decoded again. Consumed text
+    is dropped from the buffer so memory stays at about one chunk plus the largest element.
+    """
+
+    _WHITESPACE = " \t\r\n"
+
+    def __init__(self, stream: TextIO, source: str) -> None:
+        self._stream = stream
+        self._source = source
+        self._decoder = json.JSONDecoder()
+        self._buffer = ""
+        self._pos = 0
+        self._eof = False
+        self._lines_dropped = 0  # newlines in the text already dropped from the buffer
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        first = self._peek()
+        if first == "":
+            return  # an empty file holds no items
+        if first != "[":
+            raise ConfigurationError(
+                f"{self._source} line {self._line()}: a .json input must hold one JSON array "
+                f"of objects, but it starts with {first!r}",
+                hint="wrap the objects in [ ... ], or write one object per line in a .jsonl file",
+            )
+        self._pos += 1
+        if self._peek() == "]":
+            self._pos += 1
+        else:
+            yield from self._elements()
+        trailing = self._peek()
+        if trailing != "":
+            raise ConfigurationError(
+                f"{self._source} line {self._line()}: unexpected {trailing!r} after the end "
+                "of the array"
+            )
+
+    def _elements(self) -> Iterator[tuple[int, Any]]:
+        position = 0
+        while True:
+            if self._peek() in ("]", ""):
+                raise ConfigurationError(
+                    f"{self._source} line {self._line()}: element {position} is missing "
+                    "(a trailing comma, or the file ends inside the array)"
+                )
+            yield position, self._decode(position)
+            position += 1
+            separator = self._peek()
+            self._pos += 1
+            if separator == "]":
+                return
+            if separator != ",":
+                found = "the end of the file" if separator == "" else repr(separator)
+                raise ConfigurationError(
+                    f"{self._source} line {self._line(self._pos - 1)}: expected ',' or ']' "
+                    f"after element {position - 1}, found {found}"
+                )
+
+    def _decode(self, position: int) -> Any:
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buffer, self._pos)
+            except json.JSONDecodeError as exc:
+                if self._fill():
+                    continue
+                raise ConfigurationError(
+                    f"{self._source} line {self._line(exc.pos)}: element {position} is not "
+                    f"valid JSON: {exc.msg}"
+                ) from exc
+            # A number or literal that touches the end of the buffer may go on in the next
+            # chunk ("12" of "1234"); objects, arrays and strings end with a closing mark.
+            touches_end = end == len(self._buffer)
+            if touches_end and not isinstance(value, dict | list | str) and self._fill():
+                continue
+            self._pos = end
+            return value
+
+    def _peek(self) -> str:
+        """The next non-whitespace character (consuming the whitespace), or "" at the end."""
+        while True:
+            buffer = self._buffer
+            length = len(buffer)
+            pos = self._pos
+            while pos < length and buffer[pos] in self._WHITESPACE:
+                pos += 1
+            self._pos = pos
+            if pos < length:
+                return buffer[pos]
+            if not self._fill():
+                return ""
+
+    def _fill(self) -> bool:
+        """Drop consumed text and read more; False at the end of the stream."""
+        if self._eof:
+            return False
+        if self._pos:
+            self._lines_dropped += self._buffer.count("\n", 0, self._pos)
+            self._buffer = self._buffer[self._pos :]
+            self._pos = 0
+        chunk = self._stream.read(max(_JSON_CHUNK, len(self._buffer)))
+        if not chunk:
+            self._eof = True
+            return False
+        self._buffer += chunk
+        return True
+
+    def _line(self, offset: int | None = None) -> int:
+        at = self._pos if offset is None else offset
+        return self._lines_dropped + self._buffer.count("\n", 0, at) + 1
+
+
+# --- writer ----------------------------------------------------------------------------------
+
+# Built once: json.dumps builds a new encoder on every call that passes options.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+class OutputWriter:
+    """Appends output items to a JSONL file (or stdout for ``-``), one compact line each.
+
+    Lines are buffered and written every ``flush_lines`` lines or ``flush_seconds`` seconds,
+    whichever comes first, and on :meth:`flush` and :meth:`close`, so a long run's file
+    grows steadily and a reader tailing it sees progress.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        append: bool = False,
+        flush_lines: int = 256,
+        flush_seconds: float = 0.5,
+    ) -> None:
+        self.path = path
+        self._flush_lines = flush_lines
+        self._flush_seconds = flush_seconds
+        self._pending: list[str] = []
+        self._last_flush = time.monotonic()
+        self._lines_written = 0
+        self._closed = False
+        self._owns_stream = not is_stdio(path)
+        self._stream: TextIO
+        if not self._owns_stream:
+            self._stream = sys.stdout
+            return
+        file_path = Path(path)
+        try:
+            file_path.parent.mkdir(parents=True, exist_ok=True)
+            self._stream = file_path.open("a" if append else "w", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot write output file {path}: {exc.strerror or exc}",
+                hint="check the --output path and its directory's permissions",
+            ) from exc
+
+    @property
+    def lines_written(self) -> int:
+        """How many items were written so far (flushed or still buffered)."""
+        return self._lines_written
+
+    def write(self, item: Mapping[str, Any]) -> None:
+        """Add one output item as one line."""
+        if self._closed:
+            raise ValueError("OutputWriter is closed")
+        self._pending.append(_ENCODER.encode(item))
+        self._lines_written += 1
+        if (
+            len(self._pending) >= self._flush_lines
+            or time.monotonic() - self._last_flush >= self._flush_seconds
+        ):
+            self.flush()
+
+    def write_all(self, items: Iterable[Mapping[str, Any]]) -> None:
+        """Add each item of ``items`` (consumed lazily)."""
+        for item in items:
+            self.write(item)
+
+    def flush(self) -> None:
+        """Write the buffered lines to the file now."""
+        self._last_flush = time.monotonic()
+        if not self._pending:
+            return
+        text = "\n".join(self._pending) + "\n"
+        self._pending.clear()
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot write output file {self.path}: {exc.strerror or exc}"
+            ) from exc
+
+    def close(self) -> None:
+        """Flush, then close the file (stdout stays open). Closing twice is harmless."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            if self._owns_stream:
+                self._stream.close()
+
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = [
+    "InputFormat",
+    "OutputWriter",
+    "count_items",
+    "is_stdio",
+    "items_from_stream",
+    "read_items",
+    "resolve_format",
+]
