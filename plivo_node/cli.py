@@ -74,7 +74,9 @@ def _run_key(pipeline_path: Path, input_path: Path | None) -> str:
     return digest.hexdigest()
 
 
-def _items(spec: PipelineSpec, options: RunOptions) -> tuple[Iterator[Item], int | None, Path | None]:
+def _items(
+    spec: PipelineSpec, options: RunOptions
+) -> tuple[Iterator[Item], int | None, Path | None]:
     path = options.input or spec.input_path
     fmt = options.input_format or (spec.input_format if options.input is None else None)
     if path is None:
@@ -95,9 +97,7 @@ async def _aiter_items(items: Iterator[Item]) -> AsyncIterator[Item]:
 
 
 @contextlib.asynccontextmanager
-async def _api_target(
-    spec: PipelineSpec, mode: str
-) -> AsyncIterator[tuple[Credentials, Settings]]:
+async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[tuple[Credentials, Settings]]:
     """Credentials to run with: configured ones (live), or an embedded sandbox's."""
     credentials = resolve_credentials(spec.credentials, os.environ)
     if mode == "live" and credentials is None:
@@ -180,10 +180,11 @@ async def _run(options: RunOptions) -> int:
 
 def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool) -> None:
     label = "dry run" if dry_run else "run"
-    lines = [
+    headline = (
         f"plivo-node: {label} finished in {summary.elapsed:.1f}s: {summary.items} items, "
         f"{summary.succeeded} succeeded, {summary.failed} failed"
-    ]
+    )
+    lines = [headline]
     if len(summary.steps) > 1:
         lines.extend(
             f"  step '{s.name}': {s.items} items, {s.succeeded} succeeded, {s.failed} failed"
@@ -229,7 +230,7 @@ async def _credentials_test(pipeline: Path | None) -> int:
     if credentials is None:
         raise ConfigurationError(
             "no credentials configured",
-            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or pass a pipeline with a credentials block",
+            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or give --pipeline with a credentials block",
         )
     async with PlivoClient(credentials) as client:
         ok, message = await test_credentials(client)
@@ -264,28 +265,47 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plivo-node",
         description="Run Plivo workflow pipelines (SMS, MMS, calls, account management).",
-        epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage/configuration error.",
+        epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage or configuration.",
     )
     parser.add_argument("--version", action="version", version=f"plivo-node {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a pipeline file")
     run.add_argument("pipeline", type=Path)
-    run.add_argument("--input", type=Path, help="CSV, JSON Lines (.jsonl) or JSON array file; - = stdin")
+    run.add_argument(
+        "--input", type=Path, help="CSV, JSON Lines (.jsonl) or JSON array file; - = stdin"
+    )
     run.add_argument("--input-format", choices=["csv", "jsonl", "json"])
     run.add_argument("--output", type=Path, help="JSON Lines output file (default: stdout)")
     target = run.add_mutually_exclusive_group()
-    target.add_argument("--sandbox", dest="mode", action="store_const", const="sandbox",
-                        help="use the embedded sandbox even when credentials are set")
-    target.add_argument("--live", dest="mode", action="store_const", const="live",
-                        help="require credentials and call the configured API")
+    target.add_argument(
+        "--sandbox",
+        dest="mode",
+        action="store_const",
+        const="sandbox",
+        help="use the embedded sandbox even when credentials are set",
+    )
+    target.add_argument(
+        "--live",
+        dest="mode",
+        action="store_const",
+        const="live",
+        help="require credentials and call the configured API",
+    )
     run.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    run.add_argument("--restart", action="store_true",
-                     help="discard an interrupted run's journal and start over")
-    run.add_argument("--retry-unknown", action="store_true",
-                     help="on --resume, send again items whose outcome is unknown")
-    run.add_argument("--dry-run", action="store_true",
-                     help="resolve and validate every item and estimate the cost; send nothing")
+    run.add_argument(
+        "--restart", action="store_true", help="discard an interrupted run's journal and start over"
+    )
+    run.add_argument(
+        "--retry-unknown",
+        action="store_true",
+        help="on --resume, send again items whose outcome is unknown",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="resolve and validate every item and estimate the cost; send nothing",
+    )
     run.add_argument("--journal", type=Path, help="journal file (default: next to the output)")
     run.add_argument("--no-journal", action="store_true", help="keep no journal (no --resume)")
     progress = run.add_mutually_exclusive_group()

@@ -56,7 +56,9 @@ class CostEstimate:
     def __str__(self) -> str:
         text = f"{self.total:.5f} {self.currency}"
         if self.by_country:
-            text += " (" + ", ".join(f"{c}: {v:.5f}" for c, v in sorted(self.by_country.items())) + ")"
+            text += (
+                " (" + ", ".join(f"{c}: {v:.5f}" for c, v in sorted(self.by_country.items())) + ")"
+            )
         if self.unpriced:
             text += f"; no price for {', '.join(self.unpriced)}"
         return text

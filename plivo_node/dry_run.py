@@ -55,15 +55,27 @@ def _simulated(
     if path == "Message/":
         uuids = [f"{DRY_RUN_ID}-{n}" for n, _ in enumerate(_destinations(body.get("dst")), 1)]
         return ApiResponse(
-            202, {"api_id": DRY_RUN_ID, "message": f"message(s) queued ({_NOTE})", "message_uuid": uuids}
+            202,
+            {
+                "api_id": DRY_RUN_ID,
+                "message": f"message(s) queued ({_NOTE})",
+                "message_uuid": uuids,
+            },
         )
     if path == "Call/":
         targets = _destinations(body.get("to"))
         request_uuid: str | list[str] = (
-            DRY_RUN_ID if len(targets) <= 1 else [f"{DRY_RUN_ID}-{n}" for n in range(1, len(targets) + 1)]
+            DRY_RUN_ID
+            if len(targets) <= 1
+            else [f"{DRY_RUN_ID}-{n}" for n in range(1, len(targets) + 1)]
         )
         return ApiResponse(
-            201, {"api_id": DRY_RUN_ID, "message": f"call fired ({_NOTE})", "request_uuid": request_uuid}
+            201,
+            {
+                "api_id": DRY_RUN_ID,
+                "message": f"call fired ({_NOTE})",
+                "request_uuid": request_uuid,
+            },
         )
     if path == "Media/":
         objects = [
@@ -84,5 +96,7 @@ def _simulated(
     if path == "Application/":
         created["app_id"] = DRY_RUN_ID
     elif path == "Endpoint/":
-        created.update(endpoint_id=DRY_RUN_ID, username=body.get("username"), alias=body.get("alias"))
+        created.update(
+            endpoint_id=DRY_RUN_ID, username=body.get("username"), alias=body.get("alias")
+        )
     return ApiResponse(201, created)

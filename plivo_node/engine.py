@@ -26,12 +26,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from plivo_node.context import ApiClient, Handler, Item, JsonObject, OperationContext
 from plivo_node.errors import ItemError, PlivoNodeError
 from plivo_node.expressions import ExpressionContext
-from plivo_node.parameters import ParameterResolver
 
 
 class OnError(StrEnum):
@@ -94,9 +93,20 @@ class StepStopped(PlivoNodeError):  # noqa: N818 - it is a stop signal, not a fa
         self.cause = cause
 
 
-# A hook the run uses to journal items and to skip items already done (resume); the default
-# runs every item. It returns the item's stored result, or None to run it.
+# Results recorded by an earlier, interrupted run (resume): the item's result, or None to run it.
 Replay = Callable[[int], ItemResult | None]
+
+
+class Resolver(Protocol):
+    """What the executor needs of :class:`plivo_node.parameters.ParameterResolver`."""
+
+    @property
+    def resource(self) -> str: ...
+
+    @property
+    def operation(self) -> str: ...
+
+    def resolve(self, context: ExpressionContext) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ class Step:
     """One configured step of a pipeline, ready to run."""
 
     name: str
-    resolver: ParameterResolver
+    resolver: Resolver
     handler: Handler
     on_error: OnError = OnError.STOP_WORKFLOW
     concurrency: int = 50

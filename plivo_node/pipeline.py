@@ -126,7 +126,9 @@ def _settings_from(raw: Mapping[str, Any]) -> Settings:
     rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
     if "rateLimit" in raw:
         limit = raw["rateLimit"]
-        rate_limit = None if limit is False else (int(limit["requests"]), float(limit["perSeconds"]))
+        rate_limit = (
+            None if limit is False else (int(limit["requests"]), float(limit["perSeconds"]))
+        )
     return Settings(
         concurrency=int(raw.get("concurrency", DEFAULT_CONCURRENCY)),
         rate_limit=rate_limit,
@@ -151,7 +153,9 @@ def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
     problems: list[str] = []
     for step_spec in spec.steps:
         try:
-            resolver = ParameterResolver(description, step_spec.parameters, step_name=step_spec.name)
+            resolver = ParameterResolver(
+                description, step_spec.parameters, step_name=step_spec.name
+            )
         except ProblemListError as exc:
             problems.extend(exc.problems)
             continue

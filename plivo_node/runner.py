@@ -221,7 +221,9 @@ async def execute(
     ]
     last = len(steps) - 1
 
-    def chained(k: int, source: AsyncIterator[FlowItem]) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
+    def chained(
+        k: int, source: AsyncIterator[FlowItem]
+    ) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
         sj = step_journals[k]
         if sj is None:
             return run_step(steps[k], source, client)

@@ -1,0 +1,182 @@
+"""The executor: pairing, order, bounded concurrency, onError modes, replay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import pytest
+
+from plivo_node.context import Item, OperationContext
+from plivo_node.engine import (
+    ERROR_OUTPUT,
+    MAIN_OUTPUT,
+    FlowItem,
+    ItemResult,
+    OnError,
+    OutputItem,
+    Step,
+    StepStopped,
+    run_step,
+)
+from plivo_node.errors import ParameterError, ServerError
+
+
+class EchoResolver:
+    """Stands in for ParameterResolver: the item's json is its parameters."""
+
+    resource = "sms"
+    operation = "send"
+
+    def resolve(self, context: Any) -> dict[str, Any]:
+        return dict(context.json)
+
+
+async def echo_handler(ctx: OperationContext) -> list[dict[str, Any]]:
+    await asyncio.sleep(ctx.params.get("delay", 0))
+    if ctx.params.get("fail") == "param":
+        raise ParameterError("bad number", parameter="to")
+    if ctx.params.get("fail") == "api":
+        raise ServerError(status=500, method="POST", path="Message/", error_text="boom")
+    return [{"n": ctx.params["n"], "copy": k} for k in range(ctx.params.get("fanout", 1))]
+
+
+def make_step(on_error: OnError = OnError.STOP_WORKFLOW, concurrency: int = 4) -> Step:
+    return Step(
+        name="Send",
+        resolver=EchoResolver(),
+        handler=echo_handler,
+        on_error=on_error,
+        concurrency=concurrency,
+    )
+
+
+async def flows(rows: list[Mapping[str, Any]]) -> AsyncIterator[FlowItem]:
+    for index, row in enumerate(rows):
+        yield FlowItem(index, Item(json=dict(row)))
+
+
+async def collect(step: Step, rows: list[Mapping[str, Any]]) -> list[ItemResult]:
+    return [result async for _flow, result in run_step(step, flows(rows), client=None)]
+
+
+async def test_outputs_keep_input_order_and_pairing_despite_latency() -> None:
+    rows = [{"n": i, "delay": (7 - i % 7) / 1000} for i in range(40)]
+    results = await collect(make_step(concurrency=8), rows)
+    assert [r.index for r in results] == list(range(40))
+    for r in results:
+        assert [o.paired_item for o in r.outputs] == [r.index]
+        assert r.outputs[0].json["n"] == r.index
+
+
+async def test_fanout_items_all_paired_with_their_input() -> None:
+    results = await collect(make_step(), [{"n": 0, "fanout": 3}, {"n": 1, "fanout": 2}])
+    assert [(o.paired_item, o.json["copy"]) for r in results for o in r.outputs] == [
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (1, 0),
+        (1, 1),
+    ]
+
+
+async def test_concurrency_is_bounded() -> None:
+    running = 0
+    peak = 0
+
+    async def counting(ctx: OperationContext) -> list[dict[str, Any]]:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.001)
+        running -= 1
+        return [{}]
+
+    step = Step(name="S", resolver=EchoResolver(), handler=counting, concurrency=5)
+    results = [r async for _f, r in run_step(step, flows([{}] * 50), client=None)]
+    assert len(results) == 50
+    assert peak == 5
+
+
+async def test_continue_regular_output_puts_error_item_in_place() -> None:
+    rows = [{"n": 0}, {"n": 1, "fail": "param"}, {"n": 2}]
+    results = await collect(make_step(OnError.CONTINUE_REGULAR_OUTPUT), rows)
+    assert [r.index for r in results] == [0, 1, 2]
+    bad = results[1].outputs[0]
+    assert bad.output == MAIN_OUTPUT
+    assert bad.paired_item == 1
+    assert bad.error is not None
+    assert bad.error["code"] == "invalid_parameter"
+    assert bad.error["itemIndex"] == 1
+    assert bad.error["parameter"] == "to"
+    assert bad.json == {"error": "Item 1, parameter 'to': bad number"}
+
+
+async def test_continue_error_output_merges_input_row() -> None:
+    rows = [{"n": 0, "fail": "api", "phone": "+14155550101"}]
+    results = await collect(make_step(OnError.CONTINUE_ERROR_OUTPUT), rows)
+    out = results[0].outputs[0]
+    assert out.output == ERROR_OUTPUT
+    assert out.json["phone"] == "+14155550101"
+    assert out.error is not None
+    assert out.error["code"] == "server_error"
+    assert out.error["httpCode"] == 500
+
+
+async def test_stop_workflow_reports_earlier_items_then_stops() -> None:
+    rows = (
+        [{"n": i} for i in range(3)] + [{"n": 3, "fail": "api"}] + [{"n": i} for i in range(4, 100)]
+    )
+    seen: list[ItemResult] = []
+
+    async def drain() -> None:
+        async for _flow, result in run_step(make_step(concurrency=2), flows(rows), client=None):
+            seen.append(result)
+
+    with pytest.raises(StepStopped) as stopped:
+        await drain()
+    assert stopped.value.cause.item_index == 3
+    assert "item 3" in str(stopped.value)
+    indices = [r.index for r in seen]
+    assert indices[:4] == [0, 1, 2, 3]
+    # Items that were already in flight are reported, but no new item starts after the failure.
+    assert len(indices) < 10
+    assert indices == sorted(indices)
+
+
+async def test_replay_skips_handler_for_recorded_items() -> None:
+    calls: list[int] = []
+
+    async def recording(ctx: OperationContext) -> list[dict[str, Any]]:
+        calls.append(ctx.item_index)
+        return [{"fresh": True}]
+
+    recorded = {1: ItemResult(1, (OutputItem({"replayed": True}, 1),))}
+    step = Step(name="S", resolver=EchoResolver(), handler=recording)
+    results = [
+        r async for _f, r in run_step(step, flows([{}] * 3), client=None, replay=recorded.get)
+    ]
+    assert calls == [0, 2]
+    assert [r.outputs[0].json for r in results] == [
+        {"fresh": True},
+        {"replayed": True},
+        {"fresh": True},
+    ]
+
+
+async def test_step_item_lookup_follows_ancestors() -> None:
+    seen: list[Any] = []
+
+    class LookupResolver(EchoResolver):
+        def resolve(self, context: Any) -> dict[str, Any]:
+            seen.append(context.step_item("Load")["phone"])
+            return {"n": 0}
+
+    step = Step(name="S", resolver=LookupResolver(), handler=echo_handler)
+
+    async def one() -> AsyncIterator[FlowItem]:
+        yield FlowItem(0, Item(json={}), ancestors={"Load": {"phone": "+14155550101"}})
+
+    _ = [r async for _f, r in run_step(step, one(), client=None)]
+    assert seen == ["+14155550101"]
