@@ -230,7 +230,7 @@ async def _credentials_test(pipeline: Path | None) -> int:
     if credentials is None:
         raise ConfigurationError(
             "no credentials configured",
-            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or give --pipeline with a credentials block",
+            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or use --pipeline with credentials",
         )
     async with PlivoClient(credentials) as client:
         ok, message = await test_credentials(client)
