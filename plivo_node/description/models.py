@@ -1,0 +1,190 @@
+"""Typed, frozen views of a node description and a credential type.
+
+Field names are n8n's JSON keys (camelCase) on purpose: a description serialises to the JSON
+that n8n editors read without a renaming table, and code reading it uses the names the n8n
+documentation uses. The models are built only from data that already passed the JSON Schema
+and the semantic checks, so they hold no validation logic of their own.
+"""
+
+# ruff: noqa: N815  (n8n's camelCase keys are the field names, see above)
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+PropertyType = Literal["string", "number", "boolean", "options", "multiOptions", "collection"]
+OptionScalar = str | int | float | bool
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OptionValue(_Frozen):
+    """One choice of an ``options`` or ``multiOptions`` parameter."""
+
+    name: str
+    value: OptionScalar
+    description: str | None = None
+    action: str | None = None
+
+
+class DisplayOptions(_Frozen):
+    """When a parameter is shown: keys ANDed, the values listed under one key ORed.
+
+    A key is a sibling parameter's name, ``/name`` for a top-level parameter (used inside
+    collections) or ``@version``. A value is a literal or ``{"_cnd": {op: operand}}``.
+    """
+
+    show: dict[str, tuple[Any, ...]] | None = None
+    hide: dict[str, tuple[Any, ...]] | None = None
+
+
+class Property(_Frozen):
+    """One parameter (n8n ``INodeProperties``).
+
+    ``options`` holds the choices of an options/multiOptions parameter and the fields of a
+    collection; :meth:`option_values` and :meth:`fields` give each typed.
+    """
+
+    displayName: str
+    name: str
+    type: PropertyType
+    default: Any
+    description: str | None = None
+    hint: str | None = None
+    placeholder: str | None = None
+    required: bool = False
+    noDataExpression: bool = False
+    displayOptions: DisplayOptions | None = None
+    typeOptions: dict[str, Any] | None = None
+    options: tuple[OptionValue, ...] | tuple[Property, ...] | None = None
+
+    def option_values(self) -> tuple[OptionScalar, ...]:
+        """The values an options/multiOptions parameter accepts (empty for other types)."""
+        if self.type not in ("options", "multiOptions") or not self.options:
+            return ()
+        return tuple(option.value for option in self.options if isinstance(option, OptionValue))
+
+    def fields(self) -> tuple[Property, ...]:
+        """The fields of a collection (empty for other types)."""
+        if self.type != "collection" or not self.options:
+            return ()
+        return tuple(field for field in self.options if isinstance(field, Property))
+
+    def type_option(self, key: str) -> Any:
+        """One ``typeOptions`` entry, or ``None`` when it is not set."""
+        return (self.typeOptions or {}).get(key)
+
+    @property
+    def is_secret(self) -> bool:
+        """Whether the value is a password: never echoed in messages, masked in output."""
+        return bool(self.type_option("password"))
+
+
+class CredentialRef(_Frozen):
+    """A credential type the node uses."""
+
+    name: str
+    required: bool = False
+    displayOptions: DisplayOptions | None = None
+
+
+class NodeDescription(_Frozen):
+    """The whole node (n8n ``INodeTypeDescription``)."""
+
+    displayName: str
+    name: str
+    group: tuple[str, ...]
+    version: int | tuple[int, ...]
+    description: str
+    defaults: dict[str, str]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    properties: tuple[Property, ...]
+    credentials: tuple[CredentialRef, ...] = ()
+    subtitle: str | None = None
+    icon: str | None = None
+    usableAsTool: bool | None = None
+
+    def resources(self) -> tuple[str, ...]:
+        """The values of the ``resource`` parameter, in manifest order."""
+        return tuple(
+            str(value)
+            for prop in self.properties
+            if prop.name == "resource"
+            for value in prop.option_values()
+        )
+
+    def operation_property(self, resource: str) -> Property | None:
+        """The ``operation`` parameter shown for ``resource``."""
+        for prop in self.properties:
+            if prop.name != "operation":
+                continue
+            show = prop.displayOptions.show if prop.displayOptions else None
+            if show is None or resource in show.get("resource", (resource,)):
+                return prop
+        return None
+
+    def operations(self) -> frozenset[tuple[str, str]]:
+        """Every (resource, operation) pair the node offers."""
+        pairs: set[tuple[str, str]] = set()
+        for resource in self.resources():
+            operation = self.operation_property(resource)
+            if operation is not None:
+                pairs.update((resource, str(value)) for value in operation.option_values())
+        return frozenset(pairs)
+
+    def to_n8n_json(self) -> dict[str, Any]:
+        """The description as n8n node JSON (camelCase keys, unset fields left out)."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
+class CredentialTestRequest(_Frozen):
+    baseURL: str | None = None
+    url: str
+    method: Literal["GET", "POST"]
+
+
+class CredentialTestRule(_Frozen):
+    type: Literal["responseCode", "responseSuccessBody"]
+    properties: dict[str, Any]
+
+
+class CredentialTest(_Frozen):
+    """How to check a credential: one request, and rules that turn answers into messages."""
+
+    request: CredentialTestRequest
+    rules: tuple[CredentialTestRule, ...] = ()
+
+
+class CredentialAuthenticate(_Frozen):
+    """Generic authentication: ``$credentials`` expressions placed into the request."""
+
+    type: Literal["generic"]
+    properties: dict[str, dict[str, str]]
+
+
+class CredentialType(_Frozen):
+    """A credential type (n8n ``ICredentialType``)."""
+
+    name: str
+    displayName: str
+    properties: tuple[Property, ...]
+    authenticate: CredentialAuthenticate
+    documentationUrl: str | None = None
+    icon: str | None = None
+    test: CredentialTest | None = None
+
+    def field(self, name: str) -> Property | None:
+        """The field called ``name``, if the credential has one."""
+        return next((prop for prop in self.properties if prop.name == name), None)
+
+    def secret_names(self) -> frozenset[str]:
+        """Names of the fields whose values are secrets (``typeOptions.password``)."""
+        return frozenset(prop.name for prop in self.properties if prop.is_secret)
+
+    def to_n8n_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=True)

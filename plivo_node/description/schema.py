@@ -1,0 +1,112 @@
+"""The project's JSON Schemas (draft 2020-12), and validation that reports every problem."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from plivo_node.paths import data_path
+
+
+def schema_file_name(name: str) -> str:
+    """``"pipeline"`` → ``"pipeline.schema.json"`` (a full file name is kept as it is)."""
+    return name if name.endswith(".json") else f"{name}.schema.json"
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name))
+
+
+@cache
+def _load_schema_cached(file_name: str) -> str:
+    return data_path(f"schemas/{file_name}").read_text(encoding="utf-8")
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A schema by name: ``"manifest"``, ``"credential"``, ``"pipeline"``, ``"output_item"``.
+
+    Returns a fresh dict on every call, so callers may modify it.
+    """
+    schema: dict[str, Any] = json.loads(_load_schema_cached(schema_file_name(name)))
+    return schema
+
+
+def format_path(parts: Iterable[str | int]) -> str:
+    """A JSON path as people write it: ``properties[12].displayOptions.show.operation``."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _sort_key(parts: Iterable[str | int]) -> tuple[tuple[int, int, str], ...]:
+    # Indices sort numerically (properties[2] before properties[10]), names alphabetically.
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in parts)
+
+
+_SECRET_WORDS = ("token", "password", "secret")
+_MAX_SHOWN = 60
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else f"{text[: _MAX_SHOWN - 5]}...{text[-1]}"
+
+
+def _message(error: ValidationError) -> str:
+    """jsonschema's message, shortened, with secrets left out and the unreadable forms reworded."""
+    if error.validator == "not" and isinstance(error.validator_value, dict):
+        forbidden = error.validator_value.get("required")
+        if forbidden:
+            names = ", ".join(repr(name) for name in forbidden)
+            return f"{names} is not allowed here"
+    message = error.message
+    shown = repr(error.instance)
+    is_secret = any(
+        isinstance(part, str) and any(word in part.lower() for word in _SECRET_WORDS)
+        for part in error.absolute_path
+    )
+    if message.startswith(shown) and (is_secret or len(shown) > _MAX_SHOWN):
+        message = ("the value" if is_secret else _short(error.instance)) + message[len(shown) :]
+    if error.validator in ("anyOf", "oneOf"):
+        message = message.replace("is not valid under any of the given schemas", "is invalid")
+        message += _alternatives(error)
+    return message
+
+
+def _alternatives(error: ValidationError) -> str:
+    # Say what each accepted form wanted, e.g. "(expected: 1 is not of type 'string'; ...)".
+    wanted = [
+        sub.message if sub.validator != "type" else f"a value of type {sub.validator_value!r}"
+        for sub in error.context or []
+        if not sub.relative_path
+    ]
+    return f" (expected {' or '.join(dict.fromkeys(wanted))})" if wanted else ""
+
+
+def validate_against_schema(data: Any, schema_name: str, source: str) -> list[str]:
+    """Every way ``data`` breaks the named schema, as ``"<path>: <message>"`` lines.
+
+    Problems about the document as a whole (its top level) are located as ``source``, e.g.
+    ``"pipeline.yaml: 'steps' is a required property"``. The list is sorted by location, so
+    the same document always gives the same lines; it is empty when ``data`` is valid.
+    """
+    errors = sorted(
+        _validator(schema_file_name(schema_name)).iter_errors(data),
+        key=lambda error: (_sort_key(error.absolute_path), error.message),
+    )
+    problems: list[str] = []
+    for error in errors:
+        location = format_path(error.absolute_path) or source
+        line = f"{location}: {_message(error)}"
+        if line not in problems:
+            problems.append(line)
+    return problems
