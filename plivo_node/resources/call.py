@@ -1,0 +1,168 @@
+"""call.make: POST Call/ (PLIVO_API.md §10.1).
+
+Only the fields the user gave go on the wire (a callback method only with its URL), so Plivo
+applies its own defaults for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from plivo_node.context import JsonObject, OperationContext
+from plivo_node.errors import ParameterError
+from plivo_node.resources._common import body_of, collection, http_method, put_url_with_method
+from plivo_node.validation.fields import (
+    check_bool,
+    check_choice,
+    check_http_url,
+    check_int,
+    text_value,
+)
+from plivo_node.validation.phone import join_destinations, normalize_number, parse_destinations
+
+CALL_PATH = "Call/"
+MAX_CALLER_NAME = 50
+MAX_TIME_LIMIT = 86400  # Plivo's hard cap: 24 hours
+# DTMF digits, * and #, w (0.5 s pause) and W (1 s pause), then optionally @<tone length ms>.
+_SEND_DIGITS = re.compile(r"^[0-9*#wW]+(@\d+)?$")
+_SIP_HEADERS = re.compile(r"^[A-Za-z0-9]+=[A-Za-z0-9]+(,[A-Za-z0-9]+=[A-Za-z0-9]+)*$")
+ADDITIONAL = "additionalFields."
+
+
+async def make(ctx: OperationContext) -> list[JsonObject]:
+    params = ctx.params
+    extra = collection(params, "additionalFields")
+    sender = normalize_number(params.get("from"), parameter="from")
+    destinations = parse_destinations(params.get("to"), parameter="to", allow_sip=True)
+    if sender in destinations:
+        raise ParameterError(
+            f"To includes the caller {sender}", hint="remove From from To", parameter="to"
+        )
+    to = join_destinations(destinations)
+    body: dict[str, Any] = {
+        "from": sender,
+        "to": to,
+        "answer_url": check_http_url(
+            params.get("answer_url"), parameter="answer_url", label="Answer URL"
+        ),
+        "answer_method": http_method(
+            params.get("answer_method", "POST"), parameter="answer_method", label="Answer Method"
+        ),
+    }
+    body.update(_main_options(params))
+    body.update(_additional_options(extra))
+
+    response = await ctx.client.request("POST", CALL_PATH, body=body)
+    answer = body_of(response)
+    return [
+        {
+            "status": "fired",
+            "request_uuid": answer.get("request_uuid"),
+            "api_id": answer.get("api_id"),
+            "message": answer.get("message"),
+            "from": sender,
+            "to": to,
+        }
+    ]
+
+
+def _main_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    put_url_with_method(
+        body, params, url_key="hangup_url", method_key="hangup_method", label="Hangup URL"
+    )
+    put_url_with_method(
+        body, params, url_key="fallback_url", method_key="fallback_method", label="Fallback URL"
+    )
+    caller_name = text_value(params.get("caller_name"))
+    if len(caller_name) > MAX_CALLER_NAME:
+        raise ParameterError(
+            f"Caller Name is {len(caller_name)} characters; Plivo allows at most {MAX_CALLER_NAME}",
+            hint=f"shorten it to {MAX_CALLER_NAME} characters",
+            parameter="caller_name",
+        )
+    if caller_name:
+        body["caller_name"] = caller_name
+    send_digits = text_value(params.get("send_digits"))
+    if send_digits:
+        if not _SEND_DIGITS.match(send_digits):
+            raise ParameterError(
+                f"Send Digits '{send_digits}' has characters Plivo cannot play",
+                hint="use digits, * and #, w (half-second pause), W (one-second pause), "
+                "optionally ending in @<tone length in ms>, like 1w2w3@1000",
+                parameter="send_digits",
+            )
+        body["send_digits"] = send_digits
+    if params.get("send_on_preanswer") is not None and check_bool(
+        params["send_on_preanswer"], parameter="send_on_preanswer", label="Send On Preanswer"
+    ):
+        body["send_on_preanswer"] = True
+    if params.get("time_limit") is not None:
+        body["time_limit"] = check_int(
+            params["time_limit"],
+            parameter="time_limit",
+            label="Time Limit",
+            minimum=1,
+            maximum=MAX_TIME_LIMIT,
+        )
+    if params.get("ring_timeout") is not None:
+        body["ring_timeout"] = check_int(
+            params["ring_timeout"], parameter="ring_timeout", label="Timeout", minimum=0
+        )
+    return body
+
+
+def _additional_options(extra: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if text_value(extra.get("machine_detection")):
+        raw = extra["machine_detection"]
+        body["machine_detection"] = check_choice(
+            "true" if raw is True else text_value(raw).lower(),
+            parameter=ADDITIONAL + "machine_detection",
+            label="Machine Detection",
+            choices=("true", "hangup"),
+        )
+    if extra.get("machine_detection_time") is not None:
+        body["machine_detection_time"] = check_int(
+            extra["machine_detection_time"],
+            parameter=ADDITIONAL + "machine_detection_time",
+            label="Machine Detection Time",
+            minimum=2000,
+            maximum=10000,
+        )
+    put_url_with_method(
+        body,
+        extra,
+        url_key="machine_detection_url",
+        method_key="machine_detection_method",
+        label="Machine Detection URL",
+        prefix=ADDITIONAL,
+    )
+    put_url_with_method(
+        body,
+        extra,
+        url_key="ring_url",
+        method_key="ring_method",
+        label="Ring URL",
+        prefix=ADDITIONAL,
+    )
+    if extra.get("hangup_on_ring") is not None:
+        body["hangup_on_ring"] = check_int(
+            extra["hangup_on_ring"],
+            parameter=ADDITIONAL + "hangup_on_ring",
+            label="Hangup On Ring",
+            minimum=0,
+        )
+    sip_headers = text_value(extra.get("sip_headers"))
+    if sip_headers:
+        if not _SIP_HEADERS.match(sip_headers):
+            raise ParameterError(
+                f"SIP Headers '{sip_headers}' is not a list of name=value pairs",
+                hint="use letters and digits only, like key1=value1,key2=value2 "
+                "(Plivo adds the X-PH- prefix itself)",
+                parameter=ADDITIONAL + "sip_headers",
+            )
+        body["sip_headers"] = sip_headers
+    return body

@@ -1,0 +1,79 @@
+"""sms.send: POST Message/ (PLIVO_API.md §6.1, §9).
+
+Media URLs under Additional Fields turn the message into an MMS (``type=mms``), and then the
+MMS rules apply: US/Canadian destinations only, media limits, text optional.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plivo_node.context import JsonObject, OperationContext
+from plivo_node.errors import ParameterError
+from plivo_node.resources._common import collection, put_text
+from plivo_node.resources._messaging import (
+    MESSAGE_PATH,
+    check_mms_destinations,
+    check_sender_not_destination,
+    delivery_fields,
+    message_output,
+    resolve_sender,
+    sender_fields,
+)
+from plivo_node.validation.fields import check_bool, text_value
+from plivo_node.validation.media import MediaPlan, check_media_plan, parse_media_urls
+from plivo_node.validation.phone import join_destinations, parse_destinations
+from plivo_node.validation.sms_encoding import analyze_text, check_sms_text
+
+
+async def send(ctx: OperationContext) -> list[JsonObject]:
+    params = ctx.params
+    extra = collection(params, "additionalFields")
+    powerpack_uuid = text_value(extra.get("powerpack_uuid"))
+    sender = resolve_sender(params, powerpack_uuid, allow_sender_id=True)
+    destinations = parse_destinations(params.get("to"), parameter="to")
+    check_sender_not_destination(sender, destinations)
+    text = "" if params.get("message") is None else str(params["message"])
+
+    media_urls = parse_media_urls(extra.get("media_urls"), parameter="additionalFields.media_urls")
+    media: MediaPlan | None = None
+    if media_urls:
+        check_mms_destinations(destinations)
+        media = check_media_plan(MediaPlan(urls=media_urls), text=text)
+        encoding = analyze_text(text)
+    else:
+        if not text:
+            raise ParameterError(
+                "message is empty", hint="write the text to send in Message", parameter="message"
+            )
+        encoding = check_sms_text(text, parameter="message")
+
+    to = join_destinations(destinations)
+    body: dict[str, Any] = sender_fields(sender, powerpack_uuid)
+    body["dst"] = to
+    if text:
+        body["text"] = text
+    # Plivo detects UCS-2 itself: "unicode" only declares it, the wire type stays "sms".
+    body["type"] = "mms" if media else "sms"
+    body.update(delivery_fields(params))
+    body["trackable"] = check_bool(
+        params.get("trackable", False), parameter="trackable", label="Trackable"
+    )
+    if media:
+        body["media_urls"] = media.urls
+    put_text(body, "dlt_entity_id", extra.get("dlt_entity_id"))
+    put_text(body, "dlt_template_id", extra.get("dlt_template_id"))
+
+    response = await ctx.client.request("POST", MESSAGE_PATH, body=body)
+    return [
+        message_output(
+            response,
+            sender=sender,
+            powerpack_uuid=powerpack_uuid,
+            to=to,
+            encoding=encoding,
+            # An MMS is one message however long its text; an SMS is billed per segment.
+            segments=1 if media else encoding.segments,
+            media=media,
+        )
+    ]

@@ -1,0 +1,166 @@
+"""Phone numbers: parse, check and normalise to what Plivo's wire uses (E.164 digits, no "+").
+
+Numbers are accepted with a leading "+" or as bare international digits, with the separators
+people type (spaces, dashes, dots, parentheses) stripped. Parsing goes through
+``phonenumbers``; results are cached because a batch usually repeats the same sender and
+often the same recipients, and parsing is the costly part.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+
+from plivo_node.errors import ParameterError
+
+# Plivo's own limit for `<`-joined bulk destinations (unique numbers).
+MAX_BULK_DESTINATIONS = 1000
+BULK_SEPARATOR = "<"
+FORMAT_HINT = "use international format with the country code, like +14155550100"
+
+_SEPARATORS = str.maketrans("", "", " \t-.()")
+_SIP_URI = re.compile(r"^sips?:[^@\s<]+@[^@\s<]+$", re.IGNORECASE)
+# Alphanumeric sender IDs (some countries) and short codes: Plivo accepts them as `src`.
+_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
+_SHORT_CODE = re.compile(r"^\d{3,8}$")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A valid number: its E.164 digits without "+" and its region (ISO 3166 alpha-2)."""
+
+    digits: str
+    region: str | None
+
+
+def _clean(raw: str) -> str:
+    return raw.strip().translate(_SEPARATORS)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
+    """The number for already-cleaned text, or ``None`` when it is not a valid number."""
+    digits = cleaned.removeprefix("+")
+    if not digits.isdigit() or not digits.isascii():
+        return None
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneNumber(
+        digits=e164.removeprefix("+"), region=phonenumbers.region_code_for_number(parsed)
+    )
+
+
+def _invalid(value: str, parameter: str, *, position: str = "") -> ParameterError:
+    return ParameterError(
+        f"'{value}'{position} is not a valid phone number", hint=FORMAT_HINT, parameter=parameter
+    )
+
+
+def _text(raw: object) -> str:
+    # An expression may hand over a number as int; anything else is a user mistake.
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return "" if raw is None else str(raw)
+    return str(raw)
+
+
+def parse_number(raw: object, *, parameter: str) -> PhoneNumber:
+    """One phone number, or a :class:`ParameterError` that names the value and the fix."""
+    text = _text(raw).strip()
+    if not text:
+        raise ParameterError("no phone number given", hint=FORMAT_HINT, parameter=parameter)
+    number = _parse_cleaned(_clean(text))
+    if number is None:
+        raise _invalid(text, parameter)
+    return number
+
+
+def normalize_number(raw: object, *, parameter: str) -> str:
+    """One phone number as E.164 digits, no "+": ``"+1 (415) 555-0100"`` → ``"14155550100"``."""
+    return parse_number(raw, parameter=parameter).digits
+
+
+def region_of(digits: str) -> str | None:
+    """The region code ("US", "CA", ...) of a number, or ``None`` when it is not valid."""
+    number = _parse_cleaned(_clean(digits))
+    return number.region if number else None
+
+
+def normalize_sender(raw: object, *, parameter: str = "from") -> str:
+    """An SMS sender: a phone number, a short code, or an alphanumeric sender ID (≤ 11 chars)."""
+    text = _text(raw).strip()
+    if not text:
+        raise ParameterError(
+            "no sender given",
+            hint="set From to a Plivo number like +14155550100, or set a Powerpack UUID",
+            parameter=parameter,
+        )
+    cleaned = _clean(text)
+    if _SHORT_CODE.match(cleaned) or _SENDER_ID.match(cleaned):
+        return cleaned
+    number = _parse_cleaned(cleaned)
+    if number is None:
+        raise ParameterError(
+            f"'{text}' is not a valid phone number, short code or alphanumeric sender ID",
+            hint=f"{FORMAT_HINT}; a sender ID is 1 to 11 letters and digits",
+            parameter=parameter,
+        )
+    return number.digits
+
+
+def parse_destinations(
+    raw: object,
+    *,
+    parameter: str = "to",
+    allow_sip: bool = False,
+    max_count: int = MAX_BULK_DESTINATIONS,
+) -> list[str]:
+    """Split a `<`-joined destination list, check each entry, drop duplicates (order kept).
+
+    Numbers come back as E.164 digits; with ``allow_sip`` a ``sip:user@host`` URI passes
+    through unchanged.
+    """
+    text = _text(raw).strip()
+    entries = [entry.strip() for entry in text.split(BULK_SEPARATOR)]
+    if not text or not any(entries):
+        raise ParameterError("no destination given", hint=FORMAT_HINT, parameter=parameter)
+    total = len(entries)
+    unique: dict[str, None] = {}
+    for position, entry in enumerate(entries, start=1):
+        if not entry:
+            raise ParameterError(
+                f"destination {position} of {total} is empty",
+                hint="separate destinations with a single '<', like +14155550100<+14155550101",
+                parameter=parameter,
+            )
+        if allow_sip and _SIP_URI.match(entry):
+            unique[entry] = None
+            continue
+        number = _parse_cleaned(_clean(entry))
+        if number is None:
+            where = f" (destination {position} of {total})" if total > 1 else ""
+            error = _invalid(entry, parameter, position=where)
+            if allow_sip:
+                error.hint = f"{FORMAT_HINT}, or a SIP URI like sip:alice@phone.plivo.com"
+            raise error
+        unique[number.digits] = None
+    if len(unique) > max_count:
+        raise ParameterError(
+            f"{len(unique)} unique destinations given; "
+            f"Plivo accepts at most {max_count} per request",
+            hint=f"split the list into batches of {max_count} or fewer",
+            parameter=parameter,
+        )
+    return list(unique)
+
+
+def join_destinations(destinations: list[str]) -> str:
+    """The wire form of a destination list: `<`-joined."""
+    return BULK_SEPARATOR.join(destinations)
