@@ -345,11 +345,15 @@ class _JsonArrayScanner:
             self._pos += 1
             if separator == "]":
                 return
+            if separator == "":
+                raise ConfigurationError(
+                    f"{self._source} line {self._line(self._pos - 1)}: the file ends after "
+                    f"element {position - 1} without closing the array (missing ']')"
+                )
             if separator != ",":
-                found = "the end of the file" if separator == "" else repr(separator)
                 raise ConfigurationError(
                     f"{self._source} line {self._line(self._pos - 1)}: expected ',' or ']' "
-                    f"after element {position - 1}, found {found}"
+                    f"after element {position - 1}, found {separator!r}"
                 )
 
     def _decode(self, position: int) -> Any:
@@ -389,14 +393,16 @@ class _JsonArrayScanner:
         """Drop consumed text and read more; False at the end of the stream."""
         if self._eof:
             return False
+        # Read before dropping: at the end nothing moves, so offsets of the text held (as in
+        # a decode error being reported) stay valid.
+        chunk = self._stream.read(max(_JSON_CHUNK, len(self._buffer) - self._pos))
+        if not chunk:
+            self._eof = True
+            return False
         if self._pos:
             self._lines_dropped += self._buffer.count("\n", 0, self._pos)
             self._buffer = self._buffer[self._pos :]
             self._pos = 0
-        chunk = self._stream.read(max(_JSON_CHUNK, len(self._buffer)))
-        if not chunk:
-            self._eof = True
-            return False
         self._buffer += chunk
         return True
 

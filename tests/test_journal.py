@@ -1,0 +1,355 @@
+"""The run journal: item states, group commit, durability across SIGKILL, run protection."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from plivo_node.errors import ConfigurationError
+from plivo_node.journal import (
+    ItemState,
+    Record,
+    RunJournal,
+    compute_run_key,
+    default_journal_path,
+)
+
+
+def out_item(index: int, **json: object) -> dict[str, object]:
+    return {"json": dict(json), "pairedItem": {"item": index}}
+
+
+def error_item(index: int, code: str) -> dict[str, object]:
+    return {"json": {}, "pairedItem": {"item": index}, "error": {"message": "no", "code": code}}
+
+
+def count_commits(journal: RunJournal) -> list[str]:
+    """Every COMMIT the journal's connection executes from now on."""
+    commits: list[str] = []
+
+    def trace(statement: str) -> None:
+        if statement.strip().upper() == "COMMIT":
+            commits.append(statement)
+
+    journal._connection.set_trace_callback(trace)
+    return commits
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "out.jsonl.journal.sqlite"
+
+
+# --- states ----------------------------------------------------------------------------------
+
+
+async def test_states_round_trip_through_a_reopen(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0, 1, 2, 3])
+    journal.complete(0, 0, ItemState.DONE, [out_item(0, id="a"), out_item(0, id="b")])
+    journal.complete(0, 1, "failed", [error_item(1, "bad_request")])
+    journal.complete(0, 2, ItemState.UNKNOWN, [error_item(2, "unknown_outcome")])
+    journal.complete(1, 0, ItemState.DONE, [out_item(0, ok=True)])
+    await journal.close()
+
+    journal = RunJournal.open(path, run_key="k", resume=True)
+    records = journal.records(0)
+    assert records == {
+        0: Record(ItemState.DONE, [out_item(0, id="a"), out_item(0, id="b")]),
+        1: Record(ItemState.FAILED, [error_item(1, "bad_request")]),
+        2: Record(ItemState.UNKNOWN, [error_item(2, "unknown_outcome")]),
+        3: Record(ItemState.IN_FLIGHT, None),
+    }
+    assert [index for index, _ in journal.iter_records(0)] == [0, 1, 2, 3]
+    assert journal.records(1) == {0: Record(ItemState.DONE, [out_item(0, ok=True)])}
+    assert journal.record(0, 1) == records[1]
+    assert journal.record(0, 99) is None
+    assert journal.in_flight(0) == [3]
+    assert journal.in_flight(1) == []
+    assert journal.counts(0) == {
+        ItemState.DONE: 1,
+        ItemState.FAILED: 1,
+        ItemState.UNKNOWN: 1,
+        ItemState.IN_FLIGHT: 1,
+    }
+    assert journal.counts()[ItemState.DONE] == 2
+    await journal.close()
+
+
+async def test_mark_unknown_replaces_in_flight_marks(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False) as journal:
+        await journal.begin(0, [5, 6, 7])
+        journal.mark_unknown(0, journal.in_flight(0))
+        assert journal.in_flight(0) == []
+        assert journal.record(0, 6) == Record(ItemState.UNKNOWN, None)
+
+
+async def test_a_retried_item_can_be_begun_again(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False) as journal:
+        journal.complete(0, 1, ItemState.UNKNOWN, [])
+        await journal.begin(0, [1])
+        assert journal.in_flight(0) == [1]
+        journal.complete(0, 1, ItemState.DONE, [out_item(1)])
+        assert journal.record(0, 1) == Record(ItemState.DONE, [out_item(1)])
+
+
+async def test_complete_refuses_a_non_final_state(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False) as journal:
+        with pytest.raises(ValueError, match="in_flight"):
+            journal.complete(0, 0, ItemState.IN_FLIGHT, [])
+        with pytest.raises(ValueError, match="sent"):
+            journal.complete(0, 0, "sent", [])
+
+
+def test_synchronous_callers_commit_at_once(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    commits = count_commits(journal)
+    journal.complete(0, 0, ItemState.DONE, [out_item(0)])
+    assert len(commits) == 1
+    assert journal.record(0, 0) == Record(ItemState.DONE, [out_item(0)])
+    asyncio.run(journal.close())
+
+
+# --- group commit ----------------------------------------------------------------------------
+
+
+async def test_concurrent_begins_share_a_few_transactions(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False, max_batch=512) as journal:
+        commits = count_commits(journal)
+        await asyncio.gather(*(journal.begin(0, [index]) for index in range(2000)))
+        # 2,000 callers, batches of at most 512 rows: a handful of commits, not 2,000.
+        assert 1 <= len(commits) <= 5
+        assert len(journal.in_flight(0)) == 2000
+
+
+async def test_awaited_begins_one_after_another_each_commit(path: Path) -> None:
+    # The counterpart of the test above: the counting sees every transaction.
+    async with RunJournal.open(path, run_key="k", resume=False) as journal:
+        commits = count_commits(journal)
+        for index in range(5):
+            await journal.begin(0, [index])
+            assert len(commits) == index + 1
+
+
+async def test_completes_do_not_wait_for_the_disk_but_commit_soon(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False, commit_interval=0.001) as journal:
+        commits = count_commits(journal)
+        for index in range(300):
+            journal.complete(0, index, ItemState.DONE, [out_item(index)])
+        assert commits == []  # nobody waited for the disk
+        for _ in range(5000):  # bounded wait for the scheduled group commit
+            if commits:
+                break
+            await asyncio.sleep(0.001)
+        assert len(commits) == 1
+        assert journal.counts(0) == {ItemState.DONE: 300}
+
+
+async def test_a_full_batch_is_committed_without_waiting_for_the_interval(path: Path) -> None:
+    # A one-hour interval: only the batch limit can have triggered the commit.
+    journal = RunJournal.open(path, run_key="k", resume=False, commit_interval=3600, max_batch=8)
+    commits = count_commits(journal)
+    await asyncio.gather(*(journal.begin(0, [index]) for index in range(8)))
+    assert len(commits) == 1
+    await journal.close()
+
+
+async def test_a_cancelled_begin_still_leaves_its_marks(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False, commit_interval=3600) as journal:
+        task = asyncio.create_task(journal.begin(0, [4]))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await journal.flush()
+        assert journal.in_flight(0) == [4]
+
+
+async def test_a_failed_write_fails_the_waiting_begin_and_later_calls(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    journal._connection.close()  # every statement now fails, as on an unusable disk
+    with pytest.raises(ConfigurationError, match="cannot write the run journal"):
+        await journal.begin(0, [0])
+    with pytest.raises(ConfigurationError, match="cannot write the run journal"):
+        journal.complete(0, 0, ItemState.DONE, [])
+    with pytest.raises(ConfigurationError):
+        await journal.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await journal.begin(0, [1])
+
+
+# --- durability across a kill ----------------------------------------------------------------
+
+_KILLED_RUN = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from plivo_node.journal import ItemState, RunJournal
+
+    async def main() -> None:
+        journal = RunJournal.open(sys.argv[1], run_key="k", resume=False)
+        await journal.begin(0, [0])
+        journal.complete(0, 0, ItemState.DONE, [{"json": {"id": "m0"}, "pairedItem": {"item": 0}}])
+        await journal.begin(0, [1, 2])
+        # The requests for items 1 and 2 would go out now; the process dies instead.
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_begin_marks_survive_a_sigkill(path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    # The killed run holds no lock any more, and its unfinished journal protects its items.
+    with pytest.raises(ConfigurationError, match="--resume"):
+        RunJournal.open(path, run_key="k", resume=False)
+    journal = RunJournal.open(path, run_key="k", resume=True)
+    try:
+        assert journal.in_flight(0) == [1, 2]
+        assert journal.record(0, 0) == Record(
+            ItemState.DONE, [{"json": {"id": "m0"}, "pairedItem": {"item": 0}}]
+        )
+    finally:
+        asyncio.run(journal.close())
+
+
+# --- run protection --------------------------------------------------------------------------
+
+
+async def test_new_run_refuses_an_unfinished_journal(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0, 1])
+    await journal.close(finished=False)
+    with pytest.raises(ConfigurationError) as caught:
+        RunJournal.open(path, run_key="k", resume=False)
+    message = str(caught.value)
+    assert "unfinished run" in message
+    assert "2 items" in message
+    assert "--resume" in message
+    assert "--restart" in message
+
+
+async def test_restart_discards_an_unfinished_run(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="old", resume=False)
+    await journal.begin(0, [0, 1])
+    await journal.close()
+    async with RunJournal.open(path, run_key="new", resume=False, restart=True) as journal:
+        assert journal.records(0) == {}
+    # The restarted run is now the journal's run.
+    RunJournal.open(path, run_key="new", resume=True)._connection.close()
+
+
+async def test_a_finished_run_is_replaced_by_a_new_run(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0])
+    journal.complete(0, 0, ItemState.DONE, [out_item(0)])
+    await journal.close(finished=True)
+    async with RunJournal.open(path, run_key="other", resume=False) as journal:
+        assert journal.records(0) == {}
+
+
+async def test_an_unfinished_run_that_marked_nothing_is_replaced(path: Path) -> None:
+    await RunJournal.open(path, run_key="k", resume=False).close()
+    async with RunJournal.open(path, run_key="k2", resume=False) as journal:
+        assert journal.counts() == {}
+
+
+async def test_resuming_a_finished_run_makes_it_unfinished_until_it_ends(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0])
+    await journal.close(finished=True)
+    await RunJournal.open(path, run_key="k", resume=True).close(finished=False)
+    with pytest.raises(ConfigurationError, match="unfinished run"):
+        RunJournal.open(path, run_key="k", resume=False)
+
+
+async def test_resume_with_another_run_key_is_refused(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="pipeline-v1", resume=False)
+    await journal.begin(0, [0])
+    await journal.close()
+    with pytest.raises(ConfigurationError, match="pipeline or the input changed") as caught:
+        RunJournal.open(path, run_key="pipeline-v2", resume=True)
+    assert "--restart" in str(caught.value)
+
+
+def test_resume_without_a_journal_is_refused(path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="no run journal at"):
+        RunJournal.open(path, run_key="k", resume=True)
+    assert not path.exists()
+
+
+def test_resume_and_restart_together_are_refused(path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="contradict"):
+        RunJournal.open(path, run_key="k", resume=True, restart=True)
+
+
+async def test_a_journal_in_use_cannot_be_opened_twice(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False):
+        with pytest.raises(ConfigurationError, match="in use by another"):
+            RunJournal.open(path, run_key="k", resume=True)
+
+
+def test_a_file_that_is_not_a_journal_is_refused(path: Path) -> None:
+    path.write_bytes(b"this is not sqlite at all, just some text" * 100)
+    with pytest.raises(ConfigurationError, match="not a plivo-node run journal"):
+        RunJournal.open(path, run_key="k", resume=False)
+
+
+def test_a_sqlite_file_of_another_kind_is_refused(path: Path) -> None:
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE notes (body TEXT)")
+    other.commit()
+    other.close()
+    with pytest.raises(ConfigurationError, match="not a plivo-node run journal"):
+        RunJournal.open(path, run_key="k", resume=False)
+
+
+async def test_use_after_close_is_an_error(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.close()
+    await journal.close()  # harmless
+    with pytest.raises(RuntimeError, match="closed"):
+        journal.records(0)
+
+
+# --- paths and keys --------------------------------------------------------------------------
+
+
+def test_default_journal_path_sits_next_to_the_output(tmp_path: Path) -> None:
+    assert default_journal_path(tmp_path / "out.jsonl") == tmp_path / "out.jsonl.journal.sqlite"
+    assert default_journal_path("-", "pipes/sms.yaml", cwd=tmp_path) == (
+        tmp_path / ".plivo-node" / "sms.journal.sqlite"
+    )
+
+
+async def test_journal_for_stdout_creates_its_directory(tmp_path: Path) -> None:
+    path = default_journal_path("-", "sms.yaml", cwd=tmp_path)
+    await RunJournal.open(path, run_key="k", resume=False).close()
+    assert path.is_file()
+
+
+def test_run_key_follows_pipeline_and_input(tmp_path: Path) -> None:
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("to\n+1\n")
+    key = compute_run_key("steps: []", contacts)
+    assert key == compute_run_key("steps: []", contacts)
+    assert key != compute_run_key("steps: [x]", contacts)
+    assert key != compute_run_key("steps: []", contacts, "sandbox")
+    contacts.write_text("to\n+2\n")
+    assert key != compute_run_key("steps: []", contacts)
+    with pytest.raises(ConfigurationError, match="cannot read input file"):
+        compute_run_key("steps: []", tmp_path / "missing.csv")
