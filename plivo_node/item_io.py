@@ -94,8 +94,8 @@ def read_items(path: Path | str, format: str | None = None) -> Iterator[Item]:
             raise ConfigurationError(
                 f"input file {path} does not exist", hint="check the --input path"
             )
-        if not file_path.is_file():
-            raise ConfigurationError(f"input path {path} is not a file")
+        if file_path.is_dir():  # not is_file(): a named pipe or /dev/stdin is fine
+            raise ConfigurationError(f"input path {path} is a directory, not a file")
     return _iterate_file(path, kind)
 
 

@@ -16,6 +16,11 @@ marks are committed, but every ``begin`` and ``complete`` arriving within a few 
 shares one transaction, committed by a callback on the event loop; so thousands of sends a
 second cost a few hundred small commits, not thousands of disk round trips.
 
+A resume reads the journal step by step: ``done`` and ``failed`` items replay their journaled
+outputs (so the output file can be rewritten whole, with no send); ``in_flight`` and
+``unknown`` items become ``unknown_outcome`` errors (:meth:`RunJournal.mark_unknown`) unless
+the user asks to retry them, in which case they are simply begun again; the rest are sent.
+
 The journal lives in one SQLite file (stdlib ``sqlite3``), by default next to the output file.
 """
 

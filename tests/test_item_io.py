@@ -83,6 +83,9 @@ def test_unknown_explicit_format_is_refused() -> None:
 def test_missing_file_fails_at_the_call_not_at_first_item(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="does not exist"):
         read_items(tmp_path / "nope.csv")
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        read_items(tmp_path / "dir.csv")
 
 
 # --- CSV -------------------------------------------------------------------------------------
