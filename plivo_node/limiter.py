@@ -70,8 +70,11 @@ class RateLimiter:
         if self.rate is None and self._paused_until <= self._clock():
             self.acquired += 1
             return False
+        # The lock is only ever held by an acquirer that is waiting, so finding it taken means
+        # this one is being throttled too.
+        queued = self._lock.locked()
         async with self._lock:
-            waited = await self._wait_for_slot()
+            waited = await self._wait_for_slot() or queued
         self.acquired += 1
         if waited:
             self.waits += 1
