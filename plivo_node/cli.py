@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -27,7 +26,7 @@ from plivo_node.dry_run import DryRunClient
 from plivo_node.engine import ItemResult
 from plivo_node.errors import ConfigurationError, PlivoNodeError
 from plivo_node.item_io import OutputWriter, count_items, read_items
-from plivo_node.journal import RunJournal, default_journal_path
+from plivo_node.journal import RunJournal, compute_run_key, default_journal_path
 from plivo_node.limiter import RateLimiter
 from plivo_node.pipeline import PipelineSpec, Settings, build_steps, load_pipeline
 from plivo_node.progress import Progress
@@ -62,16 +61,6 @@ class RunOptions:
     journal: Path | None
     no_journal: bool
     progress: bool | None
-
-
-def _run_key(pipeline_path: Path, input_path: Path | None) -> str:
-    """Fingerprint of the pipeline and its input: a resume must run the same work."""
-    digest = hashlib.sha256(pipeline_path.read_bytes())
-    if input_path is not None and str(input_path) != "-":
-        with input_path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _items(
@@ -126,10 +115,15 @@ async def _run(options: RunOptions) -> int:
     output_path = options.output or spec.output_path or Path("-")
     journal: RunJournal | None = None
     if not options.no_journal and not options.dry_run:
+        if options.resume and input_path is not None and str(input_path) == "-":
+            raise ConfigurationError(
+                "--resume cannot check that stdin holds the same items as the interrupted run",
+                hint="give the input as a file to make the run resumable",
+            )
         journal_path = options.journal or default_journal_path(output_path, options.pipeline)
         journal = RunJournal.open(
             journal_path,
-            run_key=_run_key(options.pipeline, input_path),
+            run_key=compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path),
             resume=options.resume,
             restart=options.restart,
         )

@@ -29,7 +29,7 @@ from plivo_node.engine import (
     run_step,
 )
 from plivo_node.errors import PlivoNodeError, UnknownOutcomeError
-from plivo_node.journal import RunJournal
+from plivo_node.journal import ItemState, RunJournal
 
 # Operations that Plivo may act on twice if repeated: a journal entry left "in flight" by a
 # killed run means their outcome is unknown, so a resumed run does not repeat them.
@@ -43,9 +43,6 @@ NON_IDEMPOTENT = frozenset(
     }
 )
 
-STATE_DONE = "done"
-STATE_FAILED = "failed"
-STATE_UNKNOWN = "unknown"
 
 
 @dataclass
@@ -158,12 +155,12 @@ class StepJournal:
         record = self._recorded.pop(index, None)
         if record is None:
             return None
-        if record.state in (STATE_DONE, STATE_FAILED) or (
-            record.state == STATE_UNKNOWN and not self._retry_unknown
+        if record.state in (ItemState.DONE, ItemState.FAILED) or (
+            record.state is ItemState.UNKNOWN and not self._retry_unknown
         ):
             self.replayed += 1
             return result_from_record(index, record.outputs)
-        if record.state == "in_flight" and self._guard_sends and not self._retry_unknown:
+        if record.state is ItemState.IN_FLIGHT and self._guard_sends and not self._retry_unknown:
             self.replayed += 1
             result = _unknown_result(self._step, index)
             self._complete(result)
@@ -172,11 +169,11 @@ class StepJournal:
 
     def _complete(self, result: ItemResult) -> None:
         if isinstance(result.error, UnknownOutcomeError):
-            state = STATE_UNKNOWN
+            state = ItemState.UNKNOWN
         elif result.error is not None:
-            state = STATE_FAILED
+            state = ItemState.FAILED
         else:
-            state = STATE_DONE
+            state = ItemState.DONE
         outputs = [_output_record(o) for o in result.outputs]
         self._journal.complete(self._step_index, result.index, state, outputs)
 
