@@ -73,8 +73,9 @@ class TransportStats:
 class PlivoClient:
     """An :class:`plivo_node.context.ApiClient` over aiohttp; use it as ``async with``.
 
-    ``rate_limiter`` defaults to Plivo's documented account limit (300 requests per 5 s);
-    pass ``RateLimiter(None)`` for a server without one. ``retry_policy`` defaults to
+    ``rate_limiter=None`` means no client-side request rate (a ``RateLimiter(None)``: 429s
+    still pause every request); pass ``RateLimiter()`` for Plivo's documented account limit
+    of 300 requests per 5 s. ``retry_policy`` defaults to
     :class:`RetryPolicy`'s defaults. An injected ``session`` is used as is and not closed.
     ``pacer`` optionally spaces message sends per source number / powerpack.
     """
@@ -109,7 +110,7 @@ class PlivoClient:
         # means nothing was written. ``sock_read`` bounds the wait for the answer.
         self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
         self._concurrency = concurrency
-        self._limiter = rate_limiter if rate_limiter is not None else RateLimiter()
+        self._limiter = rate_limiter if rate_limiter is not None else RateLimiter(None)
         self._policy = retry_policy if retry_policy is not None else RetryPolicy()
         self._pacer = pacer
         self._session = session

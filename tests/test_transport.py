@@ -560,6 +560,20 @@ async def test_limiter_is_asked_before_every_request(plivo: tuple[Recorder, str]
 # --- lifecycle and the live credentials test ----------------------------------------------
 
 
+async def test_no_limiter_means_no_client_side_rate_but_429s_still_pause(
+    plivo: tuple[Recorder, str],
+) -> None:
+    recorder, base = plivo
+    recorder.answers.append((429, {"api_id": "r"}, {"Retry-After": "0"}))
+    credentials = Credentials(AUTH_ID, TOKEN, base)
+    async with PlivoClient(credentials, retry_policy=RetryPolicy(backoff=False)) as client:
+        for _ in range(3):
+            await client.request("GET", "")
+        assert client._limiter.rate is None
+        assert client._limiter.paused_until > 0
+    assert len(recorder.seen) == 4
+
+
 async def test_request_outside_async_with_is_refused() -> None:
     client = client_for("http://127.0.0.1:9/v1/")
     with pytest.raises(RuntimeError, match="async with"):
