@@ -168,7 +168,9 @@ async def test_too_many_bulk_destinations_fail_before_sending(plivo, run) -> Non
 
 
 async def test_plivo_errors_propagate(plivo, run) -> None:
-    plivo.reply("POST", "Message/", {"api_id": API_ID, "error": "src is not SMS-enabled"}, status=400)
+    plivo.reply(
+        "POST", "Message/", {"api_id": API_ID, "error": "src is not SMS-enabled"}, status=400
+    )
     with pytest.raises(BadRequestError) as caught:
         await run(sms.send, params())
     assert caught.value.hint is not None

@@ -1,0 +1,149 @@
+"""call.make: required fields always, optional ones only when given, checks before sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from plivo_node.errors import ParameterError
+from plivo_node.resources import call
+
+API_ID = "97ceeb52-58b6-11e1-86da-77300b68f8bb"
+REQUEST_UUID = "9834029e-58b6-11e1-b8b7-a5bd0e4e126f"
+
+
+def params(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "from": "+14155550100",
+        "to": "+14155550101",
+        "answer_url": "https://example.com/answer",
+        "answer_method": "POST",
+        "hangup_url": "",
+        "hangup_method": "POST",
+        "fallback_url": "",
+        "fallback_method": "POST",
+        "caller_name": "",
+        "send_digits": "",
+        "send_on_preanswer": False,
+        "additionalFields": {},
+    }
+    base.update(overrides)
+    return base
+
+
+def fired(plivo: Any, request_uuid: Any = REQUEST_UUID) -> None:
+    body = {"api_id": API_ID, "message": "call fired", "request_uuid": request_uuid}
+    plivo.reply("POST", "Call/", body, status=201)
+
+
+async def test_minimal_call_sends_only_the_required_fields(plivo, run) -> None:
+    fired(plivo)
+    output = await run(call.make, params())
+    [request] = plivo.requests
+    assert (request.method, request.path) == ("POST", "Call/")
+    assert request.json == {
+        "from": "14155550100",
+        "to": "14155550101",
+        "answer_url": "https://example.com/answer",
+        "answer_method": "POST",
+    }
+    assert output == [
+        {
+            "status": "fired",
+            "request_uuid": REQUEST_UUID,
+            "api_id": API_ID,
+            "message": "call fired",
+            "from": "14155550100",
+            "to": "14155550101",
+        }
+    ]
+
+
+async def test_every_optional_field_given_goes_on_the_wire(plivo, run) -> None:
+    fired(plivo)
+    await run(
+        call.make,
+        params(
+            answer_method="get",
+            hangup_url="https://example.com/hangup",
+            hangup_method="GET",
+            fallback_url="https://example.com/fallback",
+            caller_name="Support",
+            send_digits="1w2W3#@1000",
+            send_on_preanswer=True,
+            time_limit=600.0,
+            ring_timeout=30,
+            additionalFields={
+                "machine_detection": "hangup",
+                "machine_detection_time": 3000,
+                "machine_detection_url": "https://example.com/amd",
+                "machine_detection_method": "GET",
+                "ring_url": "https://example.com/ring",
+                "ring_method": "POST",
+                "hangup_on_ring": 45,
+                "sip_headers": "team=sales,tier=gold",
+            },
+        ),
+    )
+    assert plivo.requests[0].json == {
+        "from": "14155550100",
+        "to": "14155550101",
+        "answer_url": "https://example.com/answer",
+        "answer_method": "GET",
+        "hangup_url": "https://example.com/hangup",
+        "hangup_method": "GET",
+        "fallback_url": "https://example.com/fallback",
+        "fallback_method": "POST",
+        "caller_name": "Support",
+        "send_digits": "1w2W3#@1000",
+        "send_on_preanswer": True,
+        "time_limit": 600,
+        "ring_timeout": 30,
+        "machine_detection": "hangup",
+        "machine_detection_time": 3000,
+        "machine_detection_url": "https://example.com/amd",
+        "machine_detection_method": "GET",
+        "ring_url": "https://example.com/ring",
+        "ring_method": "POST",
+        "hangup_on_ring": 45,
+        "sip_headers": "team=sales,tier=gold",
+    }
+
+
+async def test_bulk_and_sip_destinations(plivo, run) -> None:
+    fired(plivo, ["uuid-1", "uuid-2"])
+    output = await run(call.make, params(to="sip:alice@phone.plivo.com<+1 415 555 0101"))
+    assert plivo.requests[0].json["to"] == "sip:alice@phone.plivo.com<14155550101"
+    assert output[0]["request_uuid"] == ["uuid-1", "uuid-2"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "parameter", "fragment"),
+    [
+        ({"from": "555"}, "from", "not a valid phone number"),
+        ({"to": "sip:nobody"}, "to", "SIP URI"),
+        ({"to": "+14155550100"}, "to", "caller"),
+        ({"answer_url": ""}, "answer_url", "empty"),
+        ({"answer_url": "example.com/answer"}, "answer_url", "http(s)"),
+        ({"answer_method": "PUT"}, "answer_method", "GET, POST"),
+        ({"hangup_url": "mailto:x@y.z"}, "hangup_url", "http(s)"),
+        ({"caller_name": "x" * 51}, "caller_name", "51 characters"),
+        ({"send_digits": "12a"}, "send_digits", "cannot play"),
+        ({"time_limit": 0}, "time_limit", "at least 1"),
+        ({"time_limit": 90000}, "time_limit", "at most 86400"),
+        ({"ring_timeout": 2.5}, "ring_timeout", "whole number"),
+        ({"additionalFields": {"machine_detection": "maybe"}}, "machine_detection", "true, hangup"),
+        ({"additionalFields": {"machine_detection_time": 1000}}, "machine_detection_time", "2000"),
+        ({"additionalFields": {"sip_headers": "a=b;c"}}, "sip_headers", "name=value"),
+    ],
+)
+async def test_bad_input_fails_before_any_request(
+    plivo, run, overrides: dict[str, Any], parameter: str, fragment: str
+) -> None:
+    with pytest.raises(ParameterError) as caught:
+        await run(call.make, params(**overrides))
+    assert caught.value.parameter is not None
+    assert caught.value.parameter.endswith(parameter)
+    assert fragment in str(caught.value)
+    assert plivo.requests == []
