@@ -136,29 +136,33 @@ def _step_item_lookup(flow: FlowItem) -> Callable[[str], Mapping[str, Any]]:
     return lookup
 
 
+def item_context(step: Step, flow: FlowItem, client: ApiClient) -> OperationContext:
+    """Resolve the item's parameters into the context its handler gets (raises on bad input)."""
+    expression_context = ExpressionContext(
+        json=flow.item.json,
+        item_index=flow.index,
+        parameters=step.raw_parameters,
+        binary=flow.item.binary,
+        step_item=_step_item_lookup(flow),
+    )
+    params = step.resolver.resolve(expression_context)
+    return OperationContext(params=params, item=flow.item, item_index=flow.index, client=client)
+
+
 async def run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
     """Resolve, dispatch and wrap one item; every failure becomes part of the result."""
     try:
-        context = ExpressionContext(
-            json=flow.item.json,
-            item_index=flow.index,
-            parameters=step.raw_parameters,
-            binary=flow.item.binary,
-            step_item=_step_item_lookup(flow),
-        )
-        params = step.resolver.resolve(context)
-        jsons = await step.handler(
-            OperationContext(params=params, item=flow.item, item_index=flow.index, client=client)
-        )
+        jsons = await step.handler(item_context(step, flow, client))
     except PlivoNodeError as exc:
-        if exc.item_index is None:
-            exc.item_index = flow.index
-        return _error_result(step, flow, exc)
+        return error_result(step, flow, exc)
     outputs = tuple(OutputItem(json=j, paired_item=flow.index) for j in jsons)
     return ItemResult(index=flow.index, outputs=outputs)
 
 
-def _error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:
+def error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:
+    """The error item that takes a failed item's place, per the step's onError."""
+    if exc.item_index is None:
+        exc.item_index = flow.index
     error = exc.to_dict()
     if step.on_error is OnError.CONTINUE_ERROR_OUTPUT:
         merged = {**flow.item.json, "error": str(exc)}
