@@ -134,7 +134,8 @@ async def test_invalid_and_duplicate_destinations_map_to_their_items() -> None:
     assert client.bodies[0]["dst"] == "14155550101<14155550102<14155550103"
     first, invalid, duplicate, last = (r.outputs[0] for r in results)
     assert first.json["message_uuid"] == ["uuid-14155550101"]
-    assert invalid.error is not None and invalid.error["code"] == "bad_request"
+    assert invalid.error is not None
+    assert invalid.error["code"] == "bad_request"
     assert "14155550102" in invalid.error["description"]
     assert duplicate.json["status"] == "duplicate"
     assert duplicate.json["duplicate_of"] == {"14155550101": "item 0"}
@@ -146,7 +147,8 @@ async def test_an_item_failing_preparation_gets_its_error_in_place() -> None:
     client = FakePlivo()
     results = await run([{"to": "14155550101"}, {"to": "bad"}, {"to": "14155550103"}], client)
     assert [r.index for r in results] == [0, 1, 2]
-    assert results[1].error is not None and results[1].error.item_index == 1
+    assert results[1].error is not None
+    assert results[1].error.item_index == 1
     assert len(client.bodies) == 2  # the bad item split the group
 
 
