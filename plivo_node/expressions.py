@@ -291,7 +291,7 @@ class _JsFunction:
                 self.function(*args) if self.target is None else self.function(self.target, *args)
             )
         except TypeError as exc:
-            if "positional argument" in str(exc):
+            if "argument" in str(exc):  # arity is the only TypeError the tables raise here
                 raise ExpressionError(f"Wrong number of arguments for {self.name}()") from None
             raise
         if isinstance(result, str):
@@ -540,14 +540,7 @@ def _to_format(moment: datetime, pattern: object) -> str:
     return _LUXON_TOKENS.sub(lambda match: _luxon_token(moment, match.group()), to_text(pattern))
 
 
-_DURATION_UNITS: Final = {
-    "weeks": "weeks",
-    "days": "days",
-    "hours": "hours",
-    "minutes": "minutes",
-    "seconds": "seconds",
-    "milliseconds": "milliseconds",
-}
+_DURATION_UNITS: Final = frozenset(("weeks", "days", "hours", "minutes", "seconds", "milliseconds"))
 
 
 def _shift(moment: datetime, duration: object, sign: int) -> datetime:
@@ -565,7 +558,7 @@ def _shift(moment: datetime, duration: object, sign: int) -> datetime:
         if name in ("years", "months"):
             months += int(count) * (12 if name == "years" else 1)
         elif name in _DURATION_UNITS:
-            delta += timedelta(**{_DURATION_UNITS[name]: count})
+            delta += timedelta(**{name: count})  # Luxon and timedelta share these names
         else:
             raise ExpressionError(
                 f"Unknown duration unit '{unit}'", hint="use years … milliseconds"

@@ -460,6 +460,7 @@ def test_evaluation_errors_carry_item_index_and_parameter() -> None:
         ("={{ $now.toISO }}", "does not call it"),
         ("={{ $input }}", "not a value"),
         ("={{ 'a'.split(1, 2, 3) }}", "Wrong number of arguments for split()"),
+        ("={{ 'a'.toUpperCase(1) }}", "Wrong number of arguments for toUpperCase()"),
         ("={{ JSON.parse('{') }}", "not valid JSON"),
     ],
 )
