@@ -118,6 +118,7 @@ class Step:
     handler: Handler
     on_error: OnError = OnError.STOP_WORKFLOW
     concurrency: int = 50
+    bulk: bool = False
     raw_parameters: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -18,7 +18,7 @@ from plivo_node.description import NodeDescription, validate_against_schema
 from plivo_node.engine import OnError, Step
 from plivo_node.errors import PipelineError, PlivoNodeError, ProblemListError
 from plivo_node.parameters import ParameterResolver
-from plivo_node.resources import HANDLERS
+from plivo_node.resources import BULK_PREPARERS, HANDLERS
 
 DEFAULT_CONCURRENCY = 50
 # Plivo's documented API limit: 300 requests per 5 seconds per account.
@@ -162,7 +162,15 @@ def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
         except PlivoNodeError as exc:
             problems.append(f"step '{step_spec.name}': {exc}")
             continue
-        handler = HANDLERS.get((resolver.resource, resolver.operation))
+        operation = (resolver.resource, resolver.operation)
+        if step_spec.bulk and operation not in BULK_PREPARERS:
+            supported = ", ".join(f"{r}.{o}" for r, o in sorted(BULK_PREPARERS))
+            problems.append(
+                f"step '{step_spec.name}': bulk: true is supported for {supported} only, "
+                f"not {resolver.resource}.{resolver.operation}; remove it"
+            )
+            continue
+        handler = HANDLERS.get(operation)
         if handler is None:
             problems.append(
                 f"step '{step_spec.name}': {resolver.resource}.{resolver.operation} has no handler"
@@ -175,6 +183,7 @@ def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
                 handler=handler,
                 on_error=step_spec.on_error,
                 concurrency=step_spec.concurrency or spec.settings.concurrency,
+                bulk=step_spec.bulk,
                 raw_parameters=step_spec.parameters,
             )
         )

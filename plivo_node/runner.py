@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from plivo_node.bulk import run_bulk_step
 from plivo_node.context import ApiClient, Item
 from plivo_node.cost import CostEstimate, count_segments
 from plivo_node.engine import (
@@ -30,6 +31,7 @@ from plivo_node.engine import (
 )
 from plivo_node.errors import PlivoNodeError, UnknownOutcomeError
 from plivo_node.journal import ItemState, RunJournal
+from plivo_node.resources import BULK_PREPARERS
 
 # Operations that Plivo may act on twice if repeated: a journal entry left "in flight" by a
 # killed run means their outcome is unknown, so a resumed run does not repeat them.
@@ -42,7 +44,6 @@ NON_IDEMPOTENT = frozenset(
         ("endpoint", "create"),
     }
 )
-
 
 
 @dataclass
@@ -163,11 +164,11 @@ class StepJournal:
         if record.state is ItemState.IN_FLIGHT and self._guard_sends and not self._retry_unknown:
             self.replayed += 1
             result = _unknown_result(self._step, index)
-            self._complete(result)
+            self.record(result)
             return result
         return None  # an in-flight read, or the user asked to retry unknown outcomes: run it
 
-    def _complete(self, result: ItemResult) -> None:
+    def record(self, result: ItemResult) -> None:
         if isinstance(result.error, UnknownOutcomeError):
             state = ItemState.UNKNOWN
         elif result.error is not None:
@@ -177,11 +178,15 @@ class StepJournal:
         outputs = [_output_record(o) for o in result.outputs]
         self._journal.complete(self._step_index, result.index, state, outputs)
 
-    async def run_one(self, step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
+    async def begin(self, indices: Sequence[int]) -> None:
+        """Mark items in flight (durably) just before their request goes out."""
         if self._guard_sends:
-            await self._journal.begin(self._step_index, [flow.index])
+            await self._journal.begin(self._step_index, indices)
+
+    async def run_one(self, step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
+        await self.begin([flow.index])
         result = await run_item(step, flow, client)
-        self._complete(result)
+        self.record(result)
         return result
 
 
