@@ -86,7 +86,8 @@ class PlivoNodeError(Exception):
             where.append(f"item {self.item_index}")
         if self.parameter:
             where.append(f"parameter '{self.parameter}'")
-        text = f"{', '.join(where).capitalize()}: {self.message}" if where else self.message
+        prefix = ", ".join(where)
+        text = f"{prefix[:1].upper()}{prefix[1:]}: {self.message}" if where else self.message
         if self.hint:
             text = f"{text} ({self.hint})"
         return redact(text)
