@@ -77,19 +77,20 @@ def _message(error: ValidationError) -> str:
     if message.startswith(shown) and (is_secret or len(shown) > _MAX_SHOWN):
         message = ("the value" if is_secret else _short(error.instance)) + message[len(shown) :]
     if error.validator in ("anyOf", "oneOf"):
-        message = message.replace("is not valid under any of the given schemas", "is invalid")
-        message += _alternatives(error)
+        return _alternatives(error)
     return message
 
 
 def _alternatives(error: ValidationError) -> str:
-    # Say what each accepted form wanted, e.g. "(expected: 1 is not of type 'string'; ...)".
-    wanted = [
-        sub.message if sub.validator != "type" else f"a value of type {sub.validator_value!r}"
-        for sub in error.context or []
-        if not sub.relative_path
-    ]
-    return f" (expected {' or '.join(dict.fromkeys(wanted))})" if wanted else ""
+    """Why each accepted form refused the value: "matches no accepted form: a; b"."""
+    reasons: list[str] = []
+    for sub in error.context or []:
+        where = format_path(sub.relative_path)
+        reason = sub.message
+        if not where and reason.startswith(repr(sub.instance)):
+            reason = "the value" + reason[len(repr(sub.instance)) :]
+        reasons.append(f"{where}: {reason}" if where else reason)
+    return "matches no accepted form: " + "; ".join(dict.fromkeys(reasons))
 
 
 def validate_against_schema(data: Any, schema_name: str, source: str) -> list[str]:

@@ -301,9 +301,7 @@ def check_node_description(node: NodeDescription) -> list[str]:
         path = f"properties[{index}]"
         problems.extend(_check_property(prop, path, node.properties, node.properties))
     problems.extend(_check_resource_and_operations(node))
-    if not problems:
-        # Pair-wise checks read the operations, which only make sense once the above holds.
-        problems.extend(_check_operation_contents(node))
+    problems.extend(_check_operation_contents(node))
     return problems
 
 
