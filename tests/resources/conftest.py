@@ -1,4 +1,4 @@
-"""A recording fake Plivo on 127.0.0.1 and an API client for it, for the handler tests.
+"""A recording fake Plivo on 127.0.0.1, and the real PlivoClient pointed at it.
 
 The fake answers every request under ``/v1/Account/{auth_id}/`` with the canned answer a test
 set for that method and path (404 otherwise), and records what arrived: method, path
@@ -18,18 +18,17 @@ import pytest
 from aiohttp import web
 
 from plivo_node.context import (
-    ApiResponse,
     BinaryData,
     Handler,
-    HttpMethod,
     Item,
     JsonObject,
     OperationContext,
-    UploadFile,
 )
-from plivo_node.errors import api_error_for_status
+from plivo_node.credentials import Credentials
+from plivo_node.transport import PlivoClient
 
 AUTH_ID = "MAXXXXXXXXXXXXXXXXXX"
+AUTH_TOKEN = "fake-auth-token-for-tests"
 API_ID = "97ceeb52-58b6-11e1-86da-77300b68f8bb"
 
 
@@ -129,51 +128,6 @@ class FakePlivo:
         return web.json_response(reply.body, status=reply.status)
 
 
-class LoopbackClient:
-    """The ApiClient contract over aiohttp, against the fake (what the real transport does)."""
-
-    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
-        self._session = session
-        self._account_url = f"{base_url}/v1/Account/{AUTH_ID}/"
-
-    @property
-    def auth_id(self) -> str:
-        return AUTH_ID
-
-    async def request(
-        self,
-        method: HttpMethod,
-        path: str,
-        *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-        files: Sequence[UploadFile] | None = None,
-    ) -> ApiResponse:
-        kwargs: dict[str, Any] = {}
-        if query:
-            kwargs["params"] = {key: str(value) for key, value in query.items()}
-        if files:
-            form = aiohttp.FormData()
-            for upload in files:
-                form.add_field(
-                    "file", upload.data, filename=upload.file_name, content_type=upload.content_type
-                )
-            kwargs["data"] = form
-        elif body is not None:
-            kwargs["json"] = dict(body)
-        async with self._session.request(method, self._account_url + path, **kwargs) as response:
-            data = None if response.status == 204 else await response.json()
-            if response.status >= 400:
-                raise api_error_for_status(response.status)(
-                    status=response.status,
-                    method=method,
-                    path=path,
-                    api_id=data.get("api_id") if isinstance(data, dict) else None,
-                    error_text=data.get("error") if isinstance(data, dict) else None,
-                )
-            return ApiResponse(status=response.status, body=data)
-
-
 @pytest.fixture
 async def plivo() -> AsyncIterator[FakePlivo]:
     fake = FakePlivo()
@@ -192,16 +146,18 @@ async def plivo() -> AsyncIterator[FakePlivo]:
 
 
 @pytest.fixture
-async def client(plivo: FakePlivo) -> AsyncIterator[LoopbackClient]:
-    async with aiohttp.ClientSession() as session:
-        yield LoopbackClient(session, plivo.base_url)
+async def client(plivo: FakePlivo) -> AsyncIterator[PlivoClient]:
+    """The real transport, pointed at the fake (no client-side rate limit, default retries)."""
+    credentials = Credentials(AUTH_ID, AUTH_TOKEN, f"{plivo.base_url}/v1/")
+    async with PlivoClient(credentials, concurrency=4, timeout=10.0) as api:
+        yield api
 
 
 Runner = Callable[..., Awaitable[list[JsonObject]]]
 
 
 @pytest.fixture
-def run(client: LoopbackClient) -> Runner:
+def run(client: PlivoClient) -> Runner:
     """``await run(handler, params, binary=...)``: one handler call on one item."""
 
     async def run_handler(
