@@ -153,20 +153,25 @@ class StepJournal:
         self.replayed = 0
 
     def replay(self, index: int) -> ItemResult | None:
+        """The recorded result of an item of the interrupted run, or None to run the item."""
         record = self._recorded.pop(index, None)
         if record is None:
             return None
-        if record.state in (ItemState.DONE, ItemState.FAILED) or (
-            record.state is ItemState.UNKNOWN and not self._retry_unknown
-        ):
+        if record.state in (ItemState.DONE, ItemState.FAILED):
+            self.replayed += 1
+            return result_from_record(index, record.outputs or ())
+        if self._retry_unknown:
+            return None  # the user accepts a possible duplicate: send it again
+        if record.state is ItemState.UNKNOWN and record.outputs:
             self.replayed += 1
             return result_from_record(index, record.outputs)
-        if record.state is ItemState.IN_FLIGHT and self._guard_sends and not self._retry_unknown:
+        if record.state is ItemState.UNKNOWN or self._guard_sends:
+            # Left in flight by the kill: the request may have reached Plivo.
             self.replayed += 1
             result = _unknown_result(self._step, index)
             self.record(result)
             return result
-        return None  # an in-flight read, or the user asked to retry unknown outcomes: run it
+        return None  # an interrupted read or idempotent write: simply run it again
 
     def record(self, result: ItemResult) -> None:
         if isinstance(result.error, UnknownOutcomeError):
@@ -226,10 +231,23 @@ async def execute(
     def chained(
         k: int, source: AsyncIterator[FlowItem]
     ) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
-        sj = step_journals[k]
+        step, sj = steps[k], step_journals[k]
+        if step.bulk:
+            prepare = BULK_PREPARERS[(step.resource, step.operation)]
+            if sj is None:
+                return run_bulk_step(step, source, client, prepare=prepare)
+            return run_bulk_step(
+                step,
+                source,
+                client,
+                prepare=prepare,
+                replay=sj.replay,
+                begin=sj.begin,
+                record=sj.record,
+            )
         if sj is None:
-            return run_step(steps[k], source, client)
-        return run_step(steps[k], source, client, replay=sj.replay, run_one=sj.run_one)
+            return run_step(step, source, client)
+        return run_step(step, source, client, replay=sj.replay, run_one=sj.run_one)
 
     async def forward(
         k: int, results: AsyncIterator[tuple[FlowItem, ItemResult]]

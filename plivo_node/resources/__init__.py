@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from plivo_node.context import Handler
 from plivo_node.resources import (
@@ -22,6 +23,9 @@ from plivo_node.resources import (
     pricing,
     sms,
 )
+
+if TYPE_CHECKING:
+    from plivo_node.bulk import Prepare
 
 HANDLERS: Mapping[tuple[str, str], Handler] = MappingProxyType(
     {
@@ -47,9 +51,14 @@ HANDLERS: Mapping[tuple[str, str], Handler] = MappingProxyType(
 )
 
 
+# Operations a step can run with ``bulk: true``: their per-item request builders, which
+# plivo_node.bulk groups into shared `<` requests.
+BULK_PREPARERS: Mapping[tuple[str, str], Prepare] = MappingProxyType({("sms", "send"): sms.prepare})
+
+
 def handler_for(resource: str, operation: str) -> Handler | None:
     """The handler of an operation, or ``None`` when the node has no such operation."""
     return HANDLERS.get((resource, operation))
 
 
-__all__ = ["HANDLERS", "handler_for"]
+__all__ = ["BULK_PREPARERS", "HANDLERS", "handler_for"]

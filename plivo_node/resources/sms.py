@@ -6,9 +6,11 @@ MMS rules apply: US/Canadian destinations only, media limits, text optional.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from plivo_node.context import JsonObject, OperationContext
+from plivo_node.context import ApiResponse, JsonObject, OperationContext
 from plivo_node.errors import ParameterError
 from plivo_node.resources._common import collection, put_text
 from plivo_node.resources._messaging import (
@@ -23,10 +25,38 @@ from plivo_node.resources._messaging import (
 from plivo_node.validation.fields import check_bool, text_value
 from plivo_node.validation.media import MediaPlan, check_media_plan, parse_media_urls
 from plivo_node.validation.phone import join_destinations, parse_destinations
-from plivo_node.validation.sms_encoding import analyze_text, check_sms_text
+from plivo_node.validation.sms_encoding import TextEncoding, analyze_text, check_sms_text
 
 
-async def send(ctx: OperationContext) -> list[JsonObject]:
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A checked POST Message/ request for one item, and how to turn Plivo's answer into output.
+
+    Bulk steps (``plivo_node.bulk``) send several items' prepared messages as one request.
+    """
+
+    body: Mapping[str, Any]
+    destinations: tuple[str, ...]
+    sender: str | None
+    powerpack_uuid: str
+    encoding: TextEncoding
+    media: MediaPlan | None
+
+    def output(self, response: Mapping[str, Any]) -> JsonObject:
+        return message_output(
+            ApiResponse(202, dict(response)),
+            sender=self.sender,
+            powerpack_uuid=self.powerpack_uuid,
+            to=join_destinations(list(self.destinations)),
+            encoding=self.encoding,
+            # An MMS is one message however long its text; an SMS is billed per segment.
+            segments=1 if self.media else self.encoding.segments,
+            media=self.media,
+        )
+
+
+def prepare(ctx: OperationContext) -> PreparedMessage:
+    """Check the item's parameters and build its request; no request is made."""
     params = ctx.params
     extra = collection(params, "additionalFields")
     powerpack_uuid = text_value(extra.get("powerpack_uuid"))
@@ -48,9 +78,8 @@ async def send(ctx: OperationContext) -> list[JsonObject]:
             )
         encoding = check_sms_text(text, parameter="message")
 
-    to = join_destinations(destinations)
     body: dict[str, Any] = sender_fields(sender, powerpack_uuid)
-    body["dst"] = to
+    body["dst"] = join_destinations(destinations)
     if text:
         body["text"] = text
     # Plivo detects UCS-2 itself: "unicode" only declares it, the wire type stays "sms".
@@ -63,17 +92,17 @@ async def send(ctx: OperationContext) -> list[JsonObject]:
         body["media_urls"] = media.urls
     put_text(body, "dlt_entity_id", extra.get("dlt_entity_id"))
     put_text(body, "dlt_template_id", extra.get("dlt_template_id"))
+    return PreparedMessage(
+        body=body,
+        destinations=tuple(destinations),
+        sender=sender,
+        powerpack_uuid=powerpack_uuid,
+        encoding=encoding,
+        media=media,
+    )
 
-    response = await ctx.client.request("POST", MESSAGE_PATH, body=body)
-    return [
-        message_output(
-            response,
-            sender=sender,
-            powerpack_uuid=powerpack_uuid,
-            to=to,
-            encoding=encoding,
-            # An MMS is one message however long its text; an SMS is billed per segment.
-            segments=1 if media else encoding.segments,
-            media=media,
-        )
-    ]
+
+async def send(ctx: OperationContext) -> list[JsonObject]:
+    prepared = prepare(ctx)
+    response = await ctx.client.request("POST", MESSAGE_PATH, body=prepared.body)
+    return [prepared.output(response.body or {})]
