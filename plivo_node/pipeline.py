@@ -7,6 +7,7 @@ collected and reported in one :class:`PipelineError`, each with its location.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +87,9 @@ def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
 
 def _resolve_path(base_dir: Path, value: str) -> Path:
     path = Path(value).expanduser()
-    return path if path.is_absolute() or value == "-" else base_dir / path
+    if path.is_absolute() or value == "-":
+        return path
+    return Path(os.path.normpath(base_dir / path))
 
 
 def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> PipelineSpec:
