@@ -1,0 +1,49 @@
+"""The sandbox's aiohttp.web application: middlewares, routes and the shared state."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from plivo_node.sandbox.callbacks import CallbackSender
+from plivo_node.sandbox.config import SandboxConfig
+from plivo_node.sandbox.middlewares import MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, build_middlewares
+from plivo_node.sandbox.routes import add_all_routes
+from plivo_node.sandbox.seed import seed_state
+from plivo_node.sandbox.state import SandboxState
+from plivo_node.sandbox.wire import CALLBACKS_KEY, CONFIG_KEY, STATE_KEY, STOPPING_KEY
+
+# A full Media upload (10 files of 2 MB) plus multipart overhead.
+MAX_REQUEST_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 1024 * 1024
+
+
+def new_state(config: SandboxConfig) -> SandboxState:
+    """A fresh state holding the seeded resources."""
+    state = SandboxState(auth_id=config.auth_id)
+    seed_state(state)
+    return state
+
+
+def build_app(config: SandboxConfig, state: SandboxState) -> web.Application:
+    """The application serving ``/v1/Account/{config.auth_id}/...`` from ``state``."""
+    app = web.Application(
+        middlewares=build_middlewares(config, state), client_max_size=MAX_REQUEST_BYTES
+    )
+    app[CONFIG_KEY] = config
+    app[STATE_KEY] = state
+    app[STOPPING_KEY] = asyncio.Event()
+    app[CALLBACKS_KEY] = CallbackSender(config.auth_token, enabled=config.callbacks)
+    add_all_routes(app.router, state.base_path)
+    app.on_shutdown.append(_release_waits)
+    app.on_cleanup.append(_close_callbacks)
+    return app
+
+
+async def _release_waits(app: web.Application) -> None:
+    # Held answers, latency and slow destinations stop waiting, so shutdown is prompt.
+    app[STOPPING_KEY].set()
+
+
+async def _close_callbacks(app: web.Application) -> None:
+    await app[CALLBACKS_KEY].close()

@@ -1,0 +1,262 @@
+"""The layers every request passes through, outermost first:
+
+errors (Plivo's error body for anything raised) → recording (parse params, log the request) →
+account (path, trailing slash, HTTP Basic auth) → rate limit → faults → latency → the route.
+
+The last three are only installed when configured, to keep the hot path short.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from aiohttp.typedefs import Handler, Middleware
+
+from plivo_node.sandbox.config import SandboxConfig
+from plivo_node.sandbox.faults import (
+    FaultInjector,
+    SlidingWindowLimiter,
+    drop_connection,
+    retry_after_value,
+)
+from plivo_node.sandbox.state import InjectedFault, JsonDict, RecordedRequest, SandboxState
+from plivo_node.sandbox.wire import (
+    FILES,
+    PARAMS,
+    RESOURCE_PATH,
+    RejectedError,
+    UploadedFile,
+    error_response,
+    not_found,
+    pause,
+)
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_PREFIX = "/v1/Account/"
+MAX_UPLOAD_FILES = 10
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+FAULT_ERROR_TEXT = {
+    429: "too many requests",
+    500: "internal server error",
+    503: "service unavailable",
+}
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error answer gets Plivo's body ``{"api_id", "error"}``; nothing leaks a traceback."""
+    try:
+        return await handler(request)
+    except RejectedError as failure:
+        return error_response(failure)
+    except web.HTTPMethodNotAllowed as exc:
+        allow = ", ".join(sorted(exc.allowed_methods))
+        return error_response(RejectedError(405, "method not allowed", headers={"Allow": allow}))
+    except web.HTTPRedirection:
+        raise
+    except web.HTTPException as exc:
+        text = "not found" if exc.status == 404 else (exc.reason or "error").lower()
+        return error_response(RejectedError(exc.status, text))
+    except Exception:
+        logger.exception("sandbox route failed on %s %s", request.method, request.path)
+        return error_response(RejectedError(500, "internal server error"))
+
+
+def recording_middleware(state: SandboxState) -> Middleware:
+    """Parse the request's params once (query, JSON, form or multipart) and log the request."""
+
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        query = dict(request.query)
+        body: JsonDict | None = None
+        failure: RejectedError | None = None
+        uploads: list[UploadedFile] = []
+        if request.method != "GET" and request.body_exists:
+            try:
+                body, uploads = await _read_body(request)
+            except RejectedError as exc:
+                failure = exc
+        state.request_log.append(RecordedRequest(request.method, request.path, query, body))
+        if failure is not None:
+            raise failure
+        request[PARAMS] = query if request.method == "GET" else (body or {})
+        request[FILES] = uploads
+        return await handler(request)
+
+    return record
+
+
+async def _read_body(request: web.Request) -> tuple[JsonDict, list[UploadedFile]]:
+    content_type = request.content_type
+    if content_type == "multipart/form-data":
+        return await _read_multipart(request)
+    if content_type == "application/x-www-form-urlencoded":
+        return await _read_form(request), []
+    raw = await request.read()
+    if not raw.strip():
+        return {}, []
+    try:
+        parsed: Any = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise RejectedError(400, "the request body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise RejectedError(400, "the request body must be a JSON object")
+    return parsed, []
+
+
+async def _read_form(request: web.Request) -> JsonDict:
+    """Form fields: a repeated key becomes a list, any other keeps its one value."""
+    form = await request.post()
+    values: JsonDict = {}
+    for key in dict.fromkeys(form.keys()):
+        entries = [str(entry) for entry in form.getall(key)]
+        values[key] = entries[0] if len(entries) == 1 else entries
+    return values
+
+
+async def _read_multipart(request: web.Request) -> tuple[JsonDict, list[UploadedFile]]:
+    fields: JsonDict = {}
+    uploads: list[UploadedFile] = []
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise RejectedError(400, "nested multipart bodies are not supported")
+        if part.filename is None:
+            fields[part.name or ""] = await part.text()
+            continue
+        if part.name != "file":
+            raise RejectedError(400, f"upload part {part.name!r} must be named 'file'")
+        size = 0
+        while chunk := await part.read_chunk():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise RejectedError(400, f"file {part.filename!r} is larger than 2 MB")
+        content_type = part.headers.get("Content-Type", "application/octet-stream")
+        uploads.append(UploadedFile(part.filename, content_type, size))
+        if len(uploads) > MAX_UPLOAD_FILES:
+            raise RejectedError(400, f"at most {MAX_UPLOAD_FILES} files can be uploaded at once")
+    return fields, uploads
+
+
+def account_middleware(config: SandboxConfig) -> Middleware:
+    """Only ``/v1/Account/{auth_id}/...`` exists; it needs the configured Basic credentials."""
+    expected_header = _basic_auth_header(config.auth_id, config.auth_token)
+
+    @web.middleware
+    async def account(request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        if not path.startswith(ACCOUNT_PREFIX):
+            raise not_found()
+        auth_id, _, resource_path = path[len(ACCOUNT_PREFIX) :].partition("/")
+        if not _authorized(request.headers.get("Authorization", ""), expected_header, config):
+            raise RejectedError(401, "authentication failed: check the Auth ID and the Auth Token")
+        if auth_id != config.auth_id:
+            raise RejectedError(401, "the Auth ID in the URL is not the one authenticated")
+        if not path.endswith("/"):
+            # Plivo's paths all end in "/"; like Plivo's web stack, redirect a GET, refuse the rest.
+            if request.method == "GET":
+                location = request.rel_url.with_path(path + "/")
+                raise web.HTTPMovedPermanently(str(location))
+            raise not_found()
+        request[RESOURCE_PATH] = resource_path
+        return await handler(request)
+
+    return account
+
+
+def _basic_auth_header(login: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
+def _authorized(header: str, expected: str, config: SandboxConfig) -> bool:
+    """Whether an Authorization header carries the configured Auth ID and Auth Token."""
+    if hmac.compare_digest(header.encode(), expected.encode()):
+        return True
+    # Slow path: a differently spelled scheme or base64 that still decodes to the same pair.
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    login, _, password = decoded.partition(":")
+    return hmac.compare_digest(login.encode(), config.auth_id.encode()) and (
+        hmac.compare_digest(password.encode(), config.auth_token.encode())
+    )
+
+
+def rate_limit_middleware(config: SandboxConfig) -> Middleware:
+    """429 with ``{"error": "too many requests"}`` past ``config.rate_limit``."""
+    assert config.rate_limit is not None
+    limiter = SlidingWindowLimiter(*config.rate_limit)
+
+    @web.middleware
+    async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        wait = limiter.acquire()
+        if wait is not None:
+            headers = (
+                {"Retry-After": retry_after_value(wait)} if config.retry_after_header else None
+            )
+            raise RejectedError(429, "too many requests", headers=headers)
+        return await handler(request)
+
+    return rate_limit
+
+
+def faults_middleware(config: SandboxConfig, state: SandboxState) -> Middleware:
+    """Inject the configured faults, deterministically by seed and request order."""
+    injector = FaultInjector(config.faults)
+
+    @web.middleware
+    async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        kind = injector.draw(request.method, request[RESOURCE_PATH])
+        if kind is None:
+            return await handler(request)
+        state.fault_log.append(
+            InjectedFault(len(state.request_log) - 1, request.method, request.path, str(kind))
+        )
+        if isinstance(kind, int):
+            raise RejectedError(kind, FAULT_ERROR_TEXT[kind])
+        if kind == "reset":
+            return drop_connection(request)
+        try:
+            response = await handler(request)
+        except RejectedError as failure:
+            response = error_response(failure)
+        if kind == "reset_after":
+            return drop_connection(request)
+        await pause(request, config.faults.hold_seconds)
+        return response
+
+    return faults
+
+
+def latency_middleware(config: SandboxConfig) -> Middleware:
+    seconds = config.latency_ms / 1000
+
+    @web.middleware
+    async def latency(request: web.Request, handler: Handler) -> web.StreamResponse:
+        await pause(request, seconds)
+        return await handler(request)
+
+    return latency
+
+
+def build_middlewares(config: SandboxConfig, state: SandboxState) -> list[Middleware]:
+    middlewares = [errors_middleware, recording_middleware(state), account_middleware(config)]
+    if config.rate_limit is not None:
+        middlewares.append(rate_limit_middleware(config))
+    if config.faults.rate > 0:
+        middlewares.append(faults_middleware(config, state))
+    if config.latency_ms > 0:
+        middlewares.append(latency_middleware(config))
+    return middlewares

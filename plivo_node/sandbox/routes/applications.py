@@ -1,0 +1,156 @@
+"""Application/: create (201), get, list, partial update (202), delete (204).
+
+An update changes only the fields it carries (Plivo's documented behaviour); the request
+param ``default_number_app`` is stored and answered as ``default_app``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from plivo_node.sandbox.seed import add_application
+from plivo_node.sandbox.state import JsonDict, SandboxState
+from plivo_node.sandbox.wire import (
+    RejectedError,
+    bool_param,
+    changed,
+    deleted,
+    not_found,
+    paged,
+    params,
+    respond,
+    state_of,
+    text_param,
+)
+
+_APP_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_URL = re.compile(r"https?://[^\s/]+\S*")
+_URL_FIELDS = ("answer_url", "hangup_url", "fallback_answer_url", "message_url")
+_METHOD_FIELDS = ("answer_method", "hangup_method", "fallback_method", "message_method")
+# request param -> response field
+_BOOL_FIELDS = {
+    "default_number_app": "default_app",
+    "default_endpoint_app": "default_endpoint_app",
+    "log_incoming_messages": "log_incoming_messages",
+    "public_uri": "public_uri",
+}
+
+
+def add_routes(router: web.UrlDispatcher, base: str) -> None:
+    router.add_post(base + "Application/", create_application)
+    router.add_get(base + "Application/", list_applications)
+    router.add_get(base + "Application/{app_id}/", get_application)
+    router.add_post(base + "Application/{app_id}/", update_application)
+    router.add_delete(base + "Application/{app_id}/", delete_application)
+
+
+def _fields(values: JsonDict, state: SandboxState) -> JsonDict:
+    """The response-named fields a create or update request sets (only those it carries)."""
+    fields: JsonDict = {}
+    app_name = text_param(values, "app_name")
+    if app_name is not None:
+        if not _APP_NAME.fullmatch(app_name):
+            raise RejectedError(
+                400, f"app_name {app_name!r} may only contain letters, digits, '-' and '_'"
+            )
+        fields["app_name"] = app_name
+    for name in _URL_FIELDS:
+        if name in values:
+            url = text_param(values, name)
+            if url is not None and not _URL.fullmatch(url):
+                raise RejectedError(400, f"{name} {url!r} is not an http(s) URL")
+            fields[name] = url or ""
+    for name in _METHOD_FIELDS:
+        method = text_param(values, name)
+        if method is not None:
+            if method.upper() not in {"GET", "POST"}:
+                raise RejectedError(400, f"{name} must be GET or POST, not {method!r}")
+            fields[name] = method.upper()
+    for param, field in _BOOL_FIELDS.items():
+        flag = bool_param(values, param)
+        if flag is not None:
+            fields[field] = flag
+    subaccount = text_param(values, "subaccount")
+    if subaccount is not None:
+        if subaccount not in state.subaccounts:
+            raise RejectedError(400, f"subaccount {subaccount!r} does not exist")
+        fields["sub_account"] = subaccount
+    return fields
+
+
+def _keep_single_defaults(state: SandboxState, app_id: str, fields: JsonDict) -> None:
+    """Only one application can be the default for numbers, and one for endpoints."""
+    for flag in ("default_app", "default_endpoint_app"):
+        if fields.get(flag):
+            for other_id, other in state.applications.items():
+                if other_id != app_id:
+                    other[flag] = False
+
+
+async def create_application(request: web.Request) -> web.StreamResponse:
+    values = params(request)
+    text_param(values, "app_name", required=True)
+    state = state_of(request)
+    fields = _fields(values, state)
+    app_id = add_application(state, fields)
+    _keep_single_defaults(state, app_id, fields)
+    return respond({"app_id": app_id, "message": "created"}, 201)
+
+
+def _application(request: web.Request) -> JsonDict:
+    application = state_of(request).applications.get(request.match_info["app_id"])
+    if application is None:
+        raise not_found()
+    return application
+
+
+async def get_application(request: web.Request) -> web.StreamResponse:
+    return respond(_application(request))
+
+
+async def list_applications(request: web.Request) -> web.StreamResponse:
+    query = request.query
+    items = list(state_of(request).applications.values())
+    if query.get("app_name"):
+        items = [app for app in items if app["app_name"] == query["app_name"]]
+    if query.get("subaccount"):
+        items = [app for app in items if app["sub_account"] == query["subaccount"]]
+    return paged(request, items, "Application/")
+
+
+async def update_application(request: web.Request) -> web.StreamResponse:
+    application = _application(request)
+    state = state_of(request)
+    fields = _fields(params(request), state)
+    application.update(fields)
+    _keep_single_defaults(state, application["app_id"], fields)
+    return changed()
+
+
+async def delete_application(request: web.Request) -> web.StreamResponse:
+    application = _application(request)
+    state = state_of(request)
+    values = params(request)
+    cascade = bool_param(values, "cascade")
+    successor_id = text_param(values, "new_endpoint_application")
+    if successor_id is not None and successor_id not in state.applications:
+        raise RejectedError(400, f"new_endpoint_application {successor_id!r} does not exist")
+    uri = application["resource_uri"]
+    for endpoint_id, endpoint in list(state.endpoints.items()):
+        if endpoint["application"] != uri:
+            continue
+        if successor_id is not None:
+            endpoint["application"] = state.applications[successor_id]["resource_uri"]
+        elif cascade is None or cascade:
+            # Plivo's default: deleting an application deletes its endpoints too.
+            del state.endpoints[endpoint_id]
+            state.endpoint_passwords.pop(endpoint_id, None)
+        else:
+            endpoint["application"] = None
+    for number in state.numbers.values():
+        if number["application"] == uri:
+            number["application"] = None
+    del state.applications[application["app_id"]]
+    return deleted()
