@@ -319,11 +319,12 @@ class ParameterResolver:
             )
             raise PipelineError(self._source, [problem])
         if value not in offered:
+            article = "an" if name == "operation" else "a"
             close = difflib.get_close_matches(str(value), offered, n=1)
             guess = f"; did you mean '{close[0]}'?" if close else ""
             problem = (
-                f"parameters.{name}: {_shown(value, definition)} is not a {name} of {where} "
-                f"(valid: {', '.join(offered)}){guess}"
+                f"parameters.{name}: {_shown(value, definition)} is not {article} {name} of "
+                f"{where} (valid: {', '.join(offered)}){guess}"
             )
             raise PipelineError(self._source, [problem])
         return str(value)
