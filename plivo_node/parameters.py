@@ -243,6 +243,35 @@ class _Slot:
         )
 
 
+def _sibling_keys(condition: DisplayOptions | None) -> set[str]:
+    if condition is None:
+        return set()
+    keys = {*(condition.show or {}), *(condition.hide or {})}
+    return {key for key in keys if not key.startswith(("/", "@"))}
+
+
+def _dependency_order(slots: list[_Slot]) -> list[_Slot]:
+    """Slots ordered so a parameter comes after the siblings its displayOptions read.
+
+    n8n sorts fields alphabetically, so "every" may depend on a later "repeat"; resolving in
+    manifest order would read "repeat" before it has a value. The order is otherwise kept.
+    """
+    keys = {slot.key for slot in slots}
+    ordered: list[_Slot] = []
+    done: set[str] = set()
+    pending = list(slots)
+    while pending:
+        ready = [s for s in pending if _sibling_keys(s.condition) & keys <= done | {s.key}]
+        if not ready:  # a cycle: keep the manifest order for the rest
+            ordered.extend(pending)
+            break
+        for slot in ready:
+            ordered.append(slot)
+            done.add(slot.key)
+        pending = [s for s in pending if s.key not in done]
+    return ordered
+
+
 def _fresh(value: Any) -> Any:
     # Items must never share mutable values: a handler may change its params.
     if isinstance(value, dict):
@@ -290,7 +319,9 @@ class ParameterResolver:
         self._static: dict[str, Any] = {
             slot.key: slot.literal for slot in slots if not slot.per_item
         }
-        self._per_item: tuple[_Slot, ...] = tuple(slot for slot in slots if slot.per_item)
+        self._per_item: tuple[_Slot, ...] = tuple(
+            slot for slot in _dependency_order(slots) if slot.per_item
+        )
 
     # -- once per step ----------------------------------------------------------------------
 
@@ -475,7 +506,7 @@ class ParameterResolver:
             slots.append(
                 self._slot(sub, f"{path}.{sub.name}", value, always=always, top_level=False, b=b)
             )
-        fields = tuple(slots)
+        fields = tuple(_dependency_order(slots))
         if all(not s.per_item for s in fields):
             # Every field is a checked literal: the dict is built once, copied per item.
             literal = {s.key: s.literal for s in fields}
