@@ -33,7 +33,7 @@ def build_app(config: SandboxConfig, state: SandboxState) -> web.Application:
     app[CONFIG_KEY] = config
     app[STATE_KEY] = state
     app[STOPPING_KEY] = asyncio.Event()
-    app[CALLBACKS_KEY] = CallbackSender(config.auth_token, enabled=config.callbacks)
+    app[CALLBACKS_KEY] = CallbackSender(config.auth_token, state, enabled=config.callbacks)
     add_all_routes(app.router, state.base_path)
     app.on_shutdown.append(_release_waits)
     app.on_cleanup.append(_close_callbacks)

@@ -1,9 +1,9 @@
 """Message status callbacks, as Plivo posts them to a send's ``url``.
 
 Only ever to the local machine: a callback whose host is not 127.0.0.1, ::1 or localhost is
-skipped (and counted in ``skipped``), so the sandbox never sends traffic elsewhere. Each
-callback is signed with Plivo's V2 scheme (both the plain and the ``Ma-`` header) using the
-sandbox's Auth Token.
+skipped (and counted in ``state.callbacks_skipped``), so the sandbox never sends traffic
+elsewhere. Each callback is signed with Plivo's V2 scheme (both the plain and the ``Ma-``
+header) using the sandbox's Auth Token.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from plivo_node.sandbox.state import JsonDict
+from plivo_node.sandbox.state import JsonDict, SandboxState
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +47,12 @@ def v2_signature(auth_token: str, url: str, nonce: str) -> str:
 class CallbackSender:
     """Posts status callbacks in the background; :meth:`close` cancels what is left."""
 
-    def __init__(self, auth_token: str, *, enabled: bool = True) -> None:
+    def __init__(self, auth_token: str, state: SandboxState, *, enabled: bool = True) -> None:
         self._auth_token = auth_token
+        self._state = state
         self._enabled = enabled
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.sent = 0
-        self.skipped = 0
 
     def message_status(self, message: JsonDict, events: list[JsonDict]) -> None:
         """Schedule one callback per event (``Status`` and friends) for ``message``."""
@@ -61,7 +60,7 @@ class CallbackSender:
         if not url or not self._enabled:
             return
         if not is_local_url(url):
-            self.skipped += 1
+            self._state.callbacks_skipped += 1
             return
         task = asyncio.get_running_loop().create_task(self._deliver(message, events))
         self._tasks.add(task)
@@ -79,7 +78,7 @@ class CallbackSender:
                 # Plivo would retry later; the sandbox reports and moves on.
                 logger.info("status callback to %s failed: %s", message["url"], exc)
                 return
-            self.sent += 1
+            self._state.callbacks_sent += 1
 
     async def _post(self, url: str, method: str, fields: dict[str, Any]) -> None:
         assert self._session is not None

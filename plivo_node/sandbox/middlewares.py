@@ -43,6 +43,10 @@ ACCOUNT_PREFIX = "/v1/Account/"
 MAX_UPLOAD_FILES = 10
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
+# Body fields never kept in the request log (endpoint passwords, subaccount tokens).
+_SECRET_FIELDS = frozenset({"password", "auth_token"})
+SECRET_MASK = "********"  # noqa: S105 - the mask itself, not a secret
+
 FAULT_ERROR_TEXT = {
     429: "too many requests",
     500: "internal server error",
@@ -84,7 +88,8 @@ def recording_middleware(state: SandboxState) -> Middleware:
                 body, uploads = await _read_body(request)
             except RejectedError as exc:
                 failure = exc
-        state.request_log.append(RecordedRequest(request.method, request.path, query, body))
+        logged = _masked(body) if body and not _SECRET_FIELDS.isdisjoint(body) else body
+        state.request_log.append(RecordedRequest(request.method, request.path, query, logged))
         if failure is not None:
             raise failure
         request[PARAMS] = query if request.method == "GET" else (body or {})
@@ -92,6 +97,11 @@ def recording_middleware(state: SandboxState) -> Middleware:
         return await handler(request)
 
     return record
+
+
+def _masked(body: JsonDict) -> JsonDict:
+    """The body as logged: secrets replaced by a mask (their presence stays visible)."""
+    return {key: SECRET_MASK if key in _SECRET_FIELDS else value for key, value in body.items()}
 
 
 async def _read_body(request: web.Request) -> tuple[JsonDict, list[UploadedFile]]:
@@ -163,8 +173,8 @@ def account_middleware(config: SandboxConfig) -> Middleware:
         if not path.endswith("/"):
             # Plivo's paths all end in "/"; like Plivo's web stack, redirect a GET, refuse the rest.
             if request.method == "GET":
-                location = request.rel_url.with_path(path + "/")
-                raise web.HTTPMovedPermanently(str(location))
+                query = f"?{request.query_string}" if request.query_string else ""
+                raise web.HTTPMovedPermanently(f"{request.rel_url.raw_path}/{query}")
             raise not_found()
         request[RESOURCE_PATH] = resource_path
         return await handler(request)

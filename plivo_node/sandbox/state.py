@@ -8,7 +8,8 @@ as it arrived (wire tests) and ``fault_log`` every fault injected.
 A message dict has the request's wire fields ``src``, ``dst`` (one normalized destination),
 ``text``, ``type``, ``url``, ``method``, ``log``, ``trackable``, ``powerpack_uuid``,
 ``media_urls``, ``media_ids``, plus ``message_uuid``, ``encoding``, ``units``,
-``total_rate``, ``accepted_at`` (epoch seconds) and ``message_time``. A call dict has
+``total_rate``, ``accepted_at`` (epoch seconds) and ``message_time``.
+In ``request_log`` bodies, ``password`` and ``auth_token`` values are masked. A call dict has
 ``from``, ``to``, ``answer_url``, ``answer_method`` and the other wire fields sent, plus
 ``request_uuid``, ``call_uuid`` and ``accepted_at``.
 
@@ -61,6 +62,9 @@ class SandboxState:
     call_counts: dict[str, int] = field(default_factory=dict)
     request_log: list[RecordedRequest] = field(default_factory=list)
     fault_log: list[InjectedFault] = field(default_factory=list)
+    # Status callbacks delivered, and those skipped because their URL was not local.
+    callbacks_sent: int = 0
+    callbacks_skipped: int = 0
 
     # Resources, keyed by their Plivo identifier, in creation order.
     account: JsonDict = field(default_factory=dict)
