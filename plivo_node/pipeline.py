@@ -160,7 +160,7 @@ def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
                 description, step_spec.parameters, step_name=step_spec.name
             )
         except ProblemListError as exc:
-            problems.extend(exc.problems)
+            problems.extend(f"{exc.source}: {problem}" for problem in exc.problems)
             continue
         except PlivoNodeError as exc:
             problems.append(f"step '{step_spec.name}': {exc}")
