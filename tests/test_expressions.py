@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from plivo_node import expressions
 from plivo_node.context import BinaryData
 from plivo_node.errors import ExpressionError
 from plivo_node.expressions import (
@@ -19,6 +18,7 @@ from plivo_node.expressions import (
     compile_expression,
     is_expression,
 )
+from plivo_node.expressions.sandbox import ENVIRONMENT
 
 NOW = datetime(2024, 3, 5, 14, 7, 9, 123000, tzinfo=UTC)
 ITEM = {
@@ -476,7 +476,7 @@ def test_evaluation_errors_are_in_user_terms(source: str, fragment: str) -> None
 def test_template_is_compiled_once_and_evaluated_per_item(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    environment = expressions._ENVIRONMENT
+    environment = ENVIRONMENT
     original: Callable[..., Any] = environment.compile_expression
     compiled_sources: list[str] = []
 

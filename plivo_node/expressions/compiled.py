@@ -1,0 +1,193 @@
+"""A parameter value's template, compiled once and evaluated per item.
+
+Compiling parses every ``{{ }}`` segment, translates it to Jinja and compiles all of them as one
+Jinja expression (a list when the template splices several). Evaluating builds only the
+variables the template uses, runs it, and turns any failure into an
+:class:`~plivo_node.errors.ExpressionError` naming the item and the parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, Final
+
+from jinja2 import TemplateError
+
+from plivo_node.context import BinaryData
+from plivo_node.errors import ExpressionError
+from plivo_node.expressions.context import ExpressionContext
+from plivo_node.expressions.js_globals import CONSTANTS
+from plivo_node.expressions.limits import MAX_SOURCE_CHARS, check_text_size
+from plivo_node.expressions.parser import translate_segment
+from plivo_node.expressions.sandbox import ENVIRONMENT
+from plivo_node.expressions.template import split_template
+from plivo_node.expressions.tokens import SyntaxProblemError
+from plivo_node.expressions.values import JsFunction, json_value, kind, to_text
+from plivo_node.expressions.variables import VARIABLES
+
+_SHOWN_CHARS: Final = 120
+
+# Python's words in error texts -> the user's words.
+_PYTHON_WORDS: Final = (
+    ("'str'", "string"),
+    ("'int'", "number"),
+    ("'float'", "number"),
+    ("'bool'", "boolean"),
+    ("'NoneType'", "null"),
+    ("'dict'", "object"),
+    ("'list'", "array"),
+    ("instances of ", ""),
+)
+
+
+def is_expression(value: object) -> bool:
+    """Only a string starting with ``=`` is an expression; anything else is a literal."""
+    return isinstance(value, str) and value.startswith("=")
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_expression(source: str, *, parameter: str) -> CompiledExpression:
+    """The compiled form of ``source``; the same template is compiled only once."""
+    return CompiledExpression(source, parameter=parameter)
+
+
+class CompiledExpression:
+    """One parameter value's template, parsed and compiled once, evaluated per item."""
+
+    __slots__ = ("_builders", "_evaluate", "_pieces", "_shown", "_single", "parameter", "source")
+
+    def __init__(self, source: str, *, parameter: str) -> None:
+        self.source = source
+        self.parameter = parameter
+        self._shown = _shown(source)
+        self._pieces: tuple[str, ...] = (source,)
+        self._single = False
+        self._builders: tuple[tuple[str, Callable[[ExpressionContext], object]], ...] = ()
+        self._evaluate: Callable[..., Any] | None = None
+        if is_expression(source):
+            self._prepare(source[1:])
+
+    def _prepare(self, text: str) -> None:
+        if len(text) + 1 > MAX_SOURCE_CHARS:
+            raise ExpressionError(
+                f"The expression is {len(text) + 1:,} characters long; at most "
+                f"{MAX_SOURCE_CHARS:,} are allowed",
+                hint="shorten it or build the value in an earlier step",
+                parameter=self.parameter,
+            )
+        try:
+            pieces, segments = split_template(text)
+            translated = [translate_segment(segment, offset) for segment, offset in segments]
+        except SyntaxProblemError as problem:
+            # +2: one for the leading "=", one to count characters from 1.
+            where = f"at character {problem.position + 2} of {self._shown!r}"
+            raise ExpressionError(
+                f"{problem.message} ({where})", hint=problem.hint, parameter=self.parameter
+            ) from None
+        self._pieces = tuple(pieces)
+        if not segments:  # "=text": the text after "=" as it is
+            return
+        # A template that is one segment and whitespace keeps the segment's type.
+        self._single = len(segments) == 1 and not pieces[0].strip() and not pieces[1].strip()
+        names = sorted({name for _, used in translated for name in used})
+        self._builders = tuple(
+            (name, VARIABLES[name]) if name in VARIABLES else (name, _constant(CONSTANTS[name]))
+            for name in names
+        )
+        jinja_parts = [jinja for jinja, _ in translated]
+        self._evaluate = self._compile(
+            jinja_parts[0] if self._single else f"[{', '.join(jinja_parts)}]"
+        )
+
+    def _compile(self, jinja_source: str) -> Callable[..., Any]:
+        try:
+            return ENVIRONMENT.compile_expression(jinja_source, undefined_to_none=False)
+        except (TemplateError, SyntaxError, RecursionError, MemoryError):
+            raise ExpressionError(
+                f"The expression is too complex to compile (in {self._shown!r})",
+                hint="split it into simpler parts",
+                parameter=self.parameter,
+            ) from None
+
+    def evaluate(self, context: ExpressionContext) -> Any:
+        if self._evaluate is None:  # a literal, or an expression without {{ }}
+            return self._pieces[0]
+        try:
+            result = self._evaluate({name: build(context) for name, build in self._builders})
+            if self._single:
+                return _user_value(result)
+            pieces = self._pieces
+            out = [pieces[0]]
+            for value, piece in zip(result, pieces[1:], strict=True):
+                out.append(to_text(value))
+                out.append(piece)
+            text = "".join(out)
+            check_text_size(len(text))
+        except ExpressionError as exc:
+            raise ExpressionError(
+                f"{exc.message} (in {self._shown!r})",
+                hint=exc.hint,
+                item_index=context.item_index,
+                parameter=self.parameter,
+            ) from None
+        except (ArithmeticError, TypeError, ValueError, LookupError, TemplateError) as exc:
+            if isinstance(exc, ZeroDivisionError):
+                message = "Division by zero"
+            else:
+                message = f"The expression cannot be evaluated: {_readable(exc)}"
+            raise ExpressionError(
+                f"{message} (in {self._shown!r})",
+                hint="check the types of the values it uses",
+                item_index=context.item_index,
+                parameter=self.parameter,
+            ) from None
+        except RecursionError:
+            raise ExpressionError(
+                f"The expression is nested too deeply to evaluate (in {self._shown!r})",
+                item_index=context.item_index,
+                parameter=self.parameter,
+            ) from None
+        return text
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.source!r}, parameter={self.parameter!r})"
+
+
+def _constant(value: object) -> Callable[[ExpressionContext], object]:
+    return lambda _context: value
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+def _readable(exc: BaseException) -> str:
+    """A Python error's text in the user's words (no type names, no traceback)."""
+    text = str(exc) or type(exc).__name__
+    for python, user in _PYTHON_WORDS:
+        text = text.replace(python, user)
+    return text
+
+
+def _user_value(result: object) -> object:
+    """The evaluated value as the parameter receives it: JSON-like, dates as ISO text."""
+    if isinstance(result, str):
+        check_text_size(len(result))
+        return result
+    if isinstance(result, float) and result.is_integer() and abs(result) < 2**53:
+        return int(result)  # JavaScript has one number type: 10 / 2 is 5, not 5.0
+    if result is None or isinstance(result, int | float | list | dict):
+        return result
+    if isinstance(result, datetime | date | tuple | Mapping | BinaryData):
+        return json_value(result)
+    if isinstance(result, JsFunction):
+        raise ExpressionError(
+            f"The expression ends with the function {result.name} but does not call it",
+            hint=f"add (), e.g. .{result.name}()",
+        )
+    raise ExpressionError(
+        f"The expression's result is {kind(result)}, not a value",
+        hint="read one of its properties, e.g. $('Step').item.json.field",
+    )
