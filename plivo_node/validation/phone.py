@@ -40,7 +40,9 @@ def _clean(raw: str) -> str:
     return raw.strip().translate(_SEPARATORS)
 
 
-@lru_cache(maxsize=65536)
+# Small on purpose: it pays off for the numbers a batch repeats (the sender, a few recipients),
+# not for 100,000 distinct recipients, and every entry stays in memory for the whole run.
+@lru_cache(maxsize=4096)
 def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
     """The number for already-cleaned text, or ``None`` when it is not a valid number."""
     digits = cleaned.removeprefix("+")
@@ -50,12 +52,13 @@ def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
         parsed = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
+    # phonenumbers.is_valid_number(n) is is_valid_number_for_region(n, region_code_for_number(n));
+    # finding the region is the costly part, so it is done once and reused for the result.
+    region = phonenumbers.region_code_for_number(parsed)
+    if region is None or not phonenumbers.is_valid_number_for_region(parsed, region):
         return None
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return PhoneNumber(
-        digits=e164.removeprefix("+"), region=phonenumbers.region_code_for_number(parsed)
-    )
+    return PhoneNumber(digits=e164.removeprefix("+"), region=region)
 
 
 def _invalid(value: str, parameter: str, *, position: str = "") -> ParameterError:

@@ -58,9 +58,22 @@ def _segments(length: int, single: int, per_segment: int) -> int:
     return math.ceil(length / per_segment)
 
 
-@lru_cache(maxsize=4096)
 def analyze_text(text: str) -> TextEncoding:
     """The encoding, length and segment count of ``text`` (no limit check)."""
+    if GSM7_BASIC.issuperset(text):
+        # The usual case, checked in one C-level pass: every character is one septet. (A
+        # cache would not help: personalised texts are all different.)
+        length = len(text)
+        return TextEncoding(
+            encoding="GSM-7",
+            length=length,
+            segments=_segments(length, GSM7_SINGLE, GSM7_PER_SEGMENT),
+        )
+    return _analyze_by_character(text)
+
+
+@lru_cache(maxsize=1024)
+def _analyze_by_character(text: str) -> TextEncoding:
     septets = 0
     for position, char in enumerate(text, start=1):
         if char in GSM7_BASIC:
