@@ -7,11 +7,13 @@ as it arrived (wire tests) and ``fault_log`` every fault injected.
 
 A message dict has the request's wire fields ``src``, ``dst`` (one normalized destination),
 ``text``, ``type``, ``url``, ``method``, ``log``, ``trackable``, ``powerpack_uuid``,
-``media_urls``, ``media_ids``, plus ``message_uuid``, ``encoding``, ``units``,
-``total_rate``, ``accepted_at`` (epoch seconds) and ``message_time``.
-In ``request_log`` bodies, ``password`` and ``auth_token`` values are masked. A call dict has
-``from``, ``to``, ``answer_url``, ``answer_method`` and the other wire fields sent, plus
-``request_uuid``, ``call_uuid`` and ``accepted_at``.
+``media_urls``, ``media_ids``, ``message_expiry`` and ``dlt_*``, plus ``message_uuid``,
+``encoding``, ``units``, ``total_rate``, ``accepted_at`` (epoch seconds), ``message_time``,
+``country_iso``, ``media`` (its media objects) and the outcome it will read as
+(``final_state``, ``final_error_code``). A call dict has ``from``, ``to`` (normalized),
+``answer_url``, ``answer_method`` and the other wire fields, plus ``request_uuid``,
+``call_uuid`` and ``accepted_at``. In ``request_log`` bodies, ``password`` and
+``auth_token`` values are masked.
 
 Everything runs on the server's event loop; appends and counter updates are O(1).
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import aiohttp
@@ -247,3 +248,71 @@ async def test_magic_undelivered_destination(api: Api) -> None:
     sent = await api.post("Message/", sms("15550000030"))
     record = (await api.get(f"Message/{sent.body['message_uuid'][0]}/")).body
     assert (record["message_state"], record["error_code"]) == ("undelivered", "30")
+
+
+# --- media upload ------------------------------------------------------------------------------
+
+
+def upload_form(*files: tuple[str, bytes, str], field: str = "file") -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    for name, data, content_type in files:
+        form.add_field(field, io.BytesIO(data), filename=name, content_type=content_type)
+    return form
+
+
+async def test_media_upload_answer_shape_and_listing(api: Api, sandbox: Sandbox) -> None:
+    reply = await api.call(
+        "POST",
+        "Media/",
+        data=upload_form(
+            ("a.jpg", b"x" * 10, "image/jpeg"), ("b.pdf", b"y" * 20, "application/pdf")
+        ),
+    )
+    assert reply.status == 202
+    objects = reply.body["objects"]
+    assert [(o["file_name"], o["size"], o["status"], o["status_code"]) for o in objects] == [
+        ("a.jpg", 10, "success", 201),
+        ("b.pdf", 20, "success", 201),
+    ]
+    media_id = objects[0]["media_id"]
+    assert objects[0]["media_url"].endswith(f"/Account/{sandbox.config.auth_id}/Media/{media_id}")
+    assert objects[0]["upload_time"].endswith("Z")
+    got = (await api.get(f"Media/{media_id}/")).body
+    assert "status" not in got
+    assert got["content_type"] == "image/jpeg"
+    listed = await api.get("Media/")
+    assert listed.body["meta"]["total_count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("files", "field", "error"),
+    [
+        ([("big.png", b"x" * (2 * 1024 * 1024 + 1), "image/png")], "file", "larger than 2 MB"),
+        ([(f"{i}.png", b"x", "image/png") for i in range(11)], "file", "at most 10 files"),
+        ([("a.png", b"x", "image/png")], "upload", "must be named 'file'"),
+        ([], "file", "no file to upload"),
+    ],
+)
+async def test_media_upload_limits(
+    api: Api, sandbox: Sandbox, files: list[tuple[str, bytes, str]], field: str, error: str
+) -> None:
+    form = upload_form(*files, field=field)
+    if not files:
+        form.add_field("note", "no files here")
+    reply = await api.call("POST", "Media/", data=form)
+    assert reply.status == 400
+    assert error in reply.body["error"]
+    assert sandbox.state.media == {}
+
+
+async def test_repeated_form_fields_become_lists(api: Api, sandbox: Sandbox) -> None:
+    form = [
+        ("src", SRC),
+        ("dst", "14155550101"),
+        ("type", "mms"),
+        ("media_urls", "https://e.x/1.gif"),
+        ("media_urls", "https://e.x/2.gif"),
+    ]
+    reply = await api.call("POST", "Message/", data=form)
+    assert reply.status == 202
+    assert sandbox.state.messages[0]["media_urls"] == ["https://e.x/1.gif", "https://e.x/2.gif"]

@@ -118,7 +118,8 @@ async def send_message(request: web.Request) -> web.StreamResponse:
         }
         state.record_message(message)
         uuids.append(message["message_uuid"])
-        request.app[CALLBACKS_KEY].message_status(message, _status_events(message, state))
+        if message["url"]:
+            request.app[CALLBACKS_KEY].message_status(message, _status_events(message, state))
 
     body: JsonDict = {"message": "message(s) queued"}
     if destinations.invalid:
