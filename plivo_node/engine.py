@@ -118,6 +118,10 @@ class Step:
     handler: Handler
     on_error: OnError = OnError.STOP_WORKFLOW
     concurrency: int = 50
+    # How many finished items may wait for an earlier, slower one (a send held by a timeout)
+    # before no new item starts: large enough that one slow request does not stall the
+    # batch, small enough that memory stays flat however large the batch is.
+    window: int = 2048
     bulk: bool = False
     raw_parameters: Mapping[str, Any] = field(default_factory=dict)
 
@@ -183,7 +187,7 @@ async def run_step(
 ) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
     """Run ``step`` over ``items``; yield each item with its result, in input order.
 
-    At most ``step.concurrency`` items are in flight and at most twice that many results are
+    At most ``step.concurrency`` items are in flight and at most ``step.window`` results are
     held waiting for an earlier item, so memory does not grow with the batch. ``replay``
     supplies results recorded by an earlier, interrupted run; ``run_one`` lets the run wrap each
     item (the journal records sends there).
@@ -192,17 +196,25 @@ async def run_step(
     nothing sent goes unreported), then :class:`StepStopped` is raised.
     """
     semaphore = asyncio.Semaphore(step.concurrency)
-    window: deque[tuple[FlowItem, asyncio.Future[ItemResult]]] = deque()
-    max_window = step.concurrency * 2
+    window: deque[tuple[FlowItem, asyncio.Future[ItemResult | None]]] = deque()
+    max_window = max(step.window, step.concurrency * 2)
+    stops_on_error = step.on_error is OnError.STOP_WORKFLOW
+    stopping = False  # under stopWorkflow, an item failed: start no other item
 
-    async def guarded(flow: FlowItem) -> ItemResult:
+    async def guarded(flow: FlowItem) -> ItemResult | None:
+        nonlocal stopping
         async with semaphore:
-            return await run_one(step, flow, client)
+            if stopping:
+                return None  # never started; the semaphore is FIFO, so every earlier item did
+            result = await run_one(step, flow, client)
+            if result.error is not None and stops_on_error:
+                stopping = True
+            return result
 
-    def schedule(flow: FlowItem) -> asyncio.Future[ItemResult]:
+    def schedule(flow: FlowItem) -> asyncio.Future[ItemResult | None]:
         stored = replay(flow.index) if replay is not None else None
         if stored is not None:
-            future: asyncio.Future[ItemResult] = asyncio.get_running_loop().create_future()
+            future: asyncio.Future[ItemResult | None] = asyncio.get_running_loop().create_future()
             future.set_result(stored)
             return future
         return asyncio.ensure_future(guarded(flow))
@@ -212,7 +224,7 @@ async def run_step(
     exhausted = False
     try:
         while True:
-            while not exhausted and stop is None and len(window) < max_window:
+            while not exhausted and not stopping and len(window) < max_window:
                 try:
                     flow = await anext(source)
                 except StopAsyncIteration:
@@ -223,8 +235,11 @@ async def run_step(
                 break
             flow, pending = window.popleft()
             result = await pending
-            if result.error is not None and step.on_error is OnError.STOP_WORKFLOW and stop is None:
-                stop = StepStopped(step.name, result.error)
+            if result is None:
+                continue
+            if result.error is not None and stops_on_error:
+                stopping = True
+                stop = stop or StepStopped(step.name, result.error)
             yield flow, result
     finally:
         for _, task in window:

@@ -37,7 +37,7 @@ class RateLimiter:
         rate: tuple[int, float] | None = (PLIVO_REQUESTS, PLIVO_PER_SECONDS),
         *,
         base_pause: float = 1.0,
-        max_pause: float = 30.0,
+        max_pause: float = PLIVO_PER_SECONDS,
         max_retry_after: float = 120.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,

@@ -15,22 +15,23 @@ Seeded: 3 subaccounts, 2 applications, 1 SIP endpoint, 5 numbers (US and CA, loc
 toll-free), 3 live conferences, pricing for US, CA, GB, IN, DE and AU.
 
 Magic destinations (``MAGIC_DESTINATIONS``), for POST Message/ ``dst`` and POST Call/ ``to``,
-in the fictional 555-0xxx range; the first magic destination of a request decides:
+in the 555-0xxx exchange of area code 307 (valid to libphonenumber, so the node's own
+number checks let them through); the first magic destination of a request decides:
 
 =================  =========================================================================
 destination        behaviour
 =================  =========================================================================
-+1 555 000 0400    400 Plivo error body; nothing sent
-+1 555 000 0401    401; nothing sent
-+1 555 000 0403    403 (geo permission); nothing sent
-+1 555 000 0429    429 "too many requests"; nothing sent
-+1 555 000 0500    500; nothing sent
-+1 555 000 0503    503; nothing sent
-+1 555 000 0598    connection closed before any answer; nothing sent
-+1 555 000 0599    sent, then the connection closed with no answer (outcome unknown to the client)
-+1 555 000 0999    sent, answered after ``SandboxConfig.slow_seconds`` (default 2 s)
-+1 555 000 0030    sent; the message then reads ``undelivered`` with error code 30
-+1 555 000 0200    sent; the message then reads ``failed`` with error code 200 (opted out)
++1 307 555 0400    400 Plivo error body; nothing sent
++1 307 555 0401    401; nothing sent
++1 307 555 0403    403 (geo permission); nothing sent
++1 307 555 0429    429 "too many requests"; nothing sent
++1 307 555 0500    500; nothing sent
++1 307 555 0503    503; nothing sent
++1 307 555 0598    connection closed before any answer; nothing sent
++1 307 555 0599    sent, then the connection closed with no answer (outcome unknown to the client)
++1 307 555 0999    sent, answered after ``SandboxConfig.slow_seconds`` (default 2 s)
++1 307 555 0030    sent; the message then reads ``undelivered`` with error code 30
++1 307 555 0200    sent; the message then reads ``failed`` with error code 200 (opted out)
 =================  =========================================================================
 
 Faults (``FaultConfig``) are injected into a seeded-random share of the requests that match

@@ -1,6 +1,7 @@
 """Magic destination numbers: send to one of these to make the sandbox misbehave on purpose.
 
-They live in the fictional North American 555-0xxx range, so no real phone is ever meant.
+They live in the 555-0xxx exchange of area code 307, set aside for fiction, and pass
+libphonenumber's checks so that the node's own validation lets them reach the sandbox.
 POST Message/ and POST Call/ look at every destination of a request (after stripping
 ``+ - . / ( )`` and spaces); the first magic one found decides the answer for the whole request.
 """
@@ -37,21 +38,21 @@ class MagicBehaviour:
 
 
 MAGIC_DESTINATIONS: dict[str, MagicBehaviour] = {
-    "15550000400": MagicBehaviour("error", "400 bad request, nothing sent", status=400),
-    "15550000401": MagicBehaviour("error", "401 authentication failed, nothing sent", status=401),
-    "15550000403": MagicBehaviour(
+    "13075550400": MagicBehaviour("error", "400 bad request, nothing sent", status=400),
+    "13075550401": MagicBehaviour("error", "401 authentication failed, nothing sent", status=401),
+    "13075550403": MagicBehaviour(
         "error", "403 forbidden (geo permission), nothing sent", status=403
     ),
-    "15550000429": MagicBehaviour("error", "429 too many requests, nothing sent", status=429),
-    "15550000500": MagicBehaviour("error", "500 server error, nothing sent", status=500),
-    "15550000503": MagicBehaviour("error", "503 service unavailable, nothing sent", status=503),
-    "15550000598": MagicBehaviour("reset", "connection closed before any answer, nothing sent"),
-    "15550000599": MagicBehaviour("reset_after", "sent, then connection closed with no answer"),
-    "15550000999": MagicBehaviour("slow", "sent, answered after slow_seconds (default 2 s)"),
-    "15550000030": MagicBehaviour(
+    "13075550429": MagicBehaviour("error", "429 too many requests, nothing sent", status=429),
+    "13075550500": MagicBehaviour("error", "500 server error, nothing sent", status=500),
+    "13075550503": MagicBehaviour("error", "503 service unavailable, nothing sent", status=503),
+    "13075550598": MagicBehaviour("reset", "connection closed before any answer, nothing sent"),
+    "13075550599": MagicBehaviour("reset_after", "sent, then connection closed with no answer"),
+    "13075550999": MagicBehaviour("slow", "sent, answered after slow_seconds (default 2 s)"),
+    "13075550030": MagicBehaviour(
         "fail_delivery", "sent, then undelivered (error 30)", state="undelivered", error_code="30"
     ),
-    "15550000200": MagicBehaviour(
+    "13075550200": MagicBehaviour(
         "fail_delivery",
         "sent, then failed: opted out (error 200)",
         state="failed",
@@ -61,7 +62,7 @@ MAGIC_DESTINATIONS: dict[str, MagicBehaviour] = {
 
 # The error text each magic error status answers with (Plivo's wording where it has one).
 MAGIC_ERROR_TEXT: dict[int, str] = {
-    400: "magic destination 15550000400: the request was rejected as invalid",
+    400: "magic destination 13075550400: the request was rejected as invalid",
     401: "authentication failed",
     403: "destination country is not enabled in Geo Permissions",
     429: "too many requests",

@@ -169,10 +169,10 @@ async def test_message_reads_queued_until_delivery_seconds_pass() -> None:
 
 
 async def test_list_filters(api: Api) -> None:
-    await api.post("Message/", sms("14155550101<15550000200"))
+    await api.post("Message/", sms("14155550101<13075550200"))
     await api.post("Message/", sms("16045550143", type="mms", media_urls=["https://e.x/a.png"]))
     failed = await api.get("Message/", message_state="failed")
-    assert [m["to_number"] for m in failed.body["objects"]] == ["15550000200"]
+    assert [m["to_number"] for m in failed.body["objects"]] == ["13075550200"]
     assert failed.body["objects"][0]["error_code"] == "200"
     mms = await api.get("Message/", message_type="mms")
     assert [m["to_number"] for m in mms.body["objects"]] == ["16045550143"]
@@ -221,14 +221,14 @@ async def test_magic_error_destinations_answer_their_status_and_send_nothing(
 
 async def test_magic_reset_sends_nothing_and_reset_after_sends(api: Api, sandbox: Sandbox) -> None:
     with pytest.raises(aiohttp.ServerDisconnectedError):
-        await api.post("Message/", sms("15550000598"))
+        await api.post("Message/", sms("13075550598"))
     assert sandbox.state.messages == []
     with pytest.raises(aiohttp.ServerDisconnectedError):
-        await api.post("Message/", sms("15550000599<14155550101"))
-    assert sandbox.state.destination_counts == {"15550000599": 1, "14155550101": 1}
+        await api.post("Message/", sms("13075550599<14155550101"))
+    assert sandbox.state.destination_counts == {"13075550599": 1, "14155550101": 1}
     with pytest.raises(aiohttp.ServerDisconnectedError):
-        await api.post("Call/", {"from": SRC, "to": "15550000599", "answer_url": "https://e.x/a"})
-    assert sandbox.state.call_counts == {"15550000599": 1}
+        await api.post("Call/", {"from": SRC, "to": "13075550599", "answer_url": "https://e.x/a"})
+    assert sandbox.state.call_counts == {"13075550599": 1}
 
 
 async def test_magic_slow_destination_answers_after_slow_seconds() -> None:
@@ -237,15 +237,15 @@ async def test_magic_slow_destination_answers_after_slow_seconds() -> None:
         async with aiohttp.ClientSession(headers={"Authorization": header}) as session:
             api = Api(session, sandbox.account_url)
             started = time.monotonic()
-            reply = await api.post("Message/", sms("15550000999"))
+            reply = await api.post("Message/", sms("13075550999"))
             # A lower bound only: the sandbox must have waited at least slow_seconds.
             assert time.monotonic() - started >= 0.19
             assert reply.status == 202
-            assert sandbox.state.count_for("15550000999") == 1
+            assert sandbox.state.count_for("13075550999") == 1
 
 
 async def test_magic_undelivered_destination(api: Api) -> None:
-    sent = await api.post("Message/", sms("15550000030"))
+    sent = await api.post("Message/", sms("13075550030"))
     record = (await api.get(f"Message/{sent.body['message_uuid'][0]}/")).body
     assert (record["message_state"], record["error_code"]) == ("undelivered", "30")
 

@@ -123,7 +123,7 @@ async def test_status_callbacks_are_posted_and_signed() -> None:
                     "Message/",
                     {
                         "src": "14155550100",
-                        "dst": "15550000200",
+                        "dst": "13075550200",
                         "text": "x",
                         "url": f"http://127.0.0.1:{port}/status",
                     },
