@@ -1,0 +1,190 @@
+"""`plivo-node run` as a subprocess against a Plivo-compatible server (a sandbox the test owns).
+
+These cover the "live" path (credentials from the environment, PLIVO_API_URL), the exact
+requests on the wire, no duplicate sends under injected faults, and kill-and-resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from plivo_node.sandbox import FaultConfig, Sandbox, SandboxConfig
+
+AUTH_ID = "MATESTACCOUNT0000001"
+AUTH_TOKEN = "test-token-never-printed"
+
+
+def numbers(count: int) -> list[str]:
+    return [f"+1415555{n:04d}" for n in range(1000, 1000 + count)]
+
+
+def write_run(
+    tmp_path: Path, phones: list[str], *, extra_step: str = "", settings: str = ""
+) -> Path:
+    (tmp_path / "contacts.csv").write_text(
+        "name,phone\n" + "".join(f"Contact {i},{p}\n" for i, p in enumerate(phones))
+    )
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        f"""
+version: 1
+input: contacts.csv
+output: out.jsonl
+settings: {{rateLimit: false, concurrency: 20, timeoutSeconds: 2{settings}}}
+steps:
+  - name: Send
+    node: plivo
+    onError: continueRegularOutput
+{extra_step}    parameters:
+      resource: sms
+      operation: send
+      from: "+14155550100"
+      to: "={{{{ $json.phone }}}}"
+      message: "=Hi {{{{ $json.name }}}}"
+      url: https://example.com/status
+"""
+    )
+    return pipeline
+
+
+async def plivo_node(
+    sandbox: Sandbox, *args: str, kill_after_requests: int | None = None
+) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "PLIVO_AUTH_ID": AUTH_ID,
+        "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
+        "PLIVO_API_URL": sandbox.url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "plivo_node.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    if kill_after_requests is not None:
+        async with asyncio.timeout(60):
+            while len(sandbox.state.messages) < kill_after_requests:  # noqa: ASYNC110 - polls another process's effect
+                await asyncio.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+    async with asyncio.timeout(120):
+        _out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+def read_output(tmp_path: Path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+
+
+async def test_credentials_from_env_send_exactly_plivos_wire_format(tmp_path: Path) -> None:
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)
+    async with Sandbox(config) as sandbox:
+        pipeline = write_run(tmp_path, ["+14155550101", "+1 (415) 555-0102"])
+        code, err = await plivo_node(sandbox, "run", str(pipeline), "--no-progress")
+    assert code == 0, err
+    assert "embedded sandbox" not in err
+    assert AUTH_TOKEN not in err
+    sends = [r for r in sandbox.state.request_log if r.method == "POST"]
+    assert [r.path for r in sends] == [f"/v1/Account/{AUTH_ID}/Message/"] * 2
+    bodies = sorted((r.body for r in sends), key=lambda b: b["dst"])
+    assert bodies[0] == {
+        "src": "14155550100",
+        "dst": "14155550101",
+        "text": "Hi Contact 0",
+        "type": "sms",
+        "url": "https://example.com/status",
+        "method": "POST",
+        "log": "true",
+        "trackable": False,
+    }
+    assert bodies[1]["dst"] == "14155550102"
+    uuid_by_destination = {m["dst"]: m["message_uuid"] for m in sandbox.state.messages}
+    items = read_output(tmp_path)
+    assert [i["json"]["message_uuid"] for i in items] == [
+        [uuid_by_destination["14155550101"]],
+        [uuid_by_destination["14155550102"]],
+    ]
+
+
+async def test_no_duplicates_and_nothing_lost_under_injected_faults(tmp_path: Path) -> None:
+    phones = numbers(2000)
+    faults = FaultConfig(
+        rate=0.05,
+        seed=11,
+        kinds=(500, 503, "reset", "reset_after", "timeout"),
+        paths=("POST Message/",),
+        hold_seconds=3.0,
+    )
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN, faults=faults)
+    async with Sandbox(config) as sandbox:
+        pipeline = write_run(tmp_path, phones)
+        code, err = await plivo_node(sandbox, "run", str(pipeline), "--no-progress")
+        counts = {p: sandbox.state.count_for(p) for p in phones}
+        injected = len(sandbox.state.fault_log)
+    assert code == 1, err  # items with an unknown outcome are failures to report
+    assert AUTH_TOKEN not in err
+    items = read_output(tmp_path)
+    assert [i["pairedItem"]["item"] for i in items] == list(range(len(phones)))
+    assert max(counts.values()) <= 1, "a destination was messaged twice"
+    for phone, item in zip(phones, items, strict=True):
+        if "error" in item:
+            # A 5xx or a dropped connection after the request went out: Plivo may have acted,
+            # so the send is reported, never repeated.
+            assert item["error"]["code"] == "unknown_outcome"
+            assert "may or may not" in item["error"]["message"]
+        else:
+            assert counts[phone] == 1, f"{phone} reported sent but never reached the server"
+    failed = sum("error" in i for i in items)
+    assert injected > 50
+    assert failed == injected  # one fault, one item: nothing retried into a duplicate
+
+
+async def test_rate_limited_sends_wait_and_all_go_out_once(tmp_path: Path) -> None:
+    phones = numbers(300)
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN, rate_limit=(100, 1.0))
+    async with Sandbox(config) as sandbox:
+        pipeline = write_run(tmp_path, phones)
+        code, err = await plivo_node(sandbox, "run", str(pipeline), "--no-progress")
+        counts = {p: sandbox.state.count_for(p) for p in phones}
+        rejected = sum(1 for r in sandbox.state.request_log if r.method == "POST") - len(phones)
+    assert code == 0, err
+    assert rejected > 0, "the server never answered 429: the test proves nothing"
+    assert set(counts.values()) == {1}
+    assert all("error" not in i for i in read_output(tmp_path))
+
+
+async def test_killed_run_resumes_without_sending_anything_twice(tmp_path: Path) -> None:
+    phones = numbers(600)
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN, latency_ms=5)
+    async with Sandbox(config) as sandbox:
+        pipeline = write_run(tmp_path, phones)
+        code, _ = await plivo_node(sandbox, "run", str(pipeline), kill_after_requests=150)
+        assert code == -signal.SIGKILL
+        sent_before = len(sandbox.state.messages)
+        assert sent_before < len(phones)
+        code, err = await plivo_node(sandbox, "run", str(pipeline))
+        assert code == 2
+        assert "--resume" in err
+        code, err = await plivo_node(sandbox, "run", str(pipeline), "--resume", "--no-progress")
+        counts = {p: sandbox.state.count_for(p) for p in phones}
+    items = read_output(tmp_path)
+    assert [i["pairedItem"]["item"] for i in items] == list(range(len(phones)))
+    assert max(counts.values()) == 1, "a destination was messaged twice"
+    unknown = [i for i in items if i.get("error", {}).get("code") == "unknown_outcome"]
+    sent = [i for i in items if "error" not in i]
+    assert len(sent) + len(unknown) == len(phones)
+    assert len(unknown) <= 20  # at most the requests in flight at the kill
+    for phone, item in zip(phones, items, strict=True):
+        if "error" not in item:
+            assert counts[phone] == 1
+    assert code == (1 if unknown else 0), err
+    assert "resumed:" in err
