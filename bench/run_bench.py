@@ -52,6 +52,7 @@ class Row:
     items: int
     seconds: float
     peak_rss_mb: float | None = None
+    cpu_seconds: float | None = None
 
     @property
     def rate(self) -> float:
@@ -69,9 +70,17 @@ def _measure(latency_ms: int, variant: str, items: int, run: Callable[..., float
 def _node_row(latency_ms: int, items: int, contacts: Path) -> Row:
     with sandbox_process(latency_ms) as sandbox:
         result = run_plivo_node(sandbox, contacts, items)
-    row = Row(latency_ms, "(a) plivo-node run", items, result.seconds, result.peak_rss_mb)
+    row = Row(
+        latency_ms,
+        "(a) plivo-node run",
+        items,
+        result.seconds,
+        result.peak_rss_mb,
+        result.cpu_seconds,
+    )
     print(
         f"  {row.variant:<28} {latency_ms:>3} ms  {items:>7} items  {row.rate:>8.0f}/s  "
+        f"CPU {result.cpu_seconds / items * 1e6:.0f} µs/item  "
         f"peak RSS {result.peak_rss_mb:.1f} MB",
         flush=True,
     )
