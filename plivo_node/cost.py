@@ -11,23 +11,10 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-
-import phonenumbers
 
 from plivo_node.context import ApiClient
 from plivo_node.errors import PlivoNodeError
-
-
-@lru_cache(maxsize=4096)
-def country_of(number: str) -> str | None:
-    """The ISO country of an E.164 number (with or without "+"), or None."""
-    digits = number.strip()
-    try:
-        parsed = phonenumbers.parse(digits if digits.startswith("+") else "+" + digits, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.region_code_for_number(parsed)
+from plivo_node.validation.phone import region_of
 
 
 def count_segments(counter: Counter[str], output_json: Mapping[str, object]) -> int:
@@ -41,7 +28,7 @@ def count_segments(counter: Counter[str], output_json: Mapping[str, object]) -> 
     # One segment count per queued message: bulk sends queue one message per valid destination.
     sent = destinations[: len(uuids)] if isinstance(uuids, list) and uuids else destinations
     for destination in sent:
-        counter[country_of(destination) or "??"] += segments
+        counter[region_of(destination) or "??"] += segments
         total += segments
     return total
 

@@ -505,3 +505,49 @@ def test_evaluation_never_mutates_the_item() -> None:
     snapshot = {"tags": ["a"], "nested": {"k": 1}}
     ev("={{ $json.tags.concat(['b']) }} {{ $json.nested }}", ctx(json=item))
     assert item == snapshot
+
+
+# --- the fast path for plain `$json.field` templates ---------------------------------------
+
+_FIELD_TEMPLATES = [
+    "={{ $json.name }}",
+    "=Hi {{ $json.name }}, {{ $json['count'] }} left",
+    "={{$json.count}}",
+    "={{ $json.ratio }}",
+    "={{ $json.flag }}",
+    "=x{{ $json.flag }}{{ $json.missing }}y",
+    "={{ $json.nested }}",
+    "=v: {{ $json.items }}",
+    "={{ $json._id }}",
+]
+_FIELD_DATA = {
+    "name": "Ada",
+    "count": 3,
+    "ratio": 2.0,
+    "flag": True,
+    "nested": {"a": [1, 2]},
+    "items": [1, "b"],
+    "_id": "x1",
+}
+
+
+@pytest.mark.parametrize("source", _FIELD_TEMPLATES)
+def test_plain_field_fast_path_matches_the_full_evaluator(source: str) -> None:
+    fast = CompiledExpression(source, parameter="p")
+    assert fast._json_keys is not None  # the fast path is taken for these templates
+    slow = CompiledExpression(source, parameter="p")
+    slow._json_keys = None  # force the Jinja path
+    context = ExpressionContext(json=_FIELD_DATA, item_index=0)
+    assert fast.evaluate(context) == slow.evaluate(context)
+    assert type(fast.evaluate(context)) is type(slow.evaluate(context))
+
+
+@pytest.mark.parametrize(
+    "source", ["={{ $json.a.b }}", "={{ $json.__class__ }}", "={{ $json.name + 1 }}", "={{ $now }}"]
+)
+def test_anything_but_a_plain_field_takes_the_full_evaluator(source: str) -> None:
+    try:
+        compiled = CompiledExpression(source, parameter="p")
+    except ExpressionError:
+        return  # refused at compile time: certainly not the fast path
+    assert compiled._json_keys is None

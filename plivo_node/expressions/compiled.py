@@ -9,6 +9,7 @@ variables the template uses, runs it, and turns any failure into an
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Final
@@ -56,7 +57,16 @@ def compile_expression(source: str, *, parameter: str) -> CompiledExpression:
 class CompiledExpression:
     """One parameter value's template, parsed and compiled once, evaluated per item."""
 
-    __slots__ = ("_builders", "_evaluate", "_pieces", "_shown", "_single", "parameter", "source")
+    __slots__ = (
+        "_builders",
+        "_evaluate",
+        "_json_keys",
+        "_pieces",
+        "_shown",
+        "_single",
+        "parameter",
+        "source",
+    )
 
     def __init__(self, source: str, *, parameter: str) -> None:
         self.source = source
@@ -66,6 +76,9 @@ class CompiledExpression:
         self._single = False
         self._builders: tuple[tuple[str, Callable[[ExpressionContext], object]], ...] = ()
         self._evaluate: Callable[..., Any] | None = None
+        # Set when every segment only reads a field of the item (`$json.name`), the usual case
+        # in a campaign: such a template is spliced from dict lookups, without Jinja.
+        self._json_keys: tuple[str, ...] | None = None
         if is_expression(source):
             self._prepare(source[1:])
 
@@ -96,6 +109,9 @@ class CompiledExpression:
             (name, VARIABLES[name]) if name in VARIABLES else (name, _constant(CONSTANTS[name]))
             for name in names
         )
+        keys = [_plain_json_field(segment) for segment, _ in segments]
+        if all(key is not None for key in keys):
+            self._json_keys = tuple(key for key in keys if key is not None)
         jinja_parts = [jinja for jinja, _ in translated]
         self._evaluate = self._compile(
             jinja_parts[0] if self._single else f"[{', '.join(jinja_parts)}]"
@@ -114,6 +130,10 @@ class CompiledExpression:
     def evaluate(self, context: ExpressionContext) -> Any:
         if self._evaluate is None:  # a literal, or an expression without {{ }}
             return self._pieces[0]
+        if self._json_keys is not None:
+            spliced = self._splice_json_fields(context)
+            if spliced is not _NOT_PLAIN:
+                return spliced
         try:
             result = self._evaluate({name: build(context) for name, build in self._builders})
             if self._single:
@@ -151,8 +171,40 @@ class CompiledExpression:
             ) from None
         return text
 
+    def _splice_json_fields(self, context: ExpressionContext) -> Any:
+        """The fast path for `$json.field` segments; _NOT_PLAIN when a value needs the full one."""
+        data = context.json
+        values = [data.get(key) for key in self._json_keys or ()]
+        if not all(value is None or type(value) in _PLAIN_TYPES for value in values):
+            return _NOT_PLAIN
+        if self._single:
+            return _user_value(values[0])
+        pieces = self._pieces
+        out = [pieces[0]]
+        for value, piece in zip(values, pieces[1:], strict=True):
+            out.append(to_text(value))
+            out.append(piece)
+        text = "".join(out)
+        check_text_size(len(text))
+        return text
+
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source!r}, parameter={self.parameter!r})"
+
+
+_PLAIN_TYPES: Final = frozenset({str, int, float, bool})
+_NOT_PLAIN: Final = object()
+_PLAIN_FIELD: Final = re.compile(
+    r"""\s*\$json(?:\.(?!__)([A-Za-z_][A-Za-z0-9_]*)|\[\s*(["'])((?!__)[^"'\\]*)\2\s*\])\s*"""
+)
+
+
+def _plain_json_field(segment: str) -> str | None:
+    """The field name when a segment is just `$json.name` or `$json["name"]`, else None."""
+    match = _PLAIN_FIELD.fullmatch(segment)
+    if match is None:
+        return None
+    return match.group(1) if match.group(1) is not None else match.group(3)
 
 
 def _constant(value: object) -> Callable[[ExpressionContext], object]:

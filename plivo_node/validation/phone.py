@@ -40,6 +40,12 @@ def _clean(raw: str) -> str:
     return raw.strip().translate(_SEPARATORS)
 
 
+def _cache_key(cleaned: str) -> str:
+    # "+14155550100" and "14155550100" are one number: one cache entry, so that region_of()
+    # on the E.164 digits of a number validated moments ago is a cache hit.
+    return cleaned.removeprefix("+")
+
+
 # Small on purpose: it pays off for the numbers a batch repeats (the sender, a few recipients),
 # not for 100,000 distinct recipients, and every entry stays in memory for the whole run.
 @lru_cache(maxsize=4096)
@@ -79,7 +85,7 @@ def parse_number(raw: object, *, parameter: str) -> PhoneNumber:
     text = _text(raw).strip()
     if not text:
         raise ParameterError("no phone number given", hint=FORMAT_HINT, parameter=parameter)
-    number = _parse_cleaned(_clean(text))
+    number = _parse_cleaned(_cache_key(_clean(text)))
     if number is None:
         raise _invalid(text, parameter)
     return number
@@ -92,7 +98,7 @@ def normalize_number(raw: object, *, parameter: str) -> str:
 
 def region_of(digits: str) -> str | None:
     """The region code ("US", "CA", ...) of a number, or ``None`` when it is not valid."""
-    number = _parse_cleaned(_clean(digits))
+    number = _parse_cleaned(_cache_key(_clean(digits)))
     return number.region if number else None
 
 
@@ -108,7 +114,7 @@ def normalize_sender(raw: object, *, parameter: str = "from") -> str:
     cleaned = _clean(text)
     if _SHORT_CODE.match(cleaned) or _SENDER_ID.match(cleaned):
         return cleaned
-    number = _parse_cleaned(cleaned)
+    number = _parse_cleaned(_cache_key(cleaned))
     if number is None:
         raise ParameterError(
             f"'{text}' is not a valid phone number, short code or alphanumeric sender ID",
@@ -146,7 +152,7 @@ def parse_destinations(
         if allow_sip and _SIP_URI.match(entry):
             unique[entry] = None
             continue
-        number = _parse_cleaned(_clean(entry))
+        number = _parse_cleaned(_cache_key(_clean(entry)))
         if number is None:
             where = f" (destination {position} of {total})" if total > 1 else ""
             error = _invalid(entry, parameter, position=where)
