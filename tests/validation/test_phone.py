@@ -117,3 +117,21 @@ def test_parsing_is_cached() -> None:
         normalize_number("+14155550100", parameter="from")
     info = phone._parse_cleaned.cache_info()
     assert (info.misses, info.hits) == (1, 99)
+
+
+def test_north_american_shortcut_matches_phonenumbers_parse() -> None:
+    import random
+
+    import phonenumbers
+
+    from plivo_node.validation.phone import _nanp_number
+
+    rng = random.Random(5)
+    samples = [f"1{rng.randint(200, 999)}{rng.randint(0, 9_999_999):07d}" for _ in range(3000)]
+    samples += ["14155550100", "12025550143", "14165550123", "18005550199", "19995550000"]
+    for digits in samples:
+        shortcut = _nanp_number(digits)
+        assert shortcut is not None
+        assert shortcut == phonenumbers.parse("+" + digits, None), digits
+    for digits in ["10155550100", "11155550100", "1415555010", "141555501000", "441632960961"]:
+        assert _nanp_number(digits) is None
