@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
 
 from plivo_node.errors import ParameterError
 from plivo_node.validation import phone
 from plivo_node.validation.phone import (
+    _nanp_number,
     normalize_number,
     normalize_sender,
     parse_destinations,
@@ -120,12 +124,6 @@ def test_parsing_is_cached() -> None:
 
 
 def test_north_american_shortcut_matches_phonenumbers_parse() -> None:
-    import random
-
-    import phonenumbers
-
-    from plivo_node.validation.phone import _nanp_number
-
     rng = random.Random(5)
     samples = [f"1{rng.randint(200, 999)}{rng.randint(0, 9_999_999):07d}" for _ in range(3000)]
     samples += ["14155550100", "12025550143", "14165550123", "18005550199", "19995550000"]
