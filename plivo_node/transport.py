@@ -218,7 +218,8 @@ class PlivoClient:
                 raw = await response.read()
                 status = response.status
                 content_type = response.content_type
-                retry_after = response.headers.get("Retry-After")
+                # Only error answers need the header: skip the lookup on the hot path.
+                retry_after = response.headers.get("Retry-After") if status >= 400 else None
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = self._transport_error(exc, method, path)
             self.stats.transport_errors[error.code] += 1

@@ -54,8 +54,13 @@ def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
     digits = cleaned.removeprefix("+")
     if not digits.isdigit() or not digits.isascii():
         return None
+    nanp = _nanp_number(digits)
+    if nanp is not None and phonenumbers.is_valid_number_for_region(nanp, _NANP_MAIN_REGION):
+        # libphonenumber tries +1's main region first, so a number valid there is one of its
+        # numbers: region_code_for_number would only repeat this work.
+        return PhoneNumber(digits=digits, region=_NANP_MAIN_REGION)
     try:
-        parsed = _nanp_number(digits) or phonenumbers.parse("+" + digits, None)
+        parsed = nanp or phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
         return None
     # phonenumbers.is_valid_number(n) is is_valid_number_for_region(n, region_code_for_number(n));
@@ -65,6 +70,9 @@ def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
         return None
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return PhoneNumber(digits=e164.removeprefix("+"), region=region)
+
+
+_NANP_MAIN_REGION = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1][0]  # "US"
 
 
 def _nanp_number(digits: str) -> phonenumbers.PhoneNumber | None:

@@ -133,3 +133,18 @@ def test_north_american_shortcut_matches_phonenumbers_parse() -> None:
         assert shortcut == phonenumbers.parse("+" + digits, None), digits
     for digits in ["10155550100", "11155550100", "1415555010", "141555501000", "441632960961"]:
         assert _nanp_number(digits) is None
+
+
+def test_fast_paths_agree_with_phonenumbers_validation() -> None:
+    rng = random.Random(9)
+    area_codes = ["415", "202", "416", "604", "787", "876", "242", "268", "555", "800", "907"]
+    samples = [f"1{rng.choice(area_codes)}{rng.randint(0, 9_999_999):07d}" for _ in range(3000)]
+    samples += [f"{cc}{rng.randint(10**8, 10**10)}" for cc in ("44", "91", "49", "61", "33")]
+    for digits in samples:
+        reference = phonenumbers.parse("+" + digits, None)
+        valid = phonenumbers.is_valid_number(reference)
+        ours = phone._parse_cleaned.__wrapped__(digits)
+        assert (ours is not None) == valid, digits
+        if ours is not None:
+            assert ours.region == phonenumbers.region_code_for_number(reference), digits
+            assert ours.digits == digits
