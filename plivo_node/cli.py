@@ -164,7 +164,7 @@ async def _run(options: RunOptions) -> int:
                         steps,
                         _aiter_items(items),
                         client,
-                        writer.write,
+                        writer.write_line,
                         journal=journal,
                         retry_unknown=options.retry_unknown,
                         on_result=on_result,

@@ -22,6 +22,7 @@ error item or, under stopWorkflow, a :class:`StepStopped` carrying the outputs p
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 from plivo_node.context import ApiClient, Handler, Item, JsonObject, OperationContext
 from plivo_node.errors import ItemError, PlivoNodeError
 from plivo_node.expressions import ExpressionContext
+from plivo_node.item_io import encode_line
 
 
 class OnError(StrEnum):
@@ -71,6 +73,11 @@ class OutputItem:
         if self.error is not None:
             data["error"] = dict(self.error)
         return data
+
+    @functools.cached_property
+    def line(self) -> str:
+        """The item as one line of JSON, encoded once for both the output file and the journal."""
+        return encode_line(self.to_dict())
 
 
 @dataclass(frozen=True)

@@ -417,6 +417,11 @@ class _JsonArrayScanner:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+def encode_line(item: Mapping[str, Any]) -> str:
+    """An item as one compact line of JSON, as the output file and the journal store it."""
+    return _ENCODER.encode(item)
+
+
 class OutputWriter:
     """Appends output items to a JSONL file (or stdout for ``-``), one compact line each.
 
@@ -462,9 +467,13 @@ class OutputWriter:
 
     def write(self, item: Mapping[str, Any]) -> None:
         """Add one output item as one line."""
+        self.write_line(_ENCODER.encode(item))
+
+    def write_line(self, line: str) -> None:
+        """Add one output item already encoded as one line of JSON (see :func:`encode_line`)."""
         if self._closed:
             raise ValueError("OutputWriter is closed")
-        self._pending.append(_ENCODER.encode(item))
+        self._pending.append(line)
         self._lines_written += 1
         if (
             len(self._pending) >= self._flush_lines

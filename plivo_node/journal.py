@@ -231,7 +231,7 @@ class RunJournal:
         step: int,
         index: int,
         state: ItemState | str,
-        outputs: Sequence[JsonObject],
+        outputs: Sequence[JsonObject] | str,
     ) -> None:
         """Record an item's outcome and its output items; committed within a few ms.
 
@@ -242,7 +242,9 @@ class RunJournal:
         final = ItemState(state)
         if final not in _FINAL_STATES:
             raise ValueError(f"complete() records an outcome, not {final.value!r}")
-        self._pending_rows.append((step, index, final.value, _ENCODER.encode(list(outputs))))
+        # A str is the outputs already encoded as a JSON list (the runner encodes each once).
+        encoded = outputs if isinstance(outputs, str) else _ENCODER.encode(list(outputs))
+        self._pending_rows.append((step, index, final.value, encoded))
         self._schedule_flush()
 
     def mark_unknown(self, step: int, indices: Iterable[int]) -> None:

@@ -30,6 +30,7 @@ from plivo_node.engine import (
     run_step,
 )
 from plivo_node.errors import PlivoNodeError, UnknownOutcomeError
+from plivo_node.item_io import encode_line
 from plivo_node.journal import ItemState, RunJournal
 from plivo_node.resources import BULK_PREPARERS
 
@@ -119,6 +120,15 @@ def _output_record(out: OutputItem) -> dict[str, Any]:
     return record
 
 
+def _journal_outputs(result: ItemResult) -> str:
+    """The item's outputs as the journal stores them: a JSON list of output records."""
+    lines = (
+        out.line if out.output == MAIN_OUTPUT else encode_line(_output_record(out))
+        for out in result.outputs
+    )
+    return "[" + ",".join(lines) + "]"
+
+
 def result_from_record(index: int, outputs: Iterable[Mapping[str, Any]]) -> ItemResult:
     items = tuple(_output_from_dict(o) for o in outputs)
     error = next((StoredError(o.error) for o in items if o.error is not None), None)
@@ -180,8 +190,7 @@ class StepJournal:
             state = ItemState.FAILED
         else:
             state = ItemState.DONE
-        outputs = [_output_record(o) for o in result.outputs]
-        self._journal.complete(self._step_index, result.index, state, outputs)
+        self._journal.complete(self._step_index, result.index, state, _journal_outputs(result))
 
     async def begin(self, indices: Sequence[int]) -> None:
         """Mark items in flight (durably) just before their request goes out."""
@@ -195,7 +204,8 @@ class StepJournal:
         return result
 
 
-Sink = Callable[[dict[str, Any]], None]
+# Receives each output item as one line of JSON (OutputWriter.write_line).
+Sink = Callable[[str], None]
 
 
 async def _input_flow(items: AsyncIterator[Item] | Iterable[Item]) -> AsyncIterator[FlowItem]:
@@ -258,7 +268,7 @@ async def execute(
             _account(summary, k, result, on_result)
             for out in result.outputs:
                 if out.output != MAIN_OUTPUT or (result.error is not None and _stops(steps[k])):
-                    sink(_tagged(out, steps[k].name))
+                    sink(encode_line(_tagged(out, steps[k].name)))
                     continue
                 ancestors = {**flow.ancestors, steps[k].name: out.json}
                 yield FlowItem(position, Item(json=out.json), ancestors)
@@ -271,7 +281,7 @@ async def execute(
         async for _flow, result in chained(last, stream):
             _account(summary, last, result, on_result)
             for out in result.outputs:
-                sink(out.to_dict())
+                sink(out.line)
                 summary.outputs += 1
     except StepStopped as stop:
         summary.stopped = stop
