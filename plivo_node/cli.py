@@ -33,7 +33,6 @@ from plivo_node.pipeline import PipelineSpec, Settings, build_steps, load_pipeli
 from plivo_node.progress import Progress
 from plivo_node.redaction import redact
 from plivo_node.runner import RunSummary, execute
-from plivo_node.sandbox import Sandbox, SandboxConfig, run_forever
 from plivo_node.transport import PlivoClient
 
 EXIT_OK = 0
@@ -91,13 +90,6 @@ def _items(
     return read_items(path, fmt), count_items(path, fmt), path
 
 
-async def _aiter_items(items: Iterator[Item]) -> AsyncIterator[Item]:
-    for count, item in enumerate(items, 1):
-        yield item
-        if count % 256 == 0:  # let in-flight requests progress while a large file is read
-            await asyncio.sleep(0)
-
-
 @contextlib.asynccontextmanager
 async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[tuple[Credentials, Settings]]:
     """Credentials to run with: configured ones (live), or an embedded sandbox's."""
@@ -110,6 +102,9 @@ async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[tuple[Cred
     if credentials is not None and mode != "sandbox":
         yield credentials, spec.settings
         return
+    # Imported here: a live run should not pay for loading the sandbox server.
+    from plivo_node.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
+
     config = SandboxConfig()
     async with Sandbox(config) as sandbox:
         reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
@@ -162,7 +157,7 @@ async def _run(options: RunOptions) -> int:
                 with OutputWriter(output_path) as writer:
                     summary = await execute(
                         steps,
-                        _aiter_items(items),
+                        items,
                         client,
                         writer.write_line,
                         journal=journal,
@@ -247,6 +242,8 @@ async def _credentials_test(pipeline: Path | None) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from plivo_node.sandbox import SandboxConfig, run_forever  # noqa: PLC0415 - only this command
+
     defaults = SandboxConfig()
     config = SandboxConfig(
         auth_id=args.auth_id or defaults.auth_id,
