@@ -24,14 +24,15 @@ from plivo_node.cost import estimate_cost
 from plivo_node.credentials import Credentials, resolve_credentials, test_credentials
 from plivo_node.description import load_node_description
 from plivo_node.dry_run import DryRunClient
-from plivo_node.engine import ItemResult
+from plivo_node.engine import ItemResult, Step
 from plivo_node.errors import ConfigurationError, PlivoNodeError
 from plivo_node.item_io import OutputWriter, count_items, read_items
 from plivo_node.journal import RunJournal, compute_run_key, default_journal_path
-from plivo_node.limiter import RateLimiter
-from plivo_node.pipeline import PipelineSpec, Settings, build_steps, load_pipeline
+from plivo_node.limiter import Pacer, RateLimiter
+from plivo_node.pipeline import PipelineSpec, build_steps, load_pipeline
 from plivo_node.progress import Progress
 from plivo_node.redaction import redact
+from plivo_node.retry import RetryPolicy
 from plivo_node.runner import RunSummary, execute
 from plivo_node.transport import PlivoClient
 
@@ -91,7 +92,7 @@ def _items(
 
 
 @contextlib.asynccontextmanager
-async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[tuple[Credentials, Settings]]:
+async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[Credentials]:
     """Credentials to run with: configured ones (live), or an embedded sandbox's."""
     credentials = resolve_credentials(spec.credentials, os.environ)
     if mode == "live" and credentials is None:
@@ -100,7 +101,7 @@ async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[tuple[Cred
             hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or a credentials block in the pipeline",
         )
     if credentials is not None and mode != "sandbox":
-        yield credentials, spec.settings
+        yield credentials
         return
     # Imported here: a live run should not pay for loading the sandbox server.
     from plivo_node.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
@@ -109,10 +110,25 @@ async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[tuple[Cred
     async with Sandbox(config) as sandbox:
         reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
         _err(f"plivo-node: {reason}: using the embedded sandbox at {sandbox.url} (nothing is sent)")
-        yield (
-            Credentials(auth_id=config.auth_id, auth_token=config.auth_token, base_url=sandbox.url),
-            spec.settings,
+        yield Credentials(
+            auth_id=config.auth_id, auth_token=config.auth_token, base_url=sandbox.url
         )
+
+
+def _client(
+    credentials: Credentials, spec: PipelineSpec, steps: list[Step], *, retry_unknown: bool
+) -> PlivoClient:
+    """The one API client of a run, with the pipeline's limits and retry choices."""
+    settings = spec.settings
+    return PlivoClient(
+        credentials,
+        # Enough pooled connections for the busiest step.
+        concurrency=max([settings.concurrency, *(step.concurrency for step in steps)]),
+        timeout=settings.timeout_seconds,
+        rate_limiter=RateLimiter(settings.rate_limit) if settings.rate_limit else None,
+        retry_policy=RetryPolicy(retry_unknown_sends=retry_unknown),
+        pacer=Pacer(settings.messages_per_second) if settings.messages_per_second else None,
+    )
 
 
 async def _run(options: RunOptions) -> int:
@@ -145,31 +161,27 @@ async def _run(options: RunOptions) -> int:
 
     finished = False
     try:
-        async with _api_target(spec, options.mode) as (credentials, settings):
-            limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
-            async with PlivoClient(
-                credentials,
-                concurrency=settings.concurrency,
-                timeout=settings.timeout_seconds,
-                rate_limiter=limiter,
-            ) as live_client:
-                client = DryRunClient(live_client) if options.dry_run else live_client
-                with OutputWriter(output_path) as writer:
-                    summary = await execute(
-                        steps,
-                        items,
-                        client,
-                        writer.write_line,
-                        journal=journal,
-                        retry_unknown=options.retry_unknown,
-                        on_result=on_result,
-                    )
-                finished = summary.stopped is None
-                progress.close()
-                if summary.segments_by_country:
-                    summary.estimated_cost = await estimate_cost(
-                        live_client, summary.segments_by_country
-                    )
+        async with (
+            _api_target(spec, options.mode) as credentials,
+            _client(credentials, spec, steps, retry_unknown=options.retry_unknown) as live_client,
+        ):
+            client = DryRunClient(live_client) if options.dry_run else live_client
+            with OutputWriter(output_path) as writer:
+                summary = await execute(
+                    steps,
+                    items,
+                    client,
+                    writer.write_line,
+                    journal=journal,
+                    retry_unknown=options.retry_unknown,
+                    on_result=on_result,
+                )
+            finished = summary.stopped is None
+            progress.close()
+            if summary.segments_by_country:
+                summary.estimated_cost = await estimate_cost(
+                    live_client, summary.segments_by_country
+                )
         _print_summary(summary, output_path, dry_run=options.dry_run)
     finally:
         progress.close()
@@ -188,6 +200,8 @@ def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool) -> 
         f"{summary.succeeded} succeeded, {summary.failed} failed"
     )
     lines = [headline]
+    if summary.outputs != summary.succeeded + summary.steps[-1].failed:
+        lines.append(f"  output items: {summary.outputs}")
     if len(summary.steps) > 1:
         lines.extend(
             f"  step '{s.name}': {s.items} items, {s.succeeded} succeeded, {s.failed} failed"

@@ -270,10 +270,12 @@ async def run_step(
     item (the journal records sends there).
     Under stopWorkflow the first failing item, in input order, ends the step: no new item
     starts, the failing item's result and those of items already in flight are yielded (so
-    nothing sent goes unreported), then :class:`StepStopped` is raised.
+    nothing sent goes unreported), then :class:`StepStopped` is raised. A failure replayed
+    from an interrupted run was already reported: resuming goes on past it.
     """
     workers = _Workers(step, client, run_one)
-    window: deque[tuple[FlowItem, asyncio.Future[ItemResult | None]]] = deque()
+    # (item, its result to come, whether it runs now: a replayed failure does not stop the step)
+    window: deque[tuple[FlowItem, asyncio.Future[ItemResult | None], bool]] = deque()
     max_window = max(step.window, step.concurrency * 2)
     stop: StepStopped | None = None
     source = aiter(items)
@@ -289,26 +291,26 @@ async def run_step(
                     break
                 stored = replay(flow.index) if replay is not None else None
                 if stored is None:
-                    window.append((flow, workers.submit(flow)))
+                    window.append((flow, workers.submit(flow), True))
                 else:
                     recorded: asyncio.Future[ItemResult | None] = (
                         asyncio.get_running_loop().create_future()
                     )
                     recorded.set_result(stored)
-                    window.append((flow, recorded))
+                    window.append((flow, recorded, False))
             if not window:
                 break
-            flow, pending = window.popleft()
+            flow, pending, fresh = window.popleft()
             result = await pending
             if result is None:
                 continue
-            if result.error is not None and step.on_error is OnError.STOP_WORKFLOW:
+            if fresh and result.error is not None and step.on_error is OnError.STOP_WORKFLOW:
                 workers.stopping = True
                 stop = stop or StepStopped(step.name, result.error)
             yield flow, result
     finally:
         workers.cancel()
-        for _, future in window:
+        for _, future, _ in window:
             future.cancel()
     if stop is not None:
         raise stop

@@ -180,3 +180,38 @@ async def test_step_item_lookup_follows_ancestors() -> None:
 
     _ = [r async for _f, r in run_step(step, one(), client=None)]
     assert seen == ["+14155550101"]
+
+
+async def test_a_replayed_failure_does_not_stop_a_resumed_step() -> None:
+    failed = ItemResult(0, (OutputItem({"error": "x"}, 0),), error=ParameterError("bad"))
+    recorded = {0: failed}
+    step = make_step(OnError.STOP_WORKFLOW)
+    results = [
+        r
+        async for _f, r in run_step(
+            step, flows([{"n": 0}, {"n": 1}, {"n": 2}]), None, replay=recorded.get
+        )
+    ]
+    assert [r.index for r in results] == [0, 1, 2]
+    assert results[0].error is not None
+    assert results[2].outputs[0].json == {"n": 2, "copy": 0}
+
+
+async def test_memory_stays_bounded_by_the_window_however_long_the_input() -> None:
+    """The engine never holds more than `window` items that it has read but not yet yielded."""
+    read = 0
+    held_peak = 0
+    yielded = 0
+
+    async def endless() -> AsyncIterator[FlowItem]:
+        nonlocal read
+        for index in range(20_000):
+            read += 1
+            yield FlowItem(index, Item(json={"n": index}))
+
+    step = Step(name="S", resolver=EchoResolver(), handler=echo_handler, concurrency=8, window=64)
+    async for _flow, _result in run_step(step, endless(), client=None):
+        yielded += 1
+        held_peak = max(held_peak, read - yielded)
+    assert yielded == 20_000
+    assert held_peak <= 64

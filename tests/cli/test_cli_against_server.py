@@ -188,3 +188,44 @@ async def test_killed_run_resumes_without_sending_anything_twice(tmp_path: Path)
             assert counts[phone] == 1
     assert code == (1 if unknown else 0), err
     assert "resumed:" in err
+
+
+async def test_bulk_step_sends_one_request_per_1000_destinations(tmp_path: Path) -> None:
+    phones = numbers(1200)
+    phones[7] = phones[3]  # a duplicate destination: Plivo queues one message for both
+    (tmp_path / "contacts.csv").write_text("phone\n" + "".join(f"{p}\n" for p in phones))
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        """
+version: 1
+input: contacts.csv
+output: out.jsonl
+settings: {rateLimit: false}
+steps:
+  - name: Announce
+    node: plivo
+    bulk: true
+    onError: continueRegularOutput
+    parameters:
+      resource: sms
+      operation: send
+      from: "+14155550100"
+      to: "={{ $json.phone }}"
+      message: "The office is closed on Friday."
+"""
+    )
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)
+    async with Sandbox(config) as sandbox:
+        code, err = await plivo_node(sandbox, "run", str(pipeline), "--no-progress")
+        posts = [r for r in sandbox.state.request_log if r.method == "POST"]
+        counts = {p: sandbox.state.count_for(p) for p in phones}
+        uuid_by_destination = {m["dst"]: m["message_uuid"] for m in sandbox.state.messages}
+    assert code == 0, err
+    assert [len(r.body["dst"].split("<")) for r in posts] == [1000, 199]
+    assert set(counts.values()) == {1}
+    items = read_output(tmp_path)
+    assert [i["pairedItem"]["item"] for i in items] == list(range(1200))
+    for phone, item in zip(phones, items, strict=True):
+        assert item["json"]["message_uuid"] == [uuid_by_destination[phone.removeprefix("+")]]
+    assert items[7]["json"]["status"] == "duplicate"
+    assert items[7]["json"]["duplicate_of"] == {phones[3].removeprefix("+"): "item 3"}
