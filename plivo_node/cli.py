@@ -256,13 +256,20 @@ async def _credentials_test(pipeline: Path | None) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from plivo_node.sandbox import SandboxConfig, run_forever  # noqa: PLC0415 - only this command
+    from plivo_node.sandbox import (  # noqa: PLC0415 - only this command needs the server
+        FaultConfig,
+        SandboxConfig,
+        run_forever,
+    )
 
     defaults = SandboxConfig()
+    kinds = tuple(int(k) if k.isdigit() else k for k in args.fault_kinds.split(",") if k)
     config = SandboxConfig(
         auth_id=args.auth_id or defaults.auth_id,
         auth_token=args.auth_token or defaults.auth_token,
         latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        faults=FaultConfig(rate=args.fault_rate, seed=args.fault_seed, kinds=kinds),  # type: ignore[arg-type]
     )
 
     def ready(url: str) -> None:
@@ -278,6 +285,16 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 # --- argument parsing ----------------------------------------------------------------------
+
+
+def _rate(text: str) -> tuple[int, float]:
+    requests, _, seconds = text.partition("/")
+    try:
+        return int(requests), float(seconds or 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a rate; write REQUESTS/SECONDS, e.g. 300/5"
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -340,9 +357,26 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="run the Plivo-compatible sandbox server")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8089)
-    sandbox.add_argument("--auth-id")
-    sandbox.add_argument("--auth-token")
-    sandbox.add_argument("--latency-ms", type=float, default=0.0)
+    sandbox.add_argument("--auth-id", help="the Auth ID it accepts (default MASANDBOX00000000000)")
+    sandbox.add_argument(
+        "--auth-token", help="the Auth Token it accepts (default sandbox-auth-token)"
+    )
+    sandbox.add_argument("--latency-ms", type=int, default=0, help="delay before every answer")
+    sandbox.add_argument(
+        "--rate-limit",
+        type=_rate,
+        metavar="REQUESTS/SECONDS",
+        help="answer 429 past this rate, e.g. 300/5 (Plivo's limit); default: no limit",
+    )
+    sandbox.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests that fail (0..1)"
+    )
+    sandbox.add_argument("--fault-seed", type=int, default=0, help="seed of the fault sequence")
+    sandbox.add_argument(
+        "--fault-kinds",
+        default="500",
+        help="comma-separated: 429, 500, 503, reset, reset_after, timeout (default 500)",
+    )
 
     credentials = sub.add_parser("credentials", help="credential commands")
     cred_sub = credentials.add_subparsers(dest="credentials_command", required=True)

@@ -7,16 +7,23 @@ requests on the wire, no duplicate sends under injected faults, and kill-and-res
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from plivo_node.sandbox import FaultConfig, Sandbox, SandboxConfig
 
 AUTH_ID = "MATESTACCOUNT0000001"
 AUTH_TOKEN = "test-token-never-printed"
+
+
+def basic_auth(login: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
 
 
 def numbers(count: int) -> list[str]:
@@ -229,3 +236,41 @@ steps:
         assert item["json"]["message_uuid"] == [uuid_by_destination[phone.removeprefix("+")]]
     assert items[7]["json"]["status"] == "duplicate"
     assert items[7]["json"]["duplicate_of"] == {phones[3].removeprefix("+"): "item 3"}
+
+
+async def test_sandbox_command_serves_plivos_api_until_stopped() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "plivo_node.cli",
+        "sandbox",
+        "--port",
+        "0",
+        "--auth-id",
+        AUTH_ID,
+        "--auth-token",
+        AUTH_TOKEN,
+        "--rate-limit",
+        "300/5",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(20):
+            banner = [(await process.stdout.readline()).decode() for _ in range(5)]
+        url = banner[0].rsplit(" ", 1)[-1].strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert f"PLIVO_AUTH_ID={AUTH_ID}" in banner[2]
+        good = {"Authorization": basic_auth(AUTH_ID, AUTH_TOKEN)}
+        wrong = {"Authorization": basic_auth(AUTH_ID, "wrong-token")}
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}Account/{AUTH_ID}/", headers=good) as response:
+                assert response.status == 200
+                assert (await response.json())["auth_id"] == AUTH_ID
+            async with session.get(f"{url}Account/{AUTH_ID}/", headers=wrong) as bad:
+                assert bad.status == 401
+    finally:
+        process.terminate()
+        async with asyncio.timeout(20):
+            await process.wait()
