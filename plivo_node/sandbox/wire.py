@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -26,6 +27,8 @@ CONFIG_KEY = web.AppKey("sandbox_config", SandboxConfig)
 CALLBACKS_KEY = web.AppKey("sandbox_callbacks", CallbackSender)
 # Set when the server stops, so every deliberate wait (latency, slow, held answers) ends at once.
 STOPPING_KEY = web.AppKey("sandbox_stopping", asyncio.Event)
+
+_T = TypeVar("_T")
 
 
 MAX_PAGE_LIMIT = 20
@@ -43,6 +46,14 @@ class RejectedError(Exception):
 
 def not_found() -> RejectedError:
     return RejectedError(404, "not found")
+
+
+def stored(collection: Mapping[str, _T], key: str) -> _T:
+    """``collection[key]``, or Plivo's 404 answer when there is no such object."""
+    found = collection.get(key)
+    if found is None:
+        raise not_found()
+    return found
 
 
 def new_api_id() -> str:

@@ -12,11 +12,11 @@ from plivo_node.sandbox.wire import (
     bool_param,
     changed,
     deleted,
-    not_found,
     paged,
     params,
     respond,
     state_of,
+    stored,
     text_param,
 )
 
@@ -50,10 +50,7 @@ async def list_subaccounts(request: web.Request) -> web.StreamResponse:
 
 
 def _subaccount(request: web.Request) -> dict[str, object]:
-    subaccount = state_of(request).subaccounts.get(request.match_info["subaccount_id"])
-    if subaccount is None:
-        raise not_found()
-    return subaccount
+    return stored(state_of(request).subaccounts, request.match_info["subaccount_id"])
 
 
 async def get_subaccount(request: web.Request) -> web.StreamResponse:

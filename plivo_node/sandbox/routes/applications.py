@@ -17,11 +17,11 @@ from plivo_node.sandbox.wire import (
     bool_param,
     changed,
     deleted,
-    not_found,
     paged,
     params,
     respond,
     state_of,
+    stored,
     text_param,
 )
 
@@ -100,10 +100,7 @@ async def create_application(request: web.Request) -> web.StreamResponse:
 
 
 def _application(request: web.Request) -> JsonDict:
-    application = state_of(request).applications.get(request.match_info["app_id"])
-    if application is None:
-        raise not_found()
-    return application
+    return stored(state_of(request).applications, request.match_info["app_id"])
 
 
 async def get_application(request: web.Request) -> web.StreamResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from plivo_node.sandbox.wire import deleted, not_found, respond, state_of
+from plivo_node.sandbox.wire import deleted, not_found, respond, state_of, stored
 
 
 def add_routes(router: web.UrlDispatcher, base: str) -> None:
@@ -20,9 +20,7 @@ async def list_conferences(request: web.Request) -> web.StreamResponse:
 
 async def get_conference(request: web.Request) -> web.StreamResponse:
     # aiohttp hands over the name already URL-decoded ("My%20Conf%20Room" -> "My Conf Room").
-    conference = state_of(request).conferences.get(request.match_info["conference_name"])
-    if conference is None:
-        raise not_found()
+    conference = stored(state_of(request).conferences, request.match_info["conference_name"])
     return respond(conference)
 
 

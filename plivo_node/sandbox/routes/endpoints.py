@@ -17,11 +17,11 @@ from plivo_node.sandbox.wire import (
     RejectedError,
     changed,
     deleted,
-    not_found,
     paged,
     params,
     respond,
     state_of,
+    stored,
     text_param,
 )
 
@@ -106,10 +106,7 @@ async def create_endpoint(request: web.Request) -> web.StreamResponse:
 
 
 def _endpoint(request: web.Request) -> JsonDict:
-    endpoint = state_of(request).endpoints.get(request.match_info["endpoint_id"])
-    if endpoint is None:
-        raise not_found()
-    return endpoint
+    return stored(state_of(request).endpoints, request.match_info["endpoint_id"])
 
 
 async def get_endpoint(request: web.Request) -> web.StreamResponse:

@@ -15,10 +15,10 @@ from plivo_node.sandbox.wire import (
     RejectedError,
     files,
     format_time,
-    not_found,
     paged,
     respond,
     state_of,
+    stored,
 )
 
 MEDIA_HOST = "https://media.plivo.com"
@@ -58,9 +58,7 @@ def _upload_time() -> str:
 
 
 async def get_media(request: web.Request) -> web.StreamResponse:
-    media = state_of(request).media.get(request.match_info["media_id"])
-    if media is None:
-        raise not_found()
+    media = stored(state_of(request).media, request.match_info["media_id"])
     return respond(media)
 
 

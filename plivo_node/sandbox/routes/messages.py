@@ -24,11 +24,11 @@ from plivo_node.sandbox.wire import (
     format_time,
     int_param,
     list_param,
-    not_found,
     paged,
     params,
     respond,
     state_of,
+    stored,
     text_param,
 )
 
@@ -288,17 +288,13 @@ def render_message(message: JsonDict, request: web.Request) -> JsonDict:
 
 
 async def get_message(request: web.Request) -> web.StreamResponse:
-    message = state_of(request).messages_by_uuid.get(request.match_info["message_uuid"])
-    if message is None:
-        raise not_found()
+    message = stored(state_of(request).messages_by_uuid, request.match_info["message_uuid"])
     return respond(render_message(message, request))
 
 
 async def list_message_media(request: web.Request) -> web.StreamResponse:
     message_uuid = request.match_info["message_uuid"]
-    message = state_of(request).messages_by_uuid.get(message_uuid)
-    if message is None:
-        raise not_found()
+    message = stored(state_of(request).messages_by_uuid, message_uuid)
     items = [{**entry, "message_uuid": message_uuid} for entry in message["media"]]
     return paged(
         request, items, f"Message/{message_uuid}/Media/", extra={"message_uuid": message_uuid}

@@ -14,11 +14,11 @@ from plivo_node.sandbox.wire import (
     RejectedError,
     changed,
     deleted,
-    not_found,
     paged,
     params,
     respond,
     state_of,
+    stored,
     text_param,
 )
 
@@ -92,10 +92,7 @@ async def list_numbers(request: web.Request) -> web.StreamResponse:
 
 
 def _number(request: web.Request) -> JsonDict:
-    number = state_of(request).numbers.get(normalize_number(request.match_info["number"]))
-    if number is None:
-        raise not_found()
-    return number
+    return stored(state_of(request).numbers, normalize_number(request.match_info["number"]))
 
 
 async def get_number(request: web.Request) -> web.StreamResponse:

@@ -6,7 +6,7 @@ import re
 
 from aiohttp import web
 
-from plivo_node.sandbox.wire import RejectedError, not_found, respond, state_of
+from plivo_node.sandbox.wire import RejectedError, respond, state_of, stored
 
 _COUNTRY_ISO = re.compile(r"[A-Za-z]{2}")
 
@@ -21,7 +21,5 @@ async def get_pricing(request: web.Request) -> web.StreamResponse:
         raise RejectedError(400, "country_iso is a required parameter and was not given")
     if not _COUNTRY_ISO.fullmatch(country_iso):
         raise RejectedError(400, f"country_iso must be a two-letter ISO code, not {country_iso!r}")
-    pricing = state_of(request).pricing.get(country_iso.upper())
-    if pricing is None:
-        raise not_found()
+    pricing = stored(state_of(request).pricing, country_iso.upper())
     return respond(pricing)
