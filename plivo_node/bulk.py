@@ -191,7 +191,7 @@ class _BulkRun:
 
     def take(self, flow: FlowItem) -> None:
         """Add an item: to the open group, or as a ready result of its own."""
-        stored = self.replay(flow.index) if self.replay is not None else None
+        stored = self.replay(flow) if self.replay is not None else None
         if stored is not None:
             self._single(flow, stored)
             return

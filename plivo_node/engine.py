@@ -101,7 +101,7 @@ class StepStopped(PlivoNodeError):  # noqa: N818 - it is a stop signal, not a fa
 
 
 # Results recorded by an earlier, interrupted run (resume): the item's result, or None to run it.
-Replay = Callable[[int], ItemResult | None]
+Replay = Callable[[FlowItem], ItemResult | None]
 
 
 class Resolver(Protocol):
@@ -289,7 +289,7 @@ async def run_step(
                     exhausted = True
                     workers.close()
                     break
-                stored = replay(flow.index) if replay is not None else None
+                stored = replay(flow) if replay is not None else None
                 if stored is None:
                     window.append((flow, workers.submit(flow), True))
                 else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,32 +19,18 @@ from plivo_node.bulk import run_bulk_step
 from plivo_node.context import ApiClient, Item
 from plivo_node.cost import CostEstimate, count_segments
 from plivo_node.engine import (
-    ERROR_OUTPUT,
     MAIN_OUTPUT,
     FlowItem,
     ItemResult,
     OutputItem,
     Step,
     StepStopped,
-    run_item,
     run_step,
 )
-from plivo_node.errors import PlivoNodeError, UnknownOutcomeError
 from plivo_node.item_io import encode_line
-from plivo_node.journal import ItemState, RunJournal
+from plivo_node.journal import RunJournal
 from plivo_node.resources import BULK_PREPARERS
-
-# Operations that Plivo may act on twice if repeated: a journal entry left "in flight" by a
-# killed run means their outcome is unknown, so a resumed run does not repeat them.
-NON_IDEMPOTENT = frozenset(
-    {
-        ("sms", "send"),
-        ("mms", "send"),
-        ("call", "make"),
-        ("application", "create"),
-        ("endpoint", "create"),
-    }
-)
+from plivo_node.step_journal import StepJournal
 
 
 @dataclass
@@ -86,122 +72,6 @@ class RunSummary:
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
-
-
-class StoredError(PlivoNodeError):
-    """An error recorded by an earlier run and replayed from the journal."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        super().__init__(str(data.get("message", "error")), item_index=data.get("itemIndex"))
-        self._code = str(data.get("code", "error"))
-        self._data = dict(data)
-
-    @property
-    def code(self) -> str:  # type: ignore[override]
-        return self._code
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
-def _output_from_dict(data: Mapping[str, Any]) -> OutputItem:
-    return OutputItem(
-        json=dict(data["json"]),
-        paired_item=int(data["pairedItem"]["item"]),
-        output=int(data.get("output", MAIN_OUTPUT)),
-        error=data.get("error"),
-    )
-
-
-def _output_record(out: OutputItem) -> dict[str, Any]:
-    record = out.to_dict()
-    if out.output != MAIN_OUTPUT:
-        record["output"] = out.output
-    return record
-
-
-def _journal_outputs(result: ItemResult) -> str:
-    """The item's outputs as the journal stores them: a JSON list of output records."""
-    lines = (
-        out.line if out.output == MAIN_OUTPUT else encode_line(_output_record(out))
-        for out in result.outputs
-    )
-    return "[" + ",".join(lines) + "]"
-
-
-def result_from_record(index: int, outputs: Iterable[Mapping[str, Any]]) -> ItemResult:
-    items = tuple(_output_from_dict(o) for o in outputs)
-    error = next((StoredError(o.error) for o in items if o.error is not None), None)
-    return ItemResult(index=index, outputs=items, error=error)
-
-
-def _unknown_result(step: Step, index: int) -> ItemResult:
-    exc = UnknownOutcomeError(
-        "the run was interrupted after this item was sent and before Plivo's answer was "
-        "recorded: it may or may not have been delivered, so it was not sent again",
-        hint="check Plivo's message/call logs; rerun with --retry-unknown to send it again",
-        item_index=index,
-    )
-    out = OutputItem({"error": str(exc)}, index, output=MAIN_OUTPUT, error=exc.to_dict())
-    if step.on_error.value == "continueErrorOutput":
-        out = OutputItem({"error": str(exc)}, index, output=ERROR_OUTPUT, error=exc.to_dict())
-    return ItemResult(index=index, outputs=(out,), error=exc)
-
-
-class StepJournal:
-    """The journal as one step sees it: replay of recorded items, recording of new ones."""
-
-    def __init__(
-        self, journal: RunJournal, step_index: int, step: Step, *, retry_unknown: bool
-    ) -> None:
-        self._journal = journal
-        self._step_index = step_index
-        self._step = step
-        self._guard_sends = (step.resource, step.operation) in NON_IDEMPOTENT
-        self._recorded = journal.records(step_index)
-        self._retry_unknown = retry_unknown
-        self.replayed = 0
-
-    def replay(self, index: int) -> ItemResult | None:
-        """The recorded result of an item of the interrupted run, or None to run the item."""
-        record = self._recorded.pop(index, None)
-        if record is None:
-            return None
-        if record.state in (ItemState.DONE, ItemState.FAILED):
-            self.replayed += 1
-            return result_from_record(index, record.outputs or ())
-        if self._retry_unknown:
-            return None  # the user accepts a possible duplicate: send it again
-        if record.state is ItemState.UNKNOWN and record.outputs:
-            self.replayed += 1
-            return result_from_record(index, record.outputs)
-        if record.state is ItemState.UNKNOWN or self._guard_sends:
-            # Left in flight by the kill: the request may have reached Plivo.
-            self.replayed += 1
-            result = _unknown_result(self._step, index)
-            self.record(result)
-            return result
-        return None  # an interrupted read or idempotent write: simply run it again
-
-    def record(self, result: ItemResult) -> None:
-        if isinstance(result.error, UnknownOutcomeError):
-            state = ItemState.UNKNOWN
-        elif result.error is not None:
-            state = ItemState.FAILED
-        else:
-            state = ItemState.DONE
-        self._journal.complete(self._step_index, result.index, state, _journal_outputs(result))
-
-    async def begin(self, indices: Sequence[int]) -> None:
-        """Mark items in flight (durably) just before their request goes out."""
-        if self._guard_sends:
-            await self._journal.begin(self._step_index, indices)
-
-    async def run_one(self, step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
-        await self.begin([flow.index])
-        result = await run_item(step, flow, client)
-        self.record(result)
-        return result
 
 
 # Receives each output item as one line of JSON (OutputWriter.write_line).

@@ -52,6 +52,10 @@ def make_step(on_error: OnError = OnError.STOP_WORKFLOW, concurrency: int = 4) -
     )
 
 
+def replay_from(recorded: dict[int, ItemResult]) -> Any:
+    return lambda flow: recorded.get(flow.index)
+
+
 async def flows(rows: list[Mapping[str, Any]]) -> AsyncIterator[FlowItem]:
     for index, row in enumerate(rows):
         yield FlowItem(index, Item(json=dict(row)))
@@ -155,7 +159,10 @@ async def test_replay_skips_handler_for_recorded_items() -> None:
     recorded = {1: ItemResult(1, (OutputItem({"replayed": True}, 1),))}
     step = Step(name="S", resolver=EchoResolver(), handler=recording)
     results = [
-        r async for _f, r in run_step(step, flows([{}] * 3), client=None, replay=recorded.get)
+        r
+        async for _f, r in run_step(
+            step, flows([{}] * 3), client=None, replay=replay_from(recorded)
+        )
     ]
     assert calls == [0, 2]
     assert [r.outputs[0].json for r in results] == [
@@ -189,7 +196,10 @@ async def test_a_replayed_failure_does_not_stop_a_resumed_step() -> None:
     results = [
         r
         async for _f, r in run_step(
-            step, flows([{"n": 0}, {"n": 1}, {"n": 2}]), None, replay=recorded.get
+            step,
+            flows([{"n": 0}, {"n": 1}, {"n": 2}]),
+            None,
+            replay=replay_from(recorded),
         )
     ]
     assert [r.index for r in results] == [0, 1, 2]
