@@ -30,7 +30,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from plivo_node.context import ApiClient, Handler, Item, JsonObject, OperationContext
-from plivo_node.errors import ItemError, PlivoNodeError
+from plivo_node.errors import PlivoNodeError
 from plivo_node.expressions import ExpressionContext
 from plivo_node.item_io import encode_line
 
@@ -314,10 +314,3 @@ async def run_step(
             future.cancel()
     if stop is not None:
         raise stop
-
-
-def error_code_of(result: ItemResult) -> str | None:
-    """The stable code of an item's failure, for the run summary."""
-    if result.error is None:
-        return None
-    return result.error.code if isinstance(result.error, PlivoNodeError) else ItemError.code

@@ -56,9 +56,4 @@ HANDLERS: Mapping[tuple[str, str], Handler] = MappingProxyType(
 BULK_PREPARERS: Mapping[tuple[str, str], Prepare] = MappingProxyType({("sms", "send"): sms.prepare})
 
 
-def handler_for(resource: str, operation: str) -> Handler | None:
-    """The handler of an operation, or ``None`` when the node has no such operation."""
-    return HANDLERS.get((resource, operation))
-
-
-__all__ = ["BULK_PREPARERS", "HANDLERS", "handler_for"]
+__all__ = ["BULK_PREPARERS", "HANDLERS"]

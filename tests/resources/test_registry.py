@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 from plivo_node.description import load_node_description
-from plivo_node.resources import HANDLERS, handler_for
+from plivo_node.resources import HANDLERS
 
 EXPECTED = {
     ("sms", "send"),
@@ -40,11 +40,6 @@ def test_each_handler_is_a_coroutine_named_after_its_operation() -> None:
         assert handler.__module__ == f"plivo_node.resources.{resource}"
         expected_name = "get_all" if operation == "getAll" else operation
         assert handler.__name__ == expected_name
-
-
-def test_unknown_operations_have_no_handler() -> None:
-    assert handler_for("sms", "getAll") is None
-    assert handler_for("sms", "send") is HANDLERS[("sms", "send")]
 
 
 def test_registry_matches_the_manifest_operations() -> None:
