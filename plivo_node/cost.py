@@ -77,6 +77,12 @@ def count_mms(counter: Counter[str], output_json: Mapping[str, object]) -> int:
     return total
 
 
+def describe_mms(count: int) -> str:
+    """The summary line for the MMS a run sent: counted, deliberately not priced."""
+    noun = "message" if count == 1 else "messages"
+    return f"MMS: {count} {noun} ({MMS_NOTE})"
+
+
 @dataclass(frozen=True)
 class CostEstimate:
     """The priced SMS: the total, each country's share, and the countries left unpriced."""

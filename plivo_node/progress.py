@@ -57,7 +57,7 @@ class Progress:
             interval if interval is not None else (LIVE_INTERVAL if live else PLAIN_INTERVAL)
         )
         self._clock = clock
-        self._width = width if width is not None else (_terminal_width(stream) if live else None)
+        self._width = width  # None: the terminal's, read at each draw (it may be resized)
         self._started = self._clock()
         self._last_draw = self._started
         self._bar_shown = False
@@ -96,10 +96,10 @@ class Progress:
     def _draw(self, now: float) -> None:
         text = self.line(now)
         if self._live:
-            if self._width is not None:
-                text = text[
-                    : max(self._width - 1, 0)
-                ]  # the last column would wrap on some terminals
+            width = self._width if self._width is not None else _terminal_width(self._stream)
+            if width is not None:
+                # Stop short of the last column: writing there wraps on some terminals.
+                text = text[: max(width - 1, 0)]
             self._stream.write(_ERASE_LINE + text)
             self._bar_shown = True
         else:

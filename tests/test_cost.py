@@ -15,6 +15,7 @@ from plivo_node.cost import (
     CostEstimate,
     count_mms,
     count_segments,
+    describe_mms,
     estimate_cost,
 )
 from plivo_node.credentials import Credentials
@@ -102,6 +103,11 @@ def test_mms_is_counted_as_messages_not_as_sms_segments() -> None:
     # An SMS never counts as an MMS.
     assert count_mms(mms, sms_output(US, segments=4)) == 0
     assert mms == {"US": 1, "CA": 1}
+
+
+def test_mms_summary_line_says_they_are_not_priced() -> None:
+    assert describe_mms(4) == "MMS: 4 messages (not priced: Plivo's Pricing API gives SMS rates)"
+    assert describe_mms(1).startswith("MMS: 1 message (")
 
 
 # --- bulk outputs, built by the real bulk splitter ---------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from plivo_node.progress import Progress
 
 
@@ -135,3 +137,15 @@ def test_a_stream_without_a_terminal_has_no_width_limit() -> None:
     clock.now += 1.0
     progress.advance(failed=False)
     assert stream.getvalue().endswith("0 failed")
+
+
+def test_live_bar_follows_the_terminal_width_at_each_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    widths = iter([30, 60])
+    monkeypatch.setattr("plivo_node.progress._terminal_width", lambda _stream: next(widths))
+    stream, clock = io.StringIO(), FakeClock()
+    progress = Progress(stream, total=10**6, live=True, interval=1.0, clock=clock)
+    for _ in range(2):
+        clock.now += 1.0
+        progress.advance(failed=False)
+    first, second = stream.getvalue().split("\r\x1b[2K")[1:]
+    assert (len(first), len(second)) == (29, 59)
