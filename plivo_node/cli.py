@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from plivo_node import __version__
 from plivo_node.context import Item
-from plivo_node.cost import estimate_cost
+from plivo_node.cost import describe_mms, estimate_cost
 from plivo_node.credentials import Credentials, resolve_credentials, test_credentials
 from plivo_node.description import load_node_description
 from plivo_node.dry_run import DryRunClient
@@ -214,6 +214,8 @@ def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool) -> 
         lines.append(f"  resumed: {summary.resumed} items taken from the journal, not re-sent")
     if summary.segments:
         lines.append(f"  SMS segments: {summary.segments}")
+    if summary.mms:
+        lines.append(f"  {describe_mms(summary.mms)}")
     if summary.estimated_cost is not None:
         lines.append(f"  estimated cost: {summary.estimated_cost}")
     if str(output_path) != "-":

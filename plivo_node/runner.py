@@ -17,7 +17,7 @@ from typing import Any
 
 from plivo_node.bulk import run_bulk_step
 from plivo_node.context import ApiClient, Item
-from plivo_node.cost import CostEstimate, count_segments
+from plivo_node.cost import CostEstimate, count_mms, count_segments
 from plivo_node.engine import (
     MAIN_OUTPUT,
     FlowItem,
@@ -51,6 +51,8 @@ class RunSummary:
     resumed: int = 0
     segments: int = 0
     segments_by_country: Counter[str] = field(default_factory=Counter)
+    mms: int = 0
+    mms_by_country: Counter[str] = field(default_factory=Counter)
     estimated_cost: CostEstimate | None = None
     started: float = field(default_factory=time.monotonic)
     stopped: StepStopped | None = None
@@ -185,5 +187,6 @@ def _account(
     for out in result.outputs:
         if out.error is None:
             summary.segments += count_segments(summary.segments_by_country, out.json)
+            summary.mms += count_mms(summary.mms_by_country, out.json)
     if on_result is not None:
         on_result(step_index, result)

@@ -204,7 +204,8 @@ def test_dry_run_sends_nothing_and_estimates_cost(
     )
     assert code == EXIT_OK
     items = read_jsonl(out)
-    assert all(i["json"]["message_uuid"][0].startswith("dry-run") for i in items)
+    assert all(i["json"]["api_id"] == "dry-run" for i in items)
+    assert all("dry run: not sent" in i["json"]["message"] for i in items)
     err = capsys.readouterr().err
     assert "dry run finished" in err
     assert "estimated cost:" in err
