@@ -274,3 +274,38 @@ async def test_sandbox_command_serves_plivos_api_until_stopped() -> None:
         process.terminate()
         async with asyncio.timeout(20):
             await process.wait()
+
+
+async def test_credentials_test_says_ok_or_why_not(tmp_path: Path) -> None:
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)
+    async with Sandbox(config) as sandbox:
+        ok_code, _ = await plivo_node(sandbox, "credentials", "test")
+        pipeline = tmp_path / "wrong.yaml"
+        pipeline.write_text(
+            "version: 1\n"
+            "credentials:\n"
+            f"  plivoApi: {{authId: {AUTH_ID}, authToken: not-the-token,"
+            f" baseUrl: '{sandbox.url}'}}\n"
+            "steps:\n"
+            "  - {name: A, node: plivo, parameters: {resource: account, operation: get}}\n"
+        )
+        env = {**os.environ, "PLIVO_API_URL": sandbox.url}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "plivo_node.cli",
+            "credentials",
+            "test",
+            "--pipeline",
+            str(pipeline),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            out, err = await process.communicate()
+    assert ok_code == 0
+    assert process.returncode == 1
+    text = (out + err).decode()
+    assert "not-the-token" not in text
+    assert "401" in text or "auth" in text.lower()
