@@ -1,0 +1,53 @@
+"""The wheel carries the manifest, credential types and schemas, and finds them when installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from plivo_node import paths
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("plivo_node-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {"plivo_node/_data/node_manifest.yaml", "plivo_node/_data/credentials/plivoApi.yaml"}
+    expected |= {f"plivo_node/_data/schemas/{p.name}" for p in (REPO / "schemas").glob("*.json")}
+    assert expected <= names
+
+
+def test_installed_data_is_preferred_over_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "plivo_node"
+    (package / "_data" / "schemas").mkdir(parents=True)
+    (package / "_data" / "schemas" / "pipeline.schema.json").write_text("{}")
+    monkeypatch.setattr(paths, "_PACKAGE_DIR", package)
+    assert paths.data_path("schemas/pipeline.schema.json") == (
+        package / "_data" / "schemas" / "pipeline.schema.json"
+    )
+    with pytest.raises(FileNotFoundError, match="reinstall"):
+        paths.data_path("schemas/missing.json")
