@@ -12,11 +12,12 @@ What happens to a failing item is the step's ``onError`` (n8n's semantics):
   names the item.
 - ``continueRegularOutput``: an error item ``{"json": {"error": msg}}`` takes its place in the
   main output.
-- ``continueErrorOutput``: the error item goes to the error output (output 1) with the input
-  item's json merged under ``error``, so the failing row stays visible.
+- ``continueErrorOutput``: the error item goes to the error output (output 1): the input item's
+  json plus an ``error`` field, so the failing row stays visible.
 
 A per-item failure never escapes as an exception (n8n's "raising node" bug): it is always an
-error item or, under stopWorkflow, a :class:`StepStopped` carrying the outputs produced so far.
+error item; under stopWorkflow the step also ends with :class:`StepStopped` once every result
+produced so far has been yielded.
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ class OutputItem:
     paired_item: int
     output: int = MAIN_OUTPUT
     error: Mapping[str, Any] | None = None
-    binary: Mapping[str, Any] | None = None
 
     def to_dict(self) -> JsonObject:
         data: JsonObject = {"json": self.json, "pairedItem": {"item": self.paired_item}}

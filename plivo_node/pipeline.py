@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from plivo_node.description import NodeDescription, validate_against_schema
+from plivo_node.description.yaml_source import read_yaml_text
 from plivo_node.engine import OnError, Step
 from plivo_node.errors import PipelineError, PlivoNodeError, ProblemListError
 from plivo_node.parameters import ParameterResolver
@@ -58,20 +57,11 @@ class PipelineSpec:
     settings: Settings = field(default_factory=Settings)
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"line {mark.line + 1}, column {mark.column + 1}: YAML syntax error: {problem}"
-    return f"YAML syntax error: {problem}"
-
-
 def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
     """Parse and validate pipeline YAML text."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PipelineError(source, [_yaml_problem(exc)]) from None
+    data, problems = read_yaml_text(text)
+    if problems:
+        raise PipelineError(source, problems)
     problems = validate_against_schema(data, "pipeline", source)
     if problems:
         raise PipelineError(source, problems)

@@ -1,0 +1,105 @@
+"""Pipeline files: parsing, validation with located problems, and building runnable steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plivo_node.description import load_node_description
+from plivo_node.errors import PipelineError
+from plivo_node.pipeline import DEFAULT_RATE_LIMIT, build_steps, parse_pipeline
+
+BASE = Path("/pipelines")
+
+
+def parse(text: str):
+    return parse_pipeline(text, source="p.yaml", base_dir=BASE)
+
+
+def parse_and_build(text: str) -> None:
+    build_steps(parse(text), load_node_description())
+
+
+def problems_of(text: str, *, build: bool = False) -> list[str]:
+    with pytest.raises(PipelineError) as caught:
+        (parse_and_build if build else parse)(text)
+    assert "Traceback" not in str(caught.value)
+    return caught.value.problems
+
+
+SMS_STEP = "{resource: sms, operation: send, from: '+14155550100', to: '+14155550101', message: hi}"
+
+
+def test_a_full_pipeline_becomes_a_spec() -> None:
+    spec = parse(
+        f"""
+version: 1
+input: {{path: data/contacts.json, format: json}}
+output: ../out/result.jsonl
+settings: {{concurrency: 10, rateLimit: {{requests: 10, perSeconds: 1}}, messagesPerSecond: 2}}
+steps:
+  - {{name: Send, node: plivo, bulk: true, onError: continueErrorOutput, parameters: {SMS_STEP}}}
+"""
+    )
+    assert spec.input_path == BASE / "data/contacts.json"
+    assert spec.input_format == "json"
+    assert spec.output_path == Path("/out/result.jsonl")
+    assert spec.settings.concurrency == 10
+    assert spec.settings.rate_limit == (10, 1.0)
+    assert spec.settings.messages_per_second == 2
+    (step,) = build_steps(spec, load_node_description())
+    assert step.bulk
+    assert step.concurrency == 10
+    assert step.on_error.value == "continueErrorOutput"
+
+
+def test_defaults() -> None:
+    spec = parse(f"version: 1\nsteps:\n  - {{name: S, node: plivo, parameters: {SMS_STEP}}}\n")
+    assert spec.settings.rate_limit == DEFAULT_RATE_LIMIT
+    assert spec.input_path is None
+    assert spec.output_path is None
+    assert (
+        parse(
+            f"version: 1\nsettings: {{rateLimit: false}}\nsteps:\n"
+            f"  - {{name: S, node: plivo, parameters: {SMS_STEP}}}\n"
+        ).settings.rate_limit
+        is None
+    )
+
+
+def test_duplicate_yaml_keys_are_reported_with_their_line() -> None:
+    problems = problems_of("version: 1\nversion: 1\nsteps: []\n")
+    assert problems == [
+        (
+            "line 2, column 1: duplicate key 'version' (a YAML mapping keeps one value per key; "
+            "remove or rename one)"
+        )
+    ]
+
+
+def test_step_names_must_be_unique() -> None:
+    step = f"  - {{name: Send, node: plivo, parameters: {SMS_STEP}}}\n"
+    problems = problems_of("version: 1\nsteps:\n" + step + step)
+    assert problems == ["steps: step names must be unique; repeated: Send"]
+
+
+def test_every_step_problem_is_reported_with_its_step() -> None:
+    problems = problems_of(
+        """
+version: 1
+steps:
+  - {name: First, node: plivo, parameters: {resource: sms, operation: shout}}
+  - name: Second
+    node: plivo
+    bulk: true
+    parameters: {resource: pricing, operation: get, country_iso: US}
+""",
+        build=True,
+    )
+    assert len(problems) == 2
+    assert problems[0].startswith("step 'First': ")
+    assert "shout" in problems[0]
+    assert problems[1] == (
+        "step 'Second': bulk: true is supported for sms.send only, not pricing.get; remove it"
+    )
