@@ -16,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from plivo_node import __version__
 from plivo_node.context import Item
@@ -53,8 +53,8 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _err(message: str, stream: TextIO | None = None) -> None:
-    print(redact(message), file=stream or sys.stderr)
+def _err(message: str) -> None:
+    print(redact(message), file=sys.stderr)
 
 
 # --- run ----------------------------------------------------------------------------------
