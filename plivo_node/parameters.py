@@ -23,7 +23,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from plivo_node.description import DisplayOptions, NodeDescription, Property
@@ -40,10 +40,14 @@ from plivo_node.expressions import (
     ExpressionContext,
     compile_expression,
     is_expression,
+    to_text,
 )
 from plivo_node.redaction import register_secret
 
-_INTEGER = re.compile(r"[+-]?\d+")
+# JavaScript's number syntax, ASCII digits only: Python's int()/float() would also take
+# "1_000", "١٢" or "infinity".
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _MAX_SHOWN = 40
 
 
@@ -82,26 +86,22 @@ Check = Callable[[Any], Any]
 
 
 def _string_check(prop: Property) -> Check:
-    def to_text(value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float) and math.isfinite(value):
-            return str(int(value)) if value.is_integer() else repr(value)
+    def text_of(value: Any) -> str:
+        if isinstance(value, str | bool | int) or (
+            isinstance(value, float) and math.isfinite(value)
+        ):
+            return to_text(value)
         if isinstance(value, list | tuple) and all(
             isinstance(part, str | int | float) for part in value
         ):
             # n8n's comma-separated fields (media_urls, media_ids, ...) also accept a list.
-            return ",".join(to_text(part) for part in value)
+            return ",".join(text_of(part) for part in value)
         raise _InvalidValueError(
             f"expected text, got {_kind(value)}",
             f"give '{prop.displayName}' a string, or an expression that yields one",
         )
 
-    return to_text
+    return text_of
 
 
 def _range_text(low: float | None, high: float | None) -> str:
@@ -125,10 +125,9 @@ def _number_check(prop: Property) -> Check:
             raise _InvalidValueError(f"{_shown(value, prop)} is not a number", wanted)
         if isinstance(value, str):
             text = value.strip()
-            try:
-                number = int(text) if _INTEGER.fullmatch(text) else float(text)
-            except ValueError:
-                raise _InvalidValueError(f"{_shown(value, prop)} is not a number", wanted) from None
+            if not _DECIMAL.fullmatch(text):
+                raise _InvalidValueError(f"{_shown(value, prop)} is not a number", wanted)
+            number = int(text) if _INTEGER.fullmatch(text) else float(text)
         else:
             number = value
         if isinstance(number, float):
@@ -159,7 +158,7 @@ def _boolean_check(prop: Property) -> Check:
     return to_boolean
 
 
-def _choice(prop: Property) -> Callable[[Any], Any]:
+def _options_check(prop: Property) -> Check:
     """Matches one value against the options: exactly, then by text ignoring case."""
     values = prop.option_values()
     by_text: dict[str, Any] = {}
@@ -183,12 +182,8 @@ def _choice(prop: Property) -> Callable[[Any], Any]:
     return choose
 
 
-def _options_check(prop: Property) -> Check:
-    return _choice(prop)
-
-
 def _multi_options_check(prop: Property) -> Check:
-    choose = _choice(prop)
+    choose = _options_check(prop)
 
     def to_list(value: Any) -> list[Any]:
         if isinstance(value, str):
@@ -281,16 +276,11 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-@dataclass
-class _Builder:
-    """State while a step's parameters are prepared (only used inside ``__init__``)."""
+class _Problems(list[str]):
+    """The problems found while a step's parameters are prepared, reported all at once."""
 
-    resource: str
-    operation: str
-    problems: list[str] = field(default_factory=list)
-
-    def problem(self, path: str, message: str, hint: str | None = None) -> None:
-        self.problems.append(f"parameters.{path}: {message}" + (f" ({hint})" if hint else ""))
+    def add(self, path: str, message: str, hint: str | None = None) -> None:
+        self.append(f"parameters.{path}: {message}" + (f" ({hint})" if hint else ""))
 
 
 # --- the resolver ------------------------------------------------------------------------------
@@ -309,13 +299,13 @@ class ParameterResolver:
         self._version = description.version if isinstance(description.version, int) else 1
         self.resource = self._fixed_choice(description, raw, "resource", None)
         self.operation = self._fixed_choice(description, raw, "operation", self.resource)
-        builder = _Builder(self.resource, self.operation)
+        problems = _Problems()
         known = {"resource": self.resource, "operation": self.operation}
         shown_for_operation = self._shown_for_operation(description.properties, known)
-        self._reject_unknown(raw, shown_for_operation, builder)
-        slots = self._prepare(shown_for_operation, raw, known, builder)
-        if builder.problems:
-            raise PipelineError(self._source, builder.problems)
+        self._reject_unknown(raw, shown_for_operation, problems)
+        slots = self._prepare(shown_for_operation, raw, known, problems)
+        if problems:
+            raise PipelineError(self._source, problems)
         self._static: dict[str, Any] = {
             slot.key: slot.literal for slot in slots if not slot.per_item
         }
@@ -372,14 +362,14 @@ class ParameterResolver:
         return [prop for prop in properties if evaluate(prop.displayOptions, lookup) is not False]
 
     def _reject_unknown(
-        self, raw: Mapping[str, Any], shown: list[Property], builder: _Builder
+        self, raw: Mapping[str, Any], shown: list[Property], problems: _Problems
     ) -> None:
         valid = sorted({prop.name for prop in shown})
         for name in raw:
             if name in valid:
                 continue
             close = difflib.get_close_matches(str(name), valid, n=1)
-            builder.problem(
+            problems.add(
                 str(name),
                 f"unknown parameter for {self.resource} {self.operation}"
                 + (f"; did you mean '{close[0]}'?" if close else ""),
@@ -391,7 +381,7 @@ class ParameterResolver:
         shown: list[Property],
         raw: Mapping[str, Any],
         known: dict[str, Any],
-        builder: _Builder,
+        problems: _Problems,
     ) -> list[_Slot]:
         """One slot per parameter that may be shown, in manifest order."""
         # Literal values of the parameters shown for every item; anything else (an expression,
@@ -414,7 +404,9 @@ class ParameterResolver:
             if prop.name in known:
                 slot = _Slot(prop.name, prop.name, prop, condition=None, literal=known[prop.name])
             else:
-                slot = self._slot(prop, prop.name, raw, always=always, top_level=True, b=builder)
+                slot = self._slot(
+                    prop, prop.name, raw, always=always, top_level=True, problems=problems
+                )
             slots.append(slot)
             if always and slot.expression is None and slot.problem is None:
                 decided[prop.name] = slot.literal
@@ -428,21 +420,21 @@ class ParameterResolver:
         *,
         always: bool,
         top_level: bool,
-        b: _Builder,
+        problems: _Problems,
     ) -> _Slot:
         condition = None if always else prop.displayOptions
         given = prop.name in raw
         value = raw.get(prop.name)
         if prop.noDataExpression and is_expression(value):
-            b.problem(path, "must be a fixed value, not an expression", "remove the leading '='")
+            problems.add(path, "must be a fixed value, not an expression", "remove the leading '='")
         if prop.type == "collection":
-            return self._collection_slot(prop, path, value if given else {}, condition, b)
+            return self._collection_slot(prop, path, value if given else {}, condition, problems)
         check = _CHECK_BUILDERS[prop.type](prop)
         if given and is_expression(value):
             try:
                 compiled = compile_expression(value, parameter=path)
             except ExpressionError as error:
-                b.problem(path, error.message, error.hint)
+                problems.add(path, error.message, error.hint)
                 compiled = None
             return _Slot(
                 prop.name,
@@ -460,7 +452,7 @@ class ParameterResolver:
         except _InvalidValueError as invalid:
             problem = invalid
         if problem is not None and always:
-            b.problem(path, problem.message, problem.hint)
+            problems.add(path, problem.message, problem.hint)
         elif problem is None and prop.is_secret and isinstance(literal, str):
             register_secret(literal)
         return _Slot(
@@ -473,10 +465,10 @@ class ParameterResolver:
         path: str,
         value: Any,
         condition: DisplayOptions | None,
-        b: _Builder,
+        problems: _Problems,
     ) -> _Slot:
         if is_expression(value) or not isinstance(value, Mapping):
-            b.problem(
+            problems.add(
                 path,
                 f"expected a mapping of fields, got {_kind(value)}",
                 "give each field its own value (fields may hold expressions)",
@@ -493,7 +485,7 @@ class ParameterResolver:
         for name in value:
             if name not in names:
                 close = difflib.get_close_matches(str(name), names, n=1)
-                b.problem(
+                problems.add(
                     f"{path}.{name}",
                     f"unknown field of '{prop.displayName}' for {self.resource} {self.operation}"
                     + (f"; did you mean '{close[0]}'?" if close else ""),
@@ -504,7 +496,14 @@ class ParameterResolver:
                 continue  # only the fields the user gave are kept
             always = evaluate(sub.displayOptions, root_lookup) is True
             slots.append(
-                self._slot(sub, f"{path}.{sub.name}", value, always=always, top_level=False, b=b)
+                self._slot(
+                    sub,
+                    f"{path}.{sub.name}",
+                    value,
+                    always=always,
+                    top_level=False,
+                    problems=problems,
+                )
             )
         fields = tuple(_dependency_order(slots))
         if all(not s.per_item for s in fields):
@@ -538,31 +537,35 @@ class ParameterResolver:
     def resolve(self, context: ExpressionContext) -> dict[str, Any]:
         """The item's parameters: shown ones only, defaults applied, expressions evaluated."""
         values = dict(self._static)
-        for slot in self._per_item:
+        return self._fill(values, self._per_item, context, root=values)
+
+    def _fill(
+        self,
+        resolved: dict[str, Any],
+        slots: tuple[_Slot, ...],
+        context: ExpressionContext,
+        *,
+        root: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Add to ``resolved`` the value of every slot shown (``/name`` keys read ``root``)."""
+        for slot in slots:
             if slot.condition is not None and not is_shown(
-                slot.condition, scoped_lookup(values, values, version=self._version)
+                slot.condition, scoped_lookup(resolved, root, version=self._version)
             ):
                 continue
-            value = self._value(slot, context, values)
+            value = self._value(slot, context, root)
             if value is not MISSING:
-                values[slot.key] = value
-        return values
+                resolved[slot.key] = value
+        return resolved
 
     def _value(self, slot: _Slot, context: ExpressionContext, root: dict[str, Any]) -> Any:
         if slot.problem is not None:
             raise self._error(slot, slot.problem, context)
         if slot.fields is not None:
-            return self._collection_value(slot, context, root)
+            return self._fill({}, slot.fields, context, root=root)
         if slot.expression is None:
             return _fresh(slot.literal)
-        try:
-            result = slot.expression.evaluate(context)
-        except ExpressionError as error:
-            if error.item_index is None:
-                error.item_index = context.item_index
-            if error.parameter is None:
-                error.parameter = slot.path
-            raise
+        result = slot.expression.evaluate(context)
         if result is None and not slot.prop.required:
             # An expression that finds nothing leaves the parameter unset.
             return _fresh(slot.prop.default) if slot.use_default_when_empty else MISSING
@@ -574,20 +577,6 @@ class ParameterResolver:
         if slot.prop.is_secret and isinstance(value, str):
             register_secret(value)
         return value
-
-    def _collection_value(
-        self, slot: _Slot, context: ExpressionContext, root: dict[str, Any]
-    ) -> dict[str, Any]:
-        resolved: dict[str, Any] = {}
-        for sub in slot.fields or ():
-            if sub.condition is not None and not is_shown(
-                sub.condition, scoped_lookup(resolved, root, version=self._version)
-            ):
-                continue
-            value = self._value(sub, context, root)
-            if value is not MISSING:
-                resolved[sub.key] = value
-        return resolved
 
     @staticmethod
     def _error(

@@ -393,6 +393,14 @@ def test_result_size_is_limited() -> None:
     assert ev("={{ $json.big }}", context) == half
 
 
+def test_result_size_error_of_plain_fields_names_the_item_and_parameter() -> None:
+    # `$json.field` templates are spliced without Jinja; their errors must be located too.
+    half = "x" * (MAX_TEXT_CHARS // 2 + 1)
+    error = refused("={{ $json.big }}{{ $json.big }}", ctx(json={"big": half}))
+    assert (error.item_index, error.parameter) == (7, "text")
+    assert "(in '={{ $json.big }}{{ $json.big }}')" in error.message
+
+
 def test_deep_nesting_is_refused_cleanly() -> None:
     with pytest.raises(ExpressionError, match="nested too deeply"):
         compile_expression("={{ " + "(" * 60 + "1" + ")" * 60 + " }}", parameter="text")

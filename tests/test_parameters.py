@@ -391,3 +391,17 @@ def test_no_data_expression_parameters_stay_literal(node: NodeDescription) -> No
             "fixed value (one of: send)"
         )
     ]
+
+
+@pytest.mark.parametrize("text", ["1_000", "١٢٠", "infinity", "0x10", "12abc"])
+def test_numbers_use_javascript_syntax_not_pythons(node: NodeDescription, text: str) -> None:
+    # Python's int()/float() read "1_000" as 1000 and Arabic-Indic digits as 120.
+    expected = f"parameters.time_limit: {text!r} is not a number"
+    assert problems_of(node, **CALL, time_limit=text) == [
+        f"{expected} (set 'Time Limit' to a number from 1 to 86400)"
+    ]
+
+
+@pytest.mark.parametrize(("text", "number"), [(" 30 ", 30), ("1e2", 100), ("+2.5", 2.5)])
+def test_numbers_from_text(node: NodeDescription, text: str, number: float) -> None:
+    assert resolver(node, **CALL, time_limit=text).resolve(item())["time_limit"] == number

@@ -128,23 +128,15 @@ class CompiledExpression:
             ) from None
 
     def evaluate(self, context: ExpressionContext) -> Any:
+        """The template's value for one item; failures name the item and the parameter."""
         if self._evaluate is None:  # a literal, or an expression without {{ }}
             return self._pieces[0]
-        if self._json_keys is not None:
-            spliced = self._splice_json_fields(context)
-            if spliced is not _NOT_PLAIN:
-                return spliced
         try:
+            plain = self._json_fields(context) if self._json_keys is not None else None
+            if plain is not None:
+                return _user_value(plain[0]) if self._single else self._splice(plain)
             result = self._evaluate({name: build(context) for name, build in self._builders})
-            if self._single:
-                return _user_value(result)
-            pieces = self._pieces
-            out = [pieces[0]]
-            for value, piece in zip(result, pieces[1:], strict=True):
-                out.append(to_text(value))
-                out.append(piece)
-            text = "".join(out)
-            check_text_size(len(text))
+            return _user_value(result) if self._single else self._splice(result)
         except ExpressionError as exc:
             raise ExpressionError(
                 f"{exc.message} (in {self._shown!r})",
@@ -169,16 +161,17 @@ class CompiledExpression:
                 item_index=context.item_index,
                 parameter=self.parameter,
             ) from None
-        return text
 
-    def _splice_json_fields(self, context: ExpressionContext) -> Any:
-        """The fast path for `$json.field` segments; _NOT_PLAIN when a value needs the full one."""
+    def _json_fields(self, context: ExpressionContext) -> list[object] | None:
+        """The fast path: the `$json.field` values, or None when one needs the full evaluation."""
         data = context.json
         values = [data.get(key) for key in self._json_keys or ()]
-        if not all(value is None or type(value) in _PLAIN_TYPES for value in values):
-            return _NOT_PLAIN
-        if self._single:
-            return _user_value(values[0])
+        if all(value is None or type(value) in _PLAIN_TYPES for value in values):
+            return values
+        return None
+
+    def _splice(self, values: Any) -> str:
+        """The template's text with each segment's value put in its place."""
         pieces = self._pieces
         out = [pieces[0]]
         for value, piece in zip(values, pieces[1:], strict=True):
@@ -193,7 +186,6 @@ class CompiledExpression:
 
 
 _PLAIN_TYPES: Final = frozenset({str, int, float, bool})
-_NOT_PLAIN: Final = object()
 _PLAIN_FIELD: Final = re.compile(
     r"""\s*\$json(?:\.(?!__)([A-Za-z_][A-Za-z0-9_]*)|\[\s*(["'])((?!__)[^"'\\]*)\2\s*\])\s*"""
 )
