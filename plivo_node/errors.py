@@ -243,20 +243,21 @@ class ServerError(ApiError):
     retriable = True
 
 
+# The single status-to-error table; other 4xx are InvalidRequestError, 5xx ServerError.
+_ERROR_FOR_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    429: RateLimitedError,
+}
+
+
 def api_error_for_status(status: int) -> type[ApiError]:
-    """The class for an error status: the single status-to-error table."""
-    table: dict[int, type[ApiError]] = {
-        400: BadRequestError,
-        401: AuthenticationError,
-        403: ForbiddenError,
-        404: NotFoundError,
-        429: RateLimitedError,
-    }
-    if status in table:
-        return table[status]
-    if status >= 500:
-        return ServerError
-    return InvalidRequestError
+    """The class for an error status."""
+    if status in _ERROR_FOR_STATUS:
+        return _ERROR_FOR_STATUS[status]
+    return ServerError if status >= 500 else InvalidRequestError
 
 
 # --- no HTTP answer ------------------------------------------------------------------------

@@ -16,10 +16,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import platform
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -46,28 +45,6 @@ from plivo_node.retry import RetryPolicy, is_send
 USER_AGENT = f"plivo-node/{__version__} (Python {platform.python_version()})"
 _ERROR_TEXT_LIMIT = 300  # a proxy's HTML error page is not worth printing whole
 _NETWORK_HINT = f"check {ENV_BASE_URL} (or the credentials' baseUrl) and your network connection"
-
-
-@dataclass
-class TransportStats:
-    """Counters for the run summary and the benchmarks."""
-
-    requests: int = 0  # HTTP attempts, retries included
-    retries: int = 0
-    throttled_waits: int = 0  # attempts that waited for the rate limiter or a pacer
-    unknown_outcomes: int = 0
-    by_status: Counter[int] = field(default_factory=Counter)
-    transport_errors: Counter[str] = field(default_factory=Counter)  # by error code
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "retries": self.retries,
-            "throttledWaits": self.throttled_waits,
-            "unknownOutcomes": self.unknown_outcomes,
-            "byStatus": {str(status): n for status, n in sorted(self.by_status.items())},
-            "transportErrors": dict(sorted(self.transport_errors.items())),
-        }
 
 
 class PlivoClient:
@@ -115,7 +92,6 @@ class PlivoClient:
         self._pacer = pacer
         self._session = session
         self._owns_session = session is None
-        self.stats = TransportStats()
 
     @property
     def auth_id(self) -> str:
@@ -165,15 +141,14 @@ class PlivoClient:
         send = is_send(method, path)
         if self._pacer is not None and body is not None and send:
             key = body.get("powerpack_uuid") or body.get("src")
-            if key and await self._pacer.wait(str(key)):
-                self.stats.throttled_waits += 1
+            if key:
+                await self._pacer.wait(str(key))
 
         maybe_sent = False  # an earlier attempt of this send may have reached Plivo
         attempt = 0
         while True:
             attempt += 1
-            if await self._limiter.acquire():
-                self.stats.throttled_waits += 1
+            await self._limiter.acquire()
             # multipart bodies are consumed by sending, so each attempt builds its own
             data: bytes | aiohttp.FormData | None = _multipart(files, body) if files else payload
             try:
@@ -191,12 +166,10 @@ class PlivoClient:
                     self._limiter.slow_down(error.retry_after)
                 decision = self._policy.decide(method, path, error, attempt)
                 if decision.outcome_unknown or (maybe_sent and not decision.retry):
-                    self.stats.unknown_outcomes += 1
                     raise self._policy.unknown_outcome(method, path, error) from error
                 if not decision.retry:
                     raise
                 maybe_sent = maybe_sent or (send and _may_have_acted(error))
-                self.stats.retries += 1
                 await asyncio.sleep(decision.delay)
 
     async def _attempt(
@@ -210,7 +183,6 @@ class PlivoClient:
         data: bytes | aiohttp.FormData | None,
         headers: Mapping[str, str],
     ) -> ApiResponse:
-        self.stats.requests += 1
         try:
             async with session.request(
                 method, url, params=params, data=data, headers=headers, timeout=self._timeout
@@ -221,10 +193,7 @@ class PlivoClient:
                 # Only error answers need the header: skip the lookup on the hot path.
                 retry_after = response.headers.get("Retry-After") if status >= 400 else None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            error = self._transport_error(exc, method, path)
-            self.stats.transport_errors[error.code] += 1
-            raise error from exc
-        self.stats.by_status[status] += 1
+            raise self._transport_error(exc, method, path) from exc
         if status >= 400:
             raise _api_error(
                 status,
@@ -290,25 +259,15 @@ def _may_have_acted(error: PlivoNodeError) -> bool:
 
 
 def _query_string(query: Mapping[str, Any]) -> dict[str, str]:
-    """Plivo's query encoding: booleans as true/false, lists comma-joined, ``None`` left out."""
-    params: dict[str, str] = {}
-    for name, value in query.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            params[name] = "true" if value else "false"
-        elif isinstance(value, list | tuple):
-            params[name] = ",".join(str(part) for part in value)
-        else:
-            params[name] = str(value)
-    return params
+    """Plivo's query encoding (see :func:`_plivo_text`), ``None`` values left out."""
+    return {name: _plivo_text(value) for name, value in query.items() if value is not None}
 
 
 def _multipart(files: Sequence[UploadFile], body: Mapping[str, Any] | None) -> aiohttp.FormData:
     form = aiohttp.FormData()
     for name, value in (body or {}).items():
         if value is not None:
-            form.add_field(name, _form_value(value))
+            form.add_field(name, _plivo_text(value))
     for upload in files:
         form.add_field(
             "file", upload.data, filename=upload.file_name, content_type=upload.content_type
@@ -316,7 +275,8 @@ def _multipart(files: Sequence[UploadFile], body: Mapping[str, Any] | None) -> a
     return form
 
 
-def _form_value(value: Any) -> str:
+def _plivo_text(value: Any) -> str:
+    """A query or form value as Plivo reads it: booleans as true/false, lists comma-joined."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
@@ -388,9 +348,12 @@ def _retry_after_seconds(header: str | None) -> float | None:
         return None
     header = header.strip()
     try:
-        return max(float(header), 0.0)
+        seconds = float(header)
     except ValueError:
         pass
+    else:
+        # "nan" parses as a float and would make the retry sleep forever.
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(header)
     except (TypeError, ValueError):
