@@ -18,8 +18,9 @@ second cost a few hundred small commits, not thousands of disk round trips.
 
 A resume reads the journal step by step: ``done`` and ``failed`` items replay their journaled
 outputs (so the output file can be rewritten whole, with no send); ``in_flight`` and
-``unknown`` items become ``unknown_outcome`` errors (:meth:`RunJournal.mark_unknown`) unless
-the user asks to retry them, in which case they are simply begun again; the rest are sent.
+``unknown`` items become ``unknown_outcome`` errors (recorded with :meth:`RunJournal.complete`)
+unless the user asks to retry them, in which case they are simply begun again; the rest are
+sent.
 
 The journal lives in one SQLite file (stdlib ``sqlite3``), by default next to the output file.
 """
@@ -31,7 +32,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +42,7 @@ from typing import Any
 
 from plivo_node.context import JsonObject
 from plivo_node.errors import ConfigurationError
+from plivo_node.item_io import is_stdio
 
 SCHEMA_VERSION = 1
 JOURNAL_SUFFIX = ".journal.sqlite"
@@ -79,19 +81,15 @@ def default_journal_path(
     Next to the output file (``out.jsonl`` → ``out.jsonl.journal.sqlite``); when the output
     goes to stdout (``-``), in ``.plivo-node/<pipeline stem>.journal.sqlite`` under ``cwd``.
     """
-    if str(output_path) != "-":
+    if not is_stdio(output_path):
         output = Path(output_path)
         return output.with_name(output.name + JOURNAL_SUFFIX)
     stem = Path(pipeline_path).stem if pipeline_path is not None else "run"
     return (cwd or Path.cwd()) / STDOUT_JOURNAL_DIR / f"{stem}{JOURNAL_SUFFIX}"
 
 
-def compute_run_key(
-    pipeline_text: str,
-    input_path: Path | str | None,
-    *extra: str,
-) -> str:
-    """A fingerprint of what a run sends: the pipeline's text, the input's bytes, ``extra``.
+def compute_run_key(pipeline_text: str, input_path: Path | str | None) -> str:
+    """A fingerprint of what a run sends: the pipeline's text and the input's bytes.
 
     Resuming under a different key would match journaled indices to different items, so
     :meth:`RunJournal.open` refuses it. The input is hashed in chunks (no memory growth);
@@ -99,7 +97,7 @@ def compute_run_key(
     """
     digest = hashlib.sha256()
     digest.update(b"pipeline\0" + pipeline_text.encode("utf-8"))
-    if input_path is not None and str(input_path) != "-":
+    if input_path is not None and not is_stdio(input_path):
         digest.update(b"\0input\0")
         try:
             with Path(input_path).open("rb") as stream:
@@ -109,8 +107,6 @@ def compute_run_key(
             raise ConfigurationError(
                 f"cannot read input file {input_path}: {exc.strerror or exc}"
             ) from exc
-    for part in extra:
-        digest.update(b"\0extra\0" + part.encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -164,7 +160,6 @@ class RunJournal:
         self._flush_is_immediate = False
         self._failure: ConfigurationError | None = None
         self._closed = False
-        self.commit_count = 0
 
     # --- opening ----------------------------------------------------------------------------
 
@@ -196,7 +191,6 @@ class RunJournal:
                 f"there is no run journal at {journal_path} to resume",
                 hint="run without --resume to start a new run, or pass the journal's path",
             )
-        journal_path.parent.mkdir(parents=True, exist_ok=True)
         connection = _connect(journal_path)
         try:
             _prepare(connection, journal_path, run_key=run_key, resume=resume, restart=restart)
@@ -247,19 +241,6 @@ class RunJournal:
         self._pending_rows.append((step, index, final.value, encoded))
         self._schedule_flush()
 
-    def mark_unknown(self, step: int, indices: Iterable[int]) -> None:
-        """Mark items ``unknown`` (with no outputs) and commit now; for a resume's bookkeeping."""
-        self._check_usable()
-        self._pending_rows.extend((step, index, ItemState.UNKNOWN.value, None) for index in indices)
-        self._commit_pending()
-        self._raise_failure()
-
-    async def flush(self) -> None:
-        """Commit everything recorded so far."""
-        self._check_usable()
-        self._commit_pending()
-        self._raise_failure()
-
     async def close(self, *, finished: bool = False) -> None:
         """Commit everything and close; ``finished`` marks the run complete.
 
@@ -294,52 +275,16 @@ class RunJournal:
     # --- reading (for a resume) -------------------------------------------------------------
 
     def records(self, step: int) -> dict[int, Record]:
-        """Every journaled item of ``step`` by index, in one query (see :meth:`iter_records`)."""
-        return dict(self.iter_records(step))
-
-    def iter_records(self, step: int) -> Iterator[tuple[int, Record]]:
-        """``(index, record)`` for each journaled item of ``step`` in index order, streamed, so
-        a resume can walk it alongside the input without holding every output in memory."""
+        """Every journaled item of ``step`` by index, in one query."""
         self._check_usable()
         self._commit_pending()
         cursor = self._connection.execute(
-            "SELECT idx, state, outputs FROM item WHERE step = ? ORDER BY idx", (step,)
+            "SELECT idx, state, outputs FROM item WHERE step = ?", (step,)
         )
-        for index, state, outputs in cursor:
-            yield index, Record(ItemState(state), None if outputs is None else json.loads(outputs))
-
-    def record(self, step: int, index: int) -> Record | None:
-        """The record of one item, or ``None`` if it is pending."""
-        self._check_usable()
-        self._commit_pending()
-        row = self._connection.execute(
-            "SELECT state, outputs FROM item WHERE step = ? AND idx = ?", (step, index)
-        ).fetchone()
-        if row is None:
-            return None
-        return Record(ItemState(row[0]), None if row[1] is None else json.loads(row[1]))
-
-    def in_flight(self, step: int) -> list[int]:
-        """Indices of ``step`` still marked ``in_flight``: their sends' outcomes are unknown."""
-        self._check_usable()
-        self._commit_pending()
-        rows = self._connection.execute(
-            "SELECT idx FROM item WHERE step = ? AND state = ? ORDER BY idx",
-            (step, ItemState.IN_FLIGHT.value),
-        )
-        return [index for (index,) in rows]
-
-    def counts(self, step: int | None = None) -> dict[ItemState, int]:
-        """How many items are in each state, for one step or all of them (for summaries)."""
-        self._check_usable()
-        self._commit_pending()
-        if step is None:
-            rows = self._connection.execute("SELECT state, COUNT(*) FROM item GROUP BY state")
-        else:
-            rows = self._connection.execute(
-                "SELECT state, COUNT(*) FROM item WHERE step = ? GROUP BY state", (step,)
-            )
-        return {ItemState(state): count for state, count in rows}
+        return {
+            index: Record(ItemState(state), None if outputs is None else json.loads(outputs))
+            for index, state, outputs in cursor
+        }
 
     # --- group commit -----------------------------------------------------------------------
 
@@ -397,7 +342,6 @@ class RunJournal:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-        self.commit_count += 1
 
     def _check_usable(self) -> None:
         if self._closed:
@@ -413,9 +357,17 @@ class RunJournal:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: transactions are begun and committed explicitly, one per group.
-    # A short timeout: another process holding the journal should fail the open fast.
-    connection = sqlite3.connect(path, isolation_level=None, timeout=0.2)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are begun and committed explicitly, one per
+        # group. A short timeout: another process holding the journal should fail fast.
+        connection = sqlite3.connect(path, isolation_level=None, timeout=0.2)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigurationError(
+            f"cannot create the run journal {path}: {reason}",
+            hint="pass a --journal file path in a writable directory, or --no-journal",
+        ) from exc
     try:
         # EXCLUSIVE locking, set before WAL is enabled: the first write takes a lock held
         # until close, so a second process cannot run (and send) from the same journal. The
