@@ -31,7 +31,7 @@ class BinaryData:
     def from_json(cls, raw: Mapping[str, Any]) -> BinaryData:
         return cls(
             data=str(raw.get("data", "")),
-            mime_type=str(raw.get("mimeType", "application/octet-stream")),
+            mime_type=str(raw.get("mimeType") or "application/octet-stream"),
             file_name=raw.get("fileName"),
         )
 

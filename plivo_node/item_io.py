@@ -23,7 +23,7 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TextIO
@@ -271,6 +271,14 @@ class _ItemShape:
                     f"{self._source} {where}: binary entry {name!r} must be an object with "
                     "base64 'data' and a 'mimeType'"
                 )
+            # Later steps use these as text (an upload's file name, its content type).
+            for field in ("mimeType", "fileName"):
+                text = entry.get(field)
+                if text is not None and not isinstance(text, str):
+                    raise ConfigurationError(
+                        f"{self._source} {where}: binary entry {name!r} has a {field} that is "
+                        f"{_json_type(text)}; it must be a string or left out"
+                    )
             binary[name] = BinaryData.from_json(entry)
         return Item(json=data, binary=binary)
 
@@ -423,7 +431,7 @@ def encode_line(item: Mapping[str, Any]) -> str:
 
 
 class OutputWriter:
-    """Appends output items to a JSONL file (or stdout for ``-``), one compact line each.
+    """Writes output items to a new JSONL file (or stdout for ``-``), one compact line each.
 
     Lines are buffered and written every ``flush_lines`` lines or ``flush_seconds`` seconds,
     whichever comes first, and on :meth:`flush` and :meth:`close`, so a long run's file
@@ -434,7 +442,6 @@ class OutputWriter:
         self,
         path: Path | str,
         *,
-        append: bool = False,
         flush_lines: int = 256,
         flush_seconds: float = 0.5,
     ) -> None:
@@ -443,7 +450,6 @@ class OutputWriter:
         self._flush_seconds = flush_seconds
         self._pending: list[str] = []
         self._last_flush = time.monotonic()
-        self._lines_written = 0
         self._closed = False
         self._owns_stream = not is_stdio(path)
         self._stream: TextIO
@@ -453,38 +459,23 @@ class OutputWriter:
         file_path = Path(path)
         try:
             file_path.parent.mkdir(parents=True, exist_ok=True)
-            self._stream = file_path.open("a" if append else "w", encoding="utf-8", newline="\n")
+            self._stream = file_path.open("w", encoding="utf-8", newline="\n")
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot write output file {path}: {exc.strerror or exc}",
                 hint="check the --output path and its directory's permissions",
             ) from exc
 
-    @property
-    def lines_written(self) -> int:
-        """How many items were written so far (flushed or still buffered)."""
-        return self._lines_written
-
-    def write(self, item: Mapping[str, Any]) -> None:
-        """Add one output item as one line."""
-        self.write_line(_ENCODER.encode(item))
-
     def write_line(self, line: str) -> None:
         """Add one output item already encoded as one line of JSON (see :func:`encode_line`)."""
         if self._closed:
             raise ValueError("OutputWriter is closed")
         self._pending.append(line)
-        self._lines_written += 1
         if (
             len(self._pending) >= self._flush_lines
             or time.monotonic() - self._last_flush >= self._flush_seconds
         ):
             self.flush()
-
-    def write_all(self, items: Iterable[Mapping[str, Any]]) -> None:
-        """Add each item of ``items`` (consumed lazily)."""
-        for item in items:
-            self.write(item)
 
     def flush(self) -> None:
         """Write the buffered lines to the file now."""
@@ -499,6 +490,14 @@ class OutputWriter:
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot write output file {self.path}: {exc.strerror or exc}"
+            ) from exc
+        except UnicodeEncodeError as exc:
+            # Only stdout can have an encoding other than UTF-8 (a Windows console, a
+            # PYTHONIOENCODING setting); output files are always opened as UTF-8.
+            raise ConfigurationError(
+                f"cannot write the output to stdout: its encoding ({exc.encoding}) cannot "
+                f"represent {exc.object[exc.start : exc.end]!r}",
+                hint="set PYTHONIOENCODING=utf-8, or write to a file with --output",
             ) from exc
 
     def close(self) -> None:

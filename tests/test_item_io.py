@@ -17,6 +17,7 @@ from plivo_node.errors import ConfigurationError
 from plivo_node.item_io import (
     OutputWriter,
     count_items,
+    encode_line,
     items_from_stream,
     read_items,
     resolve_format,
@@ -195,6 +196,29 @@ def test_jsonl_accepts_n8n_items_so_outputs_chain(tmp_path: Path) -> None:
     assert item.binary["photo"].content() == b"hi"
 
 
+def test_binary_entry_without_mime_type_or_file_name_gets_defaults(tmp_path: Path) -> None:
+    line = {"json": {}, "binary": {"f": {"data": "aGk=", "mimeType": None, "fileName": None}}}
+    [item] = list(read_items(write(tmp_path, "c.jsonl", json.dumps(line) + "\n")))
+    assert item.binary == {"f": BinaryData("aGk=", "application/octet-stream", None)}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind"), [("fileName", 7, "a number"), ("mimeType", ["x"], "an array")]
+)
+def test_binary_entry_with_non_text_names_is_refused(
+    tmp_path: Path, field: str, value: object, kind: str
+) -> None:
+    # A number as fileName used to get through and crash the MMS upload later.
+    entry = {"data": "aGk=", "mimeType": "image/png", field: value}
+    line = {"json": {}, "binary": {"photo": entry}}
+    path = write(tmp_path, "c.jsonl", json.dumps(line) + "\n")
+    with pytest.raises(
+        ConfigurationError, match=f"line 1: binary entry 'photo' has a {field}"
+    ) as caught:
+        list(read_items(path))
+    assert kind in str(caught.value)
+
+
 def test_mixing_plain_objects_and_n8n_items_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "c.jsonl", '{"json": {"a": 1}}\n{"a": 2}\n')
     with pytest.raises(ConfigurationError, match="inconsistent item format") as caught:
@@ -347,8 +371,8 @@ def test_writer_writes_one_compact_line_per_item(tmp_path: Path) -> None:
         {"json": {}, "pairedItem": {"item": 1}, "error": {"message": "x", "code": "timeout"}},
     ]
     with OutputWriter(path) as writer:
-        writer.write_all(iter(items))
-        assert writer.lines_written == 2
+        for item in items:
+            writer.write_line(encode_line(item))
     text = path.read_text(encoding="utf-8")
     assert text.splitlines() == [
         '{"json":{"to":"+1","text":"héllo ✓"},"pairedItem":{"item":0}}',
@@ -360,41 +384,50 @@ def test_writer_writes_one_compact_line_per_item(tmp_path: Path) -> None:
 def test_writer_flushes_in_batches_and_on_close(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     writer = OutputWriter(path, flush_lines=3, flush_seconds=3600)
-    writer.write({"n": 1})
-    writer.write({"n": 2})
+    writer.write_line(encode_line({"n": 1}))
+    writer.write_line(encode_line({"n": 2}))
     assert path.read_text() == ""  # still buffered
-    writer.write({"n": 3})
+    writer.write_line(encode_line({"n": 3}))
     assert len(path.read_text().splitlines()) == 3  # the batch is written
-    writer.write({"n": 4})
+    writer.write_line(encode_line({"n": 4}))
     writer.close()
     assert len(path.read_text().splitlines()) == 4
     writer.close()  # harmless
     with pytest.raises(ValueError, match="closed"):
-        writer.write({"n": 5})
+        writer.write_line(encode_line({"n": 5}))
 
 
 def test_writer_flushes_after_the_interval(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     with OutputWriter(path, flush_lines=1000, flush_seconds=0) as writer:
-        writer.write({"n": 1})
+        writer.write_line(encode_line({"n": 1}))
         assert path.read_text() == '{"n":1}\n'
 
 
-def test_writer_append_keeps_existing_lines(tmp_path: Path) -> None:
+def test_writer_replaces_an_existing_file(tmp_path: Path) -> None:
     path = write(tmp_path, "out.jsonl", '{"n":0}\n')
-    with OutputWriter(path, append=True) as writer:
-        writer.write({"n": 1})
-    assert path.read_text().splitlines() == ['{"n":0}', '{"n":1}']
     with OutputWriter(path) as writer:
-        writer.write({"n": 2})
+        writer.write_line('{"n":2}')
     assert path.read_text().splitlines() == ['{"n":2}']
 
 
 def test_writer_dash_is_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     with OutputWriter("-") as writer:
-        writer.write({"a": "é"})
+        writer.write_line('{"a":"é"}')
     assert capsys.readouterr().out == '{"a":"é"}\n'
     assert not sys.stdout.closed
+
+
+def test_stdout_that_cannot_encode_the_output_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ascii_stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", ascii_stdout)
+    writer = OutputWriter("-")
+    writer.write_line('{"a":"é"}')
+    with pytest.raises(ConfigurationError, match="encoding \\(ascii\\)") as caught:
+        writer.close()
+    assert "PYTHONIOENCODING=utf-8" in (caught.value.hint or "")
 
 
 def test_writer_reports_unwritable_path(tmp_path: Path) -> None:
