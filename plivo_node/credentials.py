@@ -86,9 +86,10 @@ def check_auth_id(auth_id: str) -> None:
             for index, char in enumerate(auth_id)
             if index >= 2 and not ("A" <= char <= "Z" or "0" <= char <= "9")
         ]
+        noun = "character at position" if len(positions) == 1 else "characters at positions"
         raise CredentialError(
             "The Auth ID may contain only capital letters A-Z and digits 0-9 after its prefix; "
-            f"invalid character at position {', '.join(positions)}",
+            f"invalid {noun} {', '.join(positions)}",
             hint="check for lower-case letters, spaces or punctuation picked up when copying it",
         )
 
@@ -204,15 +205,10 @@ def _from_environment(environ: Mapping[str, str]) -> Credentials | None:
     register_secret(auth_token)
     if not auth_id and not auth_token:
         return None
-    if not auth_token:
+    if not auth_id or not auth_token:
+        given, missing = (ENV_AUTH_ID, ENV_AUTH_TOKEN) if auth_id else (ENV_AUTH_TOKEN, ENV_AUTH_ID)
         raise CredentialError(
-            f"{ENV_AUTH_ID} is set but {ENV_AUTH_TOKEN} is not",
-            hint="set both, or neither to use the sandbox",
-        )
-    if not auth_id:
-        raise CredentialError(
-            f"{ENV_AUTH_TOKEN} is set but {ENV_AUTH_ID} is not",
-            hint="set both, or neither to use the sandbox",
+            f"{given} is set but {missing} is not", hint="set both, or neither to use the sandbox"
         )
     base_url = environ.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
     return Credentials(auth_id, auth_token, base_url)

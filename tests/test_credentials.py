@@ -53,8 +53,8 @@ def test_valid_auth_ids(auth_id: str) -> None:
         ("MAXXXXXXXXXXXXXXXXX12", "it has 21"),
         ("XAXXXXXXXXXXXXXXXXX1", "must start with MA"),
         ("maXXXXXXXXXXXXXXXXX1", "must start with MA"),
-        ("MAXXXXXXXXXXXXXXXXx1", "position 19"),
-        ("MAXX-XXXXXXXXXXXX XX", "position 5, 18"),
+        ("MAXXXXXXXXXXXXXXXXx1", "character at position 19"),
+        ("MAXX-XXXXXXXXXXXX XX", "characters at positions 5, 18"),
     ],
 )
 def test_malformed_auth_ids_say_what_is_wrong(auth_id: str, says: str) -> None:
