@@ -6,15 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from plivo_node.context import ApiClient, ApiResponse, JsonObject, UploadFile
-from plivo_node.errors import InvalidRequestError, ParameterError, api_error_for_status
+from plivo_node.errors import ApiError, InvalidRequestError, ParameterError, api_error_for_status
 from plivo_node.resources._common import body_of, http_method, put_text
 from plivo_node.validation.fields import check_bool, check_http_url, text_value
 from plivo_node.validation.media import MediaPlan
-from plivo_node.validation.phone import (
-    normalize_number,
-    normalize_sender,
-    region_of,
-)
+from plivo_node.validation.phone import normalize_number, normalize_sender, region_of
 from plivo_node.validation.sms_encoding import TextEncoding
 
 MESSAGE_PATH = "Message/"
@@ -52,7 +48,7 @@ def check_sender_not_destination(sender: str | None, destinations: list[str]) ->
         )
 
 
-def check_mms_destinations(destinations: list[str], *, parameter: str = "to") -> None:
+def check_mms_destinations(destinations: list[str]) -> None:
     """MMS reaches US and Canadian numbers only; refuse the whole send before any request."""
     for destination in destinations:
         region = region_of(destination)
@@ -61,7 +57,7 @@ def check_mms_destinations(destinations: list[str], *, parameter: str = "to") ->
             raise ParameterError(
                 f"'+{destination}' is {where}; MMS reaches only US and Canadian numbers",
                 hint="remove destinations outside the US and Canada, or send an SMS instead",
-                parameter=parameter,
+                parameter="to",
             )
 
 
@@ -83,6 +79,7 @@ def delivery_fields(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sender_fields(sender: str | None, powerpack_uuid: str) -> dict[str, Any]:
+    """`src` or `powerpack_uuid`, whichever picks the sender."""
     fields: dict[str, Any] = {}
     if sender is not None:
         fields["src"] = sender
@@ -109,7 +106,7 @@ async def upload_media(client: ApiClient, uploads: list[UploadFile]) -> list[str
     return media_ids
 
 
-def _upload_failed(response: ApiResponse, text: str, *, status_code: object = None) -> Exception:
+def _upload_failed(response: ApiResponse, text: str, *, status_code: object = None) -> ApiError:
     # Plivo answered 2xx for the request as a whole but refused a file: report it as an API
     # error with the file's own status when it gave one (never retried: the send waits on it).
     status = status_code if isinstance(status_code, int) and status_code >= 400 else 422
@@ -127,7 +124,7 @@ def _upload_failed(response: ApiResponse, text: str, *, status_code: object = No
 
 
 def message_output(
-    response: ApiResponse,
+    answer: Mapping[str, Any],
     *,
     sender: str | None,
     powerpack_uuid: str,
@@ -137,13 +134,12 @@ def message_output(
     media: MediaPlan | None = None,
 ) -> JsonObject:
     """The output item of a send: Plivo's answer plus what the node knows about the message."""
-    body = body_of(response)
-    uuids = body.get("message_uuid")
+    uuids = answer.get("message_uuid")
     output: JsonObject = {
         "status": "queued",
         "message_uuid": uuids if isinstance(uuids, list) else ([uuids] if uuids else []),
-        "api_id": body.get("api_id"),
-        "message": body.get("message"),
+        "api_id": answer.get("api_id"),
+        "message": answer.get("message"),
         "from": sender,
         "to": to,
         "encoding": encoding.encoding,
@@ -151,8 +147,8 @@ def message_output(
     }
     if powerpack_uuid:
         output["powerpack_uuid"] = powerpack_uuid
-    if body.get("invalid_number"):
-        output["invalid_number"] = body["invalid_number"]
+    if answer.get("invalid_number"):
+        output["invalid_number"] = answer["invalid_number"]
     if media is not None:
         output["media_count"] = media.count
     return output

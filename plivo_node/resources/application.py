@@ -18,6 +18,7 @@ from plivo_node.resources._common import (
     http_method,
     put_text,
     require_update,
+    without_keys,
 )
 from plivo_node.resources._paging import list_all
 from plivo_node.validation.fields import (
@@ -29,7 +30,7 @@ from plivo_node.validation.fields import (
 )
 
 APPLICATION_PATH = "Application/"
-_APP_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_APP_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 URL_FIELDS = {
     "answer_url": "Answer URL",
@@ -49,7 +50,6 @@ BOOL_FIELDS = {
     "log_incoming_messages": "Log Incoming Messages",
     "public_uri": "Public URI",
 }
-TEXT_FIELDS = {"subaccount": "Subaccount"}
 
 
 def application_path(app_id: str) -> str:
@@ -62,7 +62,7 @@ def _app_id(params: Mapping[str, Any]) -> str:
 
 def _app_name(raw: object) -> str:
     name = require_text(raw, parameter="app_name", label="Application Name")
-    if not _APP_NAME.match(name) or not name.isascii():
+    if not _APP_NAME.fullmatch(name):
         raise ParameterError(
             f"Application Name '{name}' has characters Plivo does not allow",
             hint="use only letters, digits, '-' and '_', like my-app_2",
@@ -85,8 +85,7 @@ def application_fields(fields: Mapping[str, Any], *, collection_name: str) -> di
     for key, label in BOOL_FIELDS.items():
         if fields.get(key) is not None:
             body[key] = check_bool(fields[key], parameter=f"{collection_name}.{key}", label=label)
-    for key in TEXT_FIELDS:
-        put_text(body, key, fields.get(key))
+    put_text(body, "subaccount", fields.get("subaccount"))
     return body
 
 
@@ -101,9 +100,8 @@ async def create(ctx: OperationContext) -> list[JsonObject]:
             params.get("answer_method", "POST"), parameter="answer_method", label="Answer Method"
         ),
     }
-    extra = collection(params, "additionalFields")
     # answer_url and answer_method are main parameters here, never additional fields.
-    extra = {key: value for key, value in extra.items() if key not in body}
+    extra = without_keys(collection(params, "additionalFields"), body)
     body.update(application_fields(extra, collection_name="additionalFields"))
     response = await ctx.client.request("POST", APPLICATION_PATH, body=body)
     return [body_of(response)]

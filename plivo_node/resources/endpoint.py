@@ -14,14 +14,20 @@ from typing import Any
 from plivo_node.context import ApiResponse, JsonObject, OperationContext
 from plivo_node.errors import ParameterError
 from plivo_node.redaction import register_secret
-from plivo_node.resources._common import body_of, collection, require_update, without_keys
+from plivo_node.resources._common import (
+    body_of,
+    collection,
+    put_text,
+    require_update,
+    without_keys,
+)
 from plivo_node.resources._paging import list_all
 from plivo_node.validation.fields import check_numeric_id, require_text, text_value
 
 ENDPOINT_PATH = "Endpoint/"
 MIN_PASSWORD_LENGTH = 5
 WRITE_ONLY_KEYS = ("password",)
-_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
 def endpoint_path(endpoint_id: str) -> str:
@@ -47,7 +53,7 @@ def _password(raw: object, *, parameter: str) -> str:
 
 def _username(raw: object) -> str:
     username = require_text(raw, parameter="username", label="Username")
-    if not _USERNAME.match(username) or not username.isascii():
+    if not _USERNAME.fullmatch(username):
         raise ParameterError(
             f"Username '{username}' must be letters and digits, starting with a letter",
             hint="use something like alice01 (Plivo appends 12 digits to make it unique)",
@@ -101,10 +107,9 @@ async def update(ctx: OperationContext) -> list[JsonObject]:
     endpoint_id = _endpoint_id(ctx.params)
     fields = collection(ctx.params, "updateFields")
     body: dict[str, Any] = {}
-    if "password" in fields and fields["password"] is not None:
+    if fields.get("password") is not None:
         body["password"] = _password(fields["password"], parameter="updateFields.password")
-    if text_value(fields.get("alias")):
-        body["alias"] = text_value(fields["alias"])
+    put_text(body, "alias", fields.get("alias"))
     if text_value(fields.get("app_id")):
         body["app_id"] = _app_id(fields["app_id"], parameter="updateFields.app_id")
     require_update(body, label="endpoint")

@@ -29,7 +29,6 @@ from plivo_node.validation.media import (
     check_media_count,
     check_media_plan,
     collect_uploads,
-    parse_media_ids,
     parse_media_urls,
 )
 from plivo_node.validation.phone import join_destinations, parse_destinations
@@ -50,7 +49,7 @@ async def send(ctx: OperationContext) -> list[JsonObject]:
     text = "" if params.get("message") is None else str(params["message"])
 
     urls = parse_media_urls(params.get("media_urls"), parameter="media_urls")
-    media_ids = parse_media_ids(extra.get("media_ids"))
+    media_ids = split_list(extra.get("media_ids"))
     names = list(dict.fromkeys(split_list(extra.get("binary_properties"))))
     # Count first: it is cheap, and decoding a dozen large uploads to refuse them is not.
     check_media_count(urls=len(urls), media_ids=len(media_ids), uploads=len(names))
@@ -84,7 +83,7 @@ async def send(ctx: OperationContext) -> list[JsonObject]:
     response = await ctx.client.request("POST", MESSAGE_PATH, body=body)
     return [
         message_output(
-            response,
+            response.body or {},
             sender=sender,
             powerpack_uuid=powerpack_uuid,
             to=to,

@@ -11,7 +11,7 @@ from plivo_node.errors import ParameterError
 from plivo_node.resources._common import body_of, collection, put_text
 from plivo_node.resources._paging import list_all
 from plivo_node.validation.fields import check_choice, check_date, check_names, text_value
-from plivo_node.validation.phone import FORMAT_HINT
+from plivo_node.validation.phone import FORMAT_HINT, strip_separators
 
 NUMBER_PATH = "Number/"
 NUMBER_TYPES = ("local", "mobile", "fixed", "national", "tollfree")
@@ -19,9 +19,8 @@ SERVICES = ("voice", "sms", "mms")
 RENEWAL_DATE_FILTERS = tuple(
     f"renewal_date{suffix}" for suffix in ("", "__gt", "__gte", "__lt", "__lte")
 )
-_SEPARATORS = str.maketrans("", "", " \t-.()")
-_RENTED_NUMBER = re.compile(r"^\d{8,15}$")
-_DIGITS = re.compile(r"^\d+$")
+_RENTED_NUMBER = re.compile(r"[0-9]{8,15}")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def number_path(number: str) -> str:
@@ -35,8 +34,8 @@ def _rented_number(raw: object) -> str:
     Plivo answers 404 for one it does not hold.
     """
     text = text_value(raw)
-    digits = text.translate(_SEPARATORS).removeprefix("+")
-    if not _RENTED_NUMBER.match(digits) or not digits.isascii():
+    digits = strip_separators(text).removeprefix("+")
+    if not _RENTED_NUMBER.fullmatch(digits):
         raise ParameterError(
             f"'{text}' is not a phone number" if text else "Number is empty",
             hint=FORMAT_HINT,
@@ -51,9 +50,9 @@ def _filters(params: Mapping[str, Any]) -> dict[str, Any]:
         query["type"] = check_choice(
             text_value(params["type"]).lower(), parameter="type", label="Type", choices=NUMBER_TYPES
         )
-    prefix = text_value(params.get("number_startswith")).translate(_SEPARATORS).removeprefix("+")
+    prefix = strip_separators(text_value(params.get("number_startswith"))).removeprefix("+")
     if prefix:
-        if not _DIGITS.match(prefix) or not prefix.isascii():
+        if not _DIGITS.fullmatch(prefix):
             raise ParameterError(
                 f"Number Startswith '{params['number_startswith']}' must be digits",
                 hint="give the leading digits with the country code, like 1415",

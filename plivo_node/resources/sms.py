@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plivo_node.context import ApiResponse, JsonObject, OperationContext
+from plivo_node.context import JsonObject, OperationContext
 from plivo_node.errors import ParameterError
 from plivo_node.resources._common import collection, put_text
 from plivo_node.resources._messaging import (
@@ -43,14 +43,15 @@ class PreparedMessage:
     media: MediaPlan | None
 
     def output(self, response: Mapping[str, Any]) -> JsonObject:
+        """The output item for Plivo's answer (for a bulk send, this item's share of it)."""
         return message_output(
-            ApiResponse(202, dict(response)),
+            response,
             sender=self.sender,
             powerpack_uuid=self.powerpack_uuid,
             to=join_destinations(list(self.destinations)),
             encoding=self.encoding,
             # An MMS is one message however long its text; an SMS is billed per segment.
-            segments=1 if self.media else self.encoding.segments,
+            segments=1 if self.media is not None else self.encoding.segments,
             media=self.media,
         )
 
@@ -69,7 +70,9 @@ def prepare(ctx: OperationContext) -> PreparedMessage:
     media: MediaPlan | None = None
     if media_urls:
         check_mms_destinations(destinations)
-        media = check_media_plan(MediaPlan(urls=media_urls), text=text)
+        media = check_media_plan(
+            MediaPlan(urls=media_urls), text=text, count_parameter="additionalFields.media_urls"
+        )
         encoding = analyze_text(text)
     else:
         if not text:
@@ -83,12 +86,12 @@ def prepare(ctx: OperationContext) -> PreparedMessage:
     if text:
         body["text"] = text
     # Plivo detects UCS-2 itself: "unicode" only declares it, the wire type stays "sms".
-    body["type"] = "mms" if media else "sms"
+    body["type"] = "sms" if media is None else "mms"
     body.update(delivery_fields(params))
     body["trackable"] = check_bool(
         params.get("trackable", False), parameter="trackable", label="Trackable"
     )
-    if media:
+    if media is not None:
         body["media_urls"] = media.urls
     put_text(body, "dlt_entity_id", extra.get("dlt_entity_id"))
     put_text(body, "dlt_template_id", extra.get("dlt_template_id"))

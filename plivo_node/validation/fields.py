@@ -1,8 +1,8 @@
 """Checks for ordinary field values: URLs, ids, names, numbers, dates, country codes.
 
 Each returns the value in the form the wire wants, or raises a :class:`ParameterError` that
-names the parameter, says what is wrong and how to fix it. None of them ever puts a secret
-in a message: callers pass secrets only to :func:`check_password`, which never echoes them.
+names the parameter, says what is wrong and how to fix it. Values are quoted in messages, so
+secrets (endpoint passwords) never go through these checks.
 """
 
 from __future__ import annotations
@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from plivo_node.errors import ParameterError
 
-_DIGITS = re.compile(r"^\d+$")
-_COUNTRY_ISO = re.compile(r"^[A-Za-z]{2}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WHOLE_NUMBER = re.compile(r"^\s*-?\d+\s*$")
+# [0-9], not \d: \d also matches other scripts' digits, which Plivo does not take.
+_DIGITS = re.compile(r"[0-9]+")
+_COUNTRY_ISO = re.compile(r"[A-Za-z]{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WHOLE_NUMBER = re.compile(r"\s*-?[0-9]+\s*")
+# Far beyond any count or duration a parameter holds, and below Python's limit on the digits
+# int() converts (longer strings raise ValueError there).
+_MAX_INT_DIGITS = 100
 
 
 def text_value(raw: object) -> str:
@@ -34,15 +38,25 @@ def require_text(raw: object, *, parameter: str, label: str) -> str:
     return text
 
 
-def check_http_url(raw: object, *, parameter: str, label: str) -> str:
-    """An absolute http(s) URL, as given (stripped)."""
-    text = require_text(raw, parameter=parameter, label=label)
-    parts = urlsplit(text)
+def http_url_parts(text: str) -> SplitResult | None:
+    """``text`` split into its parts when it is an absolute http(s) URL, else ``None``."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # urlsplit raises on a malformed host such as "http://[abc"
+        return None
     if (
         parts.scheme.lower() not in {"http", "https"}
         or not parts.netloc
         or any(c.isspace() for c in text)
     ):
+        return None
+    return parts
+
+
+def check_http_url(raw: object, *, parameter: str, label: str) -> str:
+    """An absolute http(s) URL, as given (stripped)."""
+    text = require_text(raw, parameter=parameter, label=label)
+    if http_url_parts(text) is None:
         raise ParameterError(
             f"{label} '{text}' is not an http(s) URL",
             hint="use a full URL like https://example.com/answer",
@@ -54,7 +68,7 @@ def check_http_url(raw: object, *, parameter: str, label: str) -> str:
 def check_numeric_id(raw: object, *, parameter: str, label: str) -> str:
     """A Plivo numeric id (applications, endpoints): digits only."""
     text = require_text(raw, parameter=parameter, label=label)
-    if not _DIGITS.match(text) or not text.isascii():
+    if not _DIGITS.fullmatch(text):
         raise ParameterError(
             f"{label} '{text}' is not a valid id: Plivo ids are digits only",
             hint="copy the id from Plivo's answer, e.g. 20468599130939380",
@@ -66,7 +80,7 @@ def check_numeric_id(raw: object, *, parameter: str, label: str) -> str:
 def check_country_iso(raw: object, *, parameter: str = "country_iso") -> str:
     """An ISO 3166-1 alpha-2 country code, upper-cased."""
     text = require_text(raw, parameter=parameter, label="Country ISO")
-    if not _COUNTRY_ISO.match(text) or not text.isascii():
+    if not _COUNTRY_ISO.fullmatch(text):
         raise ParameterError(
             f"Country ISO '{text}' is not a two-letter ISO 3166 country code",
             hint="use two letters, like US, GB or IN",
@@ -103,7 +117,7 @@ def _whole_number(raw: object) -> int | None:
         return raw
     if isinstance(raw, float):
         return int(raw) if raw.is_integer() else None
-    if isinstance(raw, str) and _WHOLE_NUMBER.match(raw):
+    if isinstance(raw, str) and _WHOLE_NUMBER.fullmatch(raw) and len(raw) <= _MAX_INT_DIGITS:
         return int(raw)
     return None
 
@@ -122,7 +136,7 @@ def check_choice(raw: object, *, parameter: str, label: str, choices: Sequence[s
 def check_date(raw: object, *, parameter: str, label: str) -> str:
     """A calendar date as ``YYYY-MM-DD``."""
     text = require_text(raw, parameter=parameter, label=label)
-    if not _DATE.match(text) or not _is_calendar_date(text):
+    if not _DATE.fullmatch(text) or not _is_calendar_date(text):
         raise ParameterError(
             f"{label} '{text}' is not a date",
             hint="use YYYY-MM-DD, like 2024-03-14",

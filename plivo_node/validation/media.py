@@ -9,14 +9,14 @@ file name when the mime type is the generic ``application/octet-stream``.
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from plivo_node.context import BinaryData, UploadFile
 from plivo_node.errors import ParameterError
-from plivo_node.validation.fields import split_list
+from plivo_node.validation.fields import http_url_parts, split_list
 
 MAX_MEDIA = 10
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -79,8 +79,8 @@ def parse_media_urls(raw: object, *, parameter: str = "media_urls") -> list[str]
     """Media URLs from a comma-separated string or a list; each an http(s) URL, type allowed."""
     urls = split_list(raw)
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        parts = http_url_parts(url)
+        if parts is None:
             raise ParameterError(
                 f"media URL '{url}' is not an http(s) URL",
                 hint="give full URLs like https://example.com/photo.jpg, separated by commas",
@@ -94,11 +94,6 @@ def parse_media_urls(raw: object, *, parameter: str = "media_urls") -> list[str]
                 parameter=parameter,
             )
     return urls
-
-
-def parse_media_ids(raw: object) -> list[str]:
-    """Media ids (from earlier uploads) from a comma-separated string or a list."""
-    return split_list(raw)
 
 
 def _is_allowed_format(entry: BinaryData) -> bool:
@@ -132,7 +127,14 @@ def collect_uploads(
                 hint=f"use one of these formats: {ALLOWED_FORMATS}",
                 parameter=parameter,
             )
-        content = entry.content()
+        try:
+            content = entry.content()
+        except binascii.Error:  # e.g. truncated base64 in the input file
+            raise ParameterError(
+                f"binary property '{name}' ({file_name}) does not hold valid base64 data",
+                hint="check that the item's binary 'data' is the file's complete base64 text",
+                parameter=parameter,
+            ) from None
         if len(content) > MAX_UPLOAD_BYTES:
             raise ParameterError(
                 f"binary property '{name}' ({file_name}) is {_megabytes(len(content))}; "
@@ -144,7 +146,9 @@ def collect_uploads(
     return uploads
 
 
-def check_media_count(*, urls: int, media_ids: int, uploads: int) -> None:
+def check_media_count(
+    *, urls: int, media_ids: int, uploads: int, parameter: str = "media_urls"
+) -> None:
     """At most 10 media per message, counting URLs, media ids and uploads together."""
     total = urls + media_ids + uploads
     if total > MAX_MEDIA:
@@ -152,15 +156,24 @@ def check_media_count(*, urls: int, media_ids: int, uploads: int) -> None:
             f"{total} media given ({urls} URLs, {media_ids} media ids, {uploads} uploads); "
             f"an MMS carries at most {MAX_MEDIA}",
             hint=f"send at most {MAX_MEDIA} media per message",
-            parameter="media_urls",
+            parameter=parameter,
         )
 
 
 def check_media_plan(
-    plan: MediaPlan, *, text: str = "", size_parameter: str = "binary_properties"
+    plan: MediaPlan,
+    *,
+    text: str = "",
+    count_parameter: str = "media_urls",
+    size_parameter: str = "binary_properties",
 ) -> MediaPlan:
     """Check the totals: at most 10 media, text plus uploads under 5 MB."""
-    check_media_count(urls=len(plan.urls), media_ids=len(plan.media_ids), uploads=len(plan.uploads))
+    check_media_count(
+        urls=len(plan.urls),
+        media_ids=len(plan.media_ids),
+        uploads=len(plan.uploads),
+        parameter=count_parameter,
+    )
     total = len(text.encode("utf-8")) + sum(len(upload.data) for upload in plan.uploads)
     if total >= MAX_TOTAL_BYTES:
         raise ParameterError(

@@ -15,6 +15,7 @@ from functools import lru_cache
 import phonenumbers
 
 from plivo_node.errors import ParameterError
+from plivo_node.validation.fields import text_value
 
 # Plivo's own limit for `<`-joined bulk destinations (unique numbers).
 MAX_BULK_DESTINATIONS = 1000
@@ -26,6 +27,7 @@ _SIP_URI = re.compile(r"^sips?:[^@\s<]+@[^@\s<]+$", re.IGNORECASE)
 # Alphanumeric sender IDs (some countries) and short codes: Plivo accepts them as `src`.
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
 _SHORT_CODE = re.compile(r"^\d{3,8}$")
+_NANP_MAIN_REGION = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1][0]  # "US"
 
 
 @dataclass(frozen=True)
@@ -36,22 +38,22 @@ class PhoneNumber:
     region: str | None
 
 
-def _clean(raw: str) -> str:
-    return raw.strip().translate(_SEPARATORS)
+def strip_separators(text: str) -> str:
+    """``text`` without surrounding space and the separators people type (spaces, -, ., ())."""
+    return text.strip().translate(_SEPARATORS)
 
 
-def _cache_key(cleaned: str) -> str:
+def _lookup(cleaned: str) -> PhoneNumber | None:
     # "+14155550100" and "14155550100" are one number: one cache entry, so that region_of()
     # on the E.164 digits of a number validated moments ago is a cache hit.
-    return cleaned.removeprefix("+")
+    return _parse_digits(cleaned.removeprefix("+"))
 
 
 # Small on purpose: it pays off for the numbers a batch repeats (the sender, a few recipients),
 # not for 100,000 distinct recipients, and every entry stays in memory for the whole run.
 @lru_cache(maxsize=4096)
-def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
-    """The number for already-cleaned text, or ``None`` when it is not a valid number."""
-    digits = cleaned.removeprefix("+")
+def _parse_digits(digits: str) -> PhoneNumber | None:
+    """The number for international digits without "+", or ``None`` when it is not valid."""
     if not digits.isdigit() or not digits.isascii():
         return None
     nanp = _nanp_number(digits)
@@ -72,9 +74,6 @@ def _parse_cleaned(cleaned: str) -> PhoneNumber | None:
     return PhoneNumber(digits=e164.removeprefix("+"), region=region)
 
 
-_NANP_MAIN_REGION = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1][0]  # "US"
-
-
 def _nanp_number(digits: str) -> phonenumbers.PhoneNumber | None:
     """A North American number (+1 and ten digits), built without phonenumbers.parse.
 
@@ -88,25 +87,20 @@ def _nanp_number(digits: str) -> phonenumbers.PhoneNumber | None:
     return None
 
 
-def _invalid(value: str, parameter: str, *, position: str = "") -> ParameterError:
+def _invalid(
+    value: str, parameter: str, *, position: str = "", hint: str = FORMAT_HINT
+) -> ParameterError:
     return ParameterError(
-        f"'{value}'{position} is not a valid phone number", hint=FORMAT_HINT, parameter=parameter
+        f"'{value}'{position} is not a valid phone number", hint=hint, parameter=parameter
     )
-
-
-def _text(raw: object) -> str:
-    # An expression may hand over a number as int; anything else is a user mistake.
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        return "" if raw is None else str(raw)
-    return str(raw)
 
 
 def parse_number(raw: object, *, parameter: str) -> PhoneNumber:
     """One phone number, or a :class:`ParameterError` that names the value and the fix."""
-    text = _text(raw).strip()
+    text = text_value(raw)
     if not text:
         raise ParameterError("no phone number given", hint=FORMAT_HINT, parameter=parameter)
-    number = _parse_cleaned(_cache_key(_clean(text)))
+    number = _lookup(strip_separators(text))
     if number is None:
         raise _invalid(text, parameter)
     return number
@@ -119,23 +113,23 @@ def normalize_number(raw: object, *, parameter: str) -> str:
 
 def region_of(digits: str) -> str | None:
     """The region code ("US", "CA", ...) of a number, or ``None`` when it is not valid."""
-    number = _parse_cleaned(_cache_key(_clean(digits)))
+    number = _lookup(strip_separators(digits))
     return number.region if number else None
 
 
 def normalize_sender(raw: object, *, parameter: str = "from") -> str:
     """An SMS sender: a phone number, a short code, or an alphanumeric sender ID (≤ 11 chars)."""
-    text = _text(raw).strip()
+    text = text_value(raw)
     if not text:
         raise ParameterError(
             "no sender given",
             hint="set From to a Plivo number like +14155550100, or set a Powerpack UUID",
             parameter=parameter,
         )
-    cleaned = _clean(text)
+    cleaned = strip_separators(text)
     if _SHORT_CODE.match(cleaned) or _SENDER_ID.match(cleaned):
         return cleaned
-    number = _parse_cleaned(_cache_key(cleaned))
+    number = _lookup(cleaned)
     if number is None:
         raise ParameterError(
             f"'{text}' is not a valid phone number, short code or alphanumeric sender ID",
@@ -145,23 +139,19 @@ def normalize_sender(raw: object, *, parameter: str = "from") -> str:
     return number.digits
 
 
-def parse_destinations(
-    raw: object,
-    *,
-    parameter: str = "to",
-    allow_sip: bool = False,
-    max_count: int = MAX_BULK_DESTINATIONS,
-) -> list[str]:
+def parse_destinations(raw: object, *, parameter: str = "to", allow_sip: bool = False) -> list[str]:
     """Split a `<`-joined destination list, check each entry, drop duplicates (order kept).
 
     Numbers come back as E.164 digits; with ``allow_sip`` a ``sip:user@host`` URI passes
     through unchanged.
     """
-    text = _text(raw).strip()
-    entries = [entry.strip() for entry in text.split(BULK_SEPARATOR)]
-    if not text or not any(entries):
+    entries = [entry.strip() for entry in text_value(raw).split(BULK_SEPARATOR)]
+    if not any(entries):
         raise ParameterError("no destination given", hint=FORMAT_HINT, parameter=parameter)
     total = len(entries)
+    hint = (
+        f"{FORMAT_HINT}, or a SIP URI like sip:alice@phone.plivo.com" if allow_sip else FORMAT_HINT
+    )
     unique: dict[str, None] = {}
     for position, entry in enumerate(entries, start=1):
         if not entry:
@@ -173,19 +163,16 @@ def parse_destinations(
         if allow_sip and _SIP_URI.match(entry):
             unique[entry] = None
             continue
-        number = _parse_cleaned(_cache_key(_clean(entry)))
+        number = _lookup(strip_separators(entry))
         if number is None:
             where = f" (destination {position} of {total})" if total > 1 else ""
-            error = _invalid(entry, parameter, position=where)
-            if allow_sip:
-                error.hint = f"{FORMAT_HINT}, or a SIP URI like sip:alice@phone.plivo.com"
-            raise error
+            raise _invalid(entry, parameter, position=where, hint=hint)
         unique[number.digits] = None
-    if len(unique) > max_count:
+    if len(unique) > MAX_BULK_DESTINATIONS:
         raise ParameterError(
             f"{len(unique)} unique destinations given; "
-            f"Plivo accepts at most {max_count} per request",
-            hint=f"split the list into batches of {max_count} or fewer",
+            f"Plivo accepts at most {MAX_BULK_DESTINATIONS} per request",
+            hint=f"split the list into batches of {MAX_BULK_DESTINATIONS} or fewer",
             parameter=parameter,
         )
     return list(unique)

@@ -160,6 +160,14 @@ async def test_bad_input_fails_before_any_request(
     assert plivo.requests == []
 
 
+async def test_too_many_media_urls_name_the_additional_field(plivo, run) -> None:
+    urls = ",".join(f"https://e.com/{n}.jpg" for n in range(11))
+    with pytest.raises(ParameterError, match="11 media") as caught:
+        await run(sms.send, params(additionalFields={"media_urls": urls}))
+    assert caught.value.parameter == "additionalFields.media_urls"
+    assert plivo.requests == []
+
+
 async def test_too_many_bulk_destinations_fail_before_sending(plivo, run) -> None:
     numbers = "<".join(f"+1415555{n:04d}" for n in range(1001))
     with pytest.raises(ParameterError, match="1001 unique destinations"):

@@ -19,7 +19,8 @@ from plivo_node.validation.fields import (
 
 def test_http_urls() -> None:
     assert check_http_url(" https://e.com/a ", parameter="u", label="URL") == "https://e.com/a"
-    for bad in ["", "e.com", "ftp://e.com", "https://", "https://e.com/a b"]:
+    # "http://[abc" makes urlsplit raise ValueError: it must still be a ParameterError.
+    for bad in ["", "e.com", "ftp://e.com", "https://", "https://e.com/a b", "http://[abc"]:
         with pytest.raises(ParameterError):
             check_http_url(bad, parameter="u", label="URL")
 
@@ -43,7 +44,10 @@ def test_whole_numbers(raw: object, value: int) -> None:
     assert check_int(raw, parameter="n", label="N") == value
 
 
-@pytest.mark.parametrize("raw", [5.5, "five", None, True, [1]])
+# An Arabic-Indic five (int() reads it as 5); 5000 digits exceed int()'s own limit.
+@pytest.mark.parametrize(
+    "raw", [5.5, "five", None, True, [1], "\N{ARABIC-INDIC DIGIT FIVE}", "9" * 5000]
+)
 def test_not_whole_numbers(raw: object) -> None:
     with pytest.raises(ParameterError, match="whole number"):
         check_int(raw, parameter="n", label="N")

@@ -35,7 +35,15 @@ def test_media_urls_from_a_string_or_a_list() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://e.com/doc.PDF", "https://e.com/x.webp?size=2", "file:///a.jpg", "e.com/a.jpg"]
+    "url",
+    [
+        "https://e.com/doc.PDF",
+        "https://e.com/x.webp?size=2",
+        "file:///a.jpg",
+        "e.com/a.jpg",
+        "https://e.com/my photo.jpg",
+        "http://[abc/a.jpg",
+    ],
 )
 def test_bad_media_urls(url: str) -> None:
     with pytest.raises(ParameterError) as caught:
@@ -92,6 +100,15 @@ def test_upload_size_limit_is_inclusive() -> None:
     collect_uploads({"d": entry(MAX_UPLOAD_BYTES, "image/png")}, ["d"])
     with pytest.raises(ParameterError, match=r"at most 2\.00 MB"):
         collect_uploads({"d": entry(MAX_UPLOAD_BYTES + 1, "image/png")}, ["d"])
+
+
+def test_binary_data_that_is_not_base64_is_a_parameter_error() -> None:
+    broken = BinaryData(data="abc", mime_type="image/png", file_name="x.png")  # bad padding
+    with pytest.raises(ParameterError, match="valid base64") as caught:
+        collect_uploads(
+            {"photo": broken}, ["photo"], parameter="additionalFields.binary_properties"
+        )
+    assert caught.value.parameter == "additionalFields.binary_properties"
 
 
 def test_a_missing_binary_property_lists_the_available_ones() -> None:
