@@ -95,9 +95,8 @@ class RetryPolicy:
             return RetryDecision.give_up(
                 f"HTTP {error.status} answer could not be read", outcome_unknown=send
             )
-        transient = isinstance(error, ServerError | TransportError)
-        if not transient:
-            return RetryDecision.give_up(f"HTTP {_status(error)} is not a transient failure")
+        if not isinstance(error, ServerError | TransportError):
+            return RetryDecision.give_up(f"HTTP {error.status} is not a transient failure")
         if method == "GET":
             return self._again(attempt, f"read failed with {error.code}", error)
         if send:
@@ -141,7 +140,3 @@ def _provably_not_acted_on(error: PlivoNodeError) -> bool:
     if isinstance(error, RateLimitedError):
         return True
     return isinstance(error, TransportError) and not error.request_sent
-
-
-def _status(error: PlivoNodeError) -> str:
-    return str(error.status) if isinstance(error, ApiError) else error.code
