@@ -66,7 +66,10 @@ class FaultConfig:
                     hint="write it like 'Message/' or 'POST Message/'",
                 )
         if self.hold_seconds < 0:
-            raise ConfigurationError("Sandbox fault hold_seconds must not be negative")
+            raise ConfigurationError(
+                f"Sandbox fault hold_seconds {self.hold_seconds!r} is negative",
+                hint="use 0 or more seconds",
+            )
 
     def applies_to(self, method: str, resource_path: str) -> bool:
         """Whether a request (its path below the account base) may receive a fault."""
@@ -108,9 +111,13 @@ class SandboxConfig:
                 hint="use 'MA' followed by 18 upper-case letters or digits",
             )
         if not self.auth_token:
-            raise ConfigurationError("Sandbox auth_token must not be empty")
+            raise ConfigurationError(
+                "Sandbox auth_token is empty", hint="give a token, or leave it out for the default"
+            )
         if self.latency_ms < 0:
-            raise ConfigurationError("Sandbox latency_ms must not be negative")
+            raise ConfigurationError(
+                f"Sandbox latency_ms {self.latency_ms!r} is negative", hint="use 0 or more"
+            )
         if self.rate_limit is not None:
             requests, per_seconds = self.rate_limit
             if requests < 1 or per_seconds <= 0:
@@ -118,5 +125,8 @@ class SandboxConfig:
                     f"Sandbox rate_limit {self.rate_limit!r} is invalid",
                     hint="give (requests >= 1, per_seconds > 0), e.g. (300, 5)",
                 )
-        if self.slow_seconds < 0 or self.delivery_seconds < 0:
-            raise ConfigurationError("Sandbox slow_seconds and delivery_seconds must be >= 0")
+        for name in ("slow_seconds", "delivery_seconds"):
+            if getattr(self, name) < 0:
+                raise ConfigurationError(
+                    f"Sandbox {name} {getattr(self, name)!r} is negative", hint="use 0 or more"
+                )

@@ -80,6 +80,14 @@ def first_magic(destinations: list[str]) -> MagicBehaviour | None:
     return None
 
 
+def delivery_outcome(destination: str) -> tuple[str, str]:
+    """``(message_state, error_code)`` a message to ``destination`` (digits only) ends with."""
+    behaviour = MAGIC_DESTINATIONS.get(destination)
+    if behaviour is None or behaviour.state is None or behaviour.error_code is None:
+        return "delivered", "000"
+    return behaviour.state, behaviour.error_code
+
+
 async def before_acting(
     request: web.Request, behaviour: MagicBehaviour | None
 ) -> web.StreamResponse | None:

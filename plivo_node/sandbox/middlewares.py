@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler, Middleware
 
 from plivo_node.sandbox.config import SandboxConfig
@@ -106,10 +107,14 @@ def _masked(body: JsonDict) -> JsonDict:
 
 async def _read_body(request: web.Request) -> tuple[JsonDict, list[UploadedFile]]:
     content_type = request.content_type
-    if content_type == "multipart/form-data":
-        return await _read_multipart(request)
-    if content_type == "application/x-www-form-urlencoded":
-        return await _read_form(request), []
+    try:
+        if content_type == "multipart/form-data":
+            return await _read_multipart(request)
+        if content_type == "application/x-www-form-urlencoded":
+            return await _read_form(request), []
+    except (ValueError, HttpProcessingError):
+        # No boundary, broken part headers, text that is not UTF-8: the client's fault, not ours.
+        raise RejectedError(400, f"the request body is not valid {content_type}") from None
     raw = await request.read()
     if not raw.strip():
         return {}, []
@@ -144,6 +149,8 @@ async def _read_multipart(request: web.Request) -> tuple[JsonDict, list[Uploaded
             continue
         if part.name != "file":
             raise RejectedError(400, f"upload part {part.name!r} must be named 'file'")
+        if len(uploads) == MAX_UPLOAD_FILES:
+            raise RejectedError(400, f"at most {MAX_UPLOAD_FILES} files can be uploaded at once")
         size = 0
         while chunk := await part.read_chunk():
             size += len(chunk)
@@ -151,8 +158,6 @@ async def _read_multipart(request: web.Request) -> tuple[JsonDict, list[Uploaded
                 raise RejectedError(400, f"file {part.filename!r} is larger than 2 MB")
         content_type = part.headers.get("Content-Type", "application/octet-stream")
         uploads.append(UploadedFile(part.filename, content_type, size))
-        if len(uploads) > MAX_UPLOAD_FILES:
-            raise RejectedError(400, f"at most {MAX_UPLOAD_FILES} files can be uploaded at once")
     return fields, uploads
 
 

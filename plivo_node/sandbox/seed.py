@@ -342,8 +342,12 @@ _PRICING: list[JsonDict] = [
              prefixes=[(["61"], "0.01500"), (["614"], "0.03000")]),
 ]  # fmt: skip
 
-# A message's rate per destination country; unknown countries use the fallback.
+# A message's and a call minute's rate per destination country; other countries use the fallback.
 FALLBACK_MESSAGE_RATE = "0.05000"
 MESSAGE_RATES: dict[str, str] = {
     p["country_iso"]: p["message"]["outbound"]["rate"] for p in _PRICING
+}
+FALLBACK_VOICE_RATE = "0.01500"
+VOICE_RATES: dict[str, str] = {
+    p["country_iso"]: p["voice"]["outbound"]["local"]["rate"] for p in _PRICING
 }

@@ -101,6 +101,11 @@ class SandboxState:
     def new_subaccount_id(self) -> str:
         return f"SA{next(self._subaccount_serial):018d}"
 
+    def remove_endpoint(self, endpoint_id: str) -> None:
+        """Forget an endpoint and its password."""
+        del self.endpoints[endpoint_id]
+        self.endpoint_passwords.pop(endpoint_id, None)
+
     def record_message(self, message: JsonDict) -> None:
         """Remember one accepted message (one destination) and count its destination."""
         self.messages.append(message)

@@ -24,9 +24,13 @@ class TextMeasure:
     segments: int
 
     @property
+    def limit(self) -> int:
+        """The longest text Plivo accepts in this encoding."""
+        return GSM_MAX_CHARS if self.encoding == "GSM-7" else UCS2_MAX_CHARS
+
+    @property
     def too_long(self) -> bool:
-        limit = GSM_MAX_CHARS if self.encoding == "GSM-7" else UCS2_MAX_CHARS
-        return self.length > limit
+        return self.length > self.limit
 
 
 def measure(text: str) -> TextMeasure:

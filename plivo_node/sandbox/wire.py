@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ STOPPING_KEY = web.AppKey("sandbox_stopping", asyncio.Event)
 
 _T = TypeVar("_T")
 
-
 MAX_PAGE_LIMIT = 20
+_HTTP_URL = re.compile(r"https?://[^\s/]+\S*")
 
 
 class RejectedError(Exception):
@@ -137,18 +138,56 @@ def format_time(epoch: float, *, micro: bool = False) -> str:
 # --- typed parameter access -------------------------------------------------------------------
 
 
-def text_param(values: JsonDict, name: str, *, required: bool = False) -> str | None:
-    """A string parameter; a missing or empty required one is a 400 naming it."""
+def text_param(values: JsonDict, name: str) -> str | None:
+    """An optional string parameter (a JSON number or boolean is taken as its text)."""
     value = values.get(name)
     if value is None or value == "":
-        if required:
-            raise RejectedError(400, f"{name} is a required parameter and was not given")
         return None
-    if isinstance(value, bool | int | float):
-        return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
     if not isinstance(value, str):
-        raise RejectedError(400, f"{name} must be a string")
+        raise RejectedError(400, f"{name} must be a string, not a {type(value).__name__}")
     return value
+
+
+def required_text_param(values: JsonDict, name: str) -> str:
+    """A string parameter that must be given and not empty."""
+    value = text_param(values, name)
+    if value is None:
+        raise RejectedError(400, f"{name} is a required parameter and was not given")
+    return value
+
+
+def is_http_url(value: str) -> bool:
+    return _HTTP_URL.fullmatch(value) is not None
+
+
+def url_param(values: JsonDict, name: str) -> str | None:
+    """An optional http(s) URL parameter."""
+    url = text_param(values, name)
+    if url is not None and not is_http_url(url):
+        raise RejectedError(400, f"{name} {url!r} is not an http(s) URL")
+    return url
+
+
+def method_param(values: JsonDict, name: str) -> str | None:
+    """An optional HTTP method parameter for a callback: ``GET`` or ``POST``, any case."""
+    method = text_param(values, name)
+    if method is None:
+        return None
+    if method.upper() not in {"GET", "POST"}:
+        raise RejectedError(400, f"{name} must be GET or POST, not {method!r}")
+    return method.upper()
+
+
+def reference_param(values: JsonDict, name: str, existing: Mapping[str, object]) -> str | None:
+    """An optional id parameter that must name an object of ``existing`` (a 400 otherwise)."""
+    identifier = text_param(values, name)
+    if identifier is not None and identifier not in existing:
+        raise RejectedError(400, f"{name} {identifier!r} does not exist")
+    return identifier
 
 
 def bool_param(values: JsonDict, name: str) -> bool | None:
@@ -167,7 +206,8 @@ def int_param(values: JsonDict, name: str) -> int | None:
     value = values.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    # JSON true/false and 5.5 are not integers, though Python would turn them into 1 and 5.
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise RejectedError(400, f"{name} must be an integer, not {value!r}")
     try:
         return int(value)

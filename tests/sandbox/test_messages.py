@@ -69,6 +69,8 @@ async def test_more_than_1000_unique_destinations_is_400(api: Api, sandbox: Sand
         ({"src": SRC, "dst": "14155550101", "text": "x", "method": "PUT"}, "GET or POST"),
         ({"src": "not a number at all", "dst": "14155550101", "text": "x"}, "sender ID"),
         ({"src": SRC, "dst": "14155550101", "text": "x", "trackable": "maybe"}, "true or false"),
+        ({"src": SRC, "dst": "14155550101", "text": "x", "message_expiry": 60.5}, "an integer"),
+        ({"src": SRC, "dst": "14155550101", "text": ["x"]}, "text must be a string, not a list"),
     ],
 )
 async def test_bad_send_params_are_400_and_nothing_is_sent(

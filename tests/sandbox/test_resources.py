@@ -80,6 +80,22 @@ async def test_application_delete_cascades_to_its_endpoints(
         assert reply.body["application"] is None
 
 
+async def test_application_delete_refuses_itself_as_the_endpoints_new_application(
+    api: Api,
+) -> None:
+    app_id = (await api.post("Application/", {"app_name": "parent"})).body["app_id"]
+    endpoint = await api.post(
+        "Endpoint/", {"username": "child", "password": "secret", "alias": "c", "app_id": app_id}
+    )
+    body = {"new_endpoint_application": app_id}
+    refused = await api.call("DELETE", f"Application/{app_id}/", json=body)
+    assert refused.status == 400
+    assert "another application" in refused.body["error"]
+    assert (await api.get(f"Application/{app_id}/")).status == 200
+    kept = await api.get(f"Endpoint/{endpoint.body['endpoint_id']}/")
+    assert kept.body["application"].endswith(f"/Application/{app_id}/")
+
+
 async def test_application_list_filter_by_name(api: Api) -> None:
     await api.post("Application/", {"app_name": "findme"})
     found = await api.get("Application/", app_name="findme")

@@ -109,6 +109,26 @@ async def test_invalid_json_body_is_400(sandbox: Sandbox, http) -> None:
         assert_error_body(await response.json(), "the request body is not valid JSON")
 
 
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("multipart/form-data", b"no boundary"),
+        ("multipart/form-data; boundary=xx", b"--xx\r\nbroken part headers\r\n"),
+        ("application/x-www-form-urlencoded", b"\xff\xfe"),
+    ],
+)
+async def test_malformed_body_is_400_not_a_server_error(
+    sandbox: Sandbox, http, content_type: str, data: bytes
+) -> None:
+    async with http.post(
+        sandbox.account_url + "Media/", data=data, headers={"Content-Type": content_type}
+    ) as response:
+        assert response.status == 400
+        body = await response.json()
+    assert_error_body(body)
+    assert content_type.split(";", maxsplit=1)[0] in body["error"]
+
+
 async def test_echoed_identifiers_and_unknown_params_are_ignored(api: Api) -> None:
     created = await api.post("Application/", {"app_name": "echo", "answer_url": "https://e.x/a"})
     app_id = created.body["app_id"]

@@ -7,6 +7,7 @@ import datetime as dt
 from aiohttp import web
 
 from plivo_node.sandbox.seed import add_subaccount
+from plivo_node.sandbox.state import JsonDict
 from plivo_node.sandbox.wire import (
     RejectedError,
     bool_param,
@@ -14,6 +15,7 @@ from plivo_node.sandbox.wire import (
     deleted,
     paged,
     params,
+    required_text_param,
     respond,
     state_of,
     stored,
@@ -49,7 +51,7 @@ async def list_subaccounts(request: web.Request) -> web.StreamResponse:
     return paged(request, list(state_of(request).subaccounts.values()), "Subaccount/")
 
 
-def _subaccount(request: web.Request) -> dict[str, object]:
+def _subaccount(request: web.Request) -> JsonDict:
     return stored(state_of(request).subaccounts, request.match_info["subaccount_id"])
 
 
@@ -59,8 +61,7 @@ async def get_subaccount(request: web.Request) -> web.StreamResponse:
 
 async def create_subaccount(request: web.Request) -> web.StreamResponse:
     values = params(request)
-    name = text_param(values, "name", required=True)
-    assert name is not None
+    name = required_text_param(values, "name")
     enabled = bool_param(values, "enabled") or False
     today = dt.datetime.now(dt.UTC).date().isoformat()
     subaccount = add_subaccount(state_of(request), name, enabled=enabled, created=today)
@@ -75,7 +76,7 @@ async def create_subaccount(request: web.Request) -> web.StreamResponse:
 async def update_subaccount(request: web.Request) -> web.StreamResponse:
     subaccount = _subaccount(request)
     values = params(request)
-    name = text_param(values, "name", required=True)
+    name = required_text_param(values, "name")
     enabled = bool_param(values, "enabled")
     subaccount["name"] = name
     if enabled is not None:

@@ -17,16 +17,19 @@ from plivo_node.sandbox.wire import (
     bool_param,
     changed,
     deleted,
+    method_param,
     paged,
     params,
+    reference_param,
+    required_text_param,
     respond,
     state_of,
     stored,
     text_param,
+    url_param,
 )
 
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]+")
-_URL = re.compile(r"https?://[^\s/]+\S*")
 _URL_FIELDS = ("answer_url", "hangup_url", "fallback_answer_url", "message_url")
 _METHOD_FIELDS = ("answer_method", "hangup_method", "fallback_method", "message_method")
 # request param -> response field
@@ -57,25 +60,18 @@ def _fields(values: JsonDict, state: SandboxState) -> JsonDict:
             )
         fields["app_name"] = app_name
     for name in _URL_FIELDS:
-        if name in values:
-            url = text_param(values, name)
-            if url is not None and not _URL.fullmatch(url):
-                raise RejectedError(400, f"{name} {url!r} is not an http(s) URL")
-            fields[name] = url or ""
+        if name in values:  # an empty value clears the URL
+            fields[name] = url_param(values, name) or ""
     for name in _METHOD_FIELDS:
-        method = text_param(values, name)
+        method = method_param(values, name)
         if method is not None:
-            if method.upper() not in {"GET", "POST"}:
-                raise RejectedError(400, f"{name} must be GET or POST, not {method!r}")
-            fields[name] = method.upper()
+            fields[name] = method
     for param, field in _BOOL_FIELDS.items():
         flag = bool_param(values, param)
         if flag is not None:
             fields[field] = flag
-    subaccount = text_param(values, "subaccount")
+    subaccount = reference_param(values, "subaccount", state.subaccounts)
     if subaccount is not None:
-        if subaccount not in state.subaccounts:
-            raise RejectedError(400, f"subaccount {subaccount!r} does not exist")
         fields["sub_account"] = subaccount
     return fields
 
@@ -91,7 +87,7 @@ def _keep_single_defaults(state: SandboxState, app_id: str, fields: JsonDict) ->
 
 async def create_application(request: web.Request) -> web.StreamResponse:
     values = params(request)
-    text_param(values, "app_name", required=True)
+    required_text_param(values, "app_name")
     state = state_of(request)
     fields = _fields(values, state)
     app_id = add_application(state, fields)
@@ -131,9 +127,11 @@ async def delete_application(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     values = params(request)
     cascade = bool_param(values, "cascade")
-    successor_id = text_param(values, "new_endpoint_application")
-    if successor_id is not None and successor_id not in state.applications:
-        raise RejectedError(400, f"new_endpoint_application {successor_id!r} does not exist")
+    successor_id = reference_param(values, "new_endpoint_application", state.applications)
+    if successor_id == application["app_id"]:
+        raise RejectedError(
+            400, "new_endpoint_application must name another application than the one deleted"
+        )
     uri = application["resource_uri"]
     for endpoint_id, endpoint in list(state.endpoints.items()):
         if endpoint["application"] != uri:
@@ -142,8 +140,7 @@ async def delete_application(request: web.Request) -> web.StreamResponse:
             endpoint["application"] = state.applications[successor_id]["resource_uri"]
         elif cascade is None or cascade:
             # Plivo's default: deleting an application deletes its endpoints too.
-            del state.endpoints[endpoint_id]
-            state.endpoint_passwords.pop(endpoint_id, None)
+            state.remove_endpoint(endpoint_id)
         else:
             endpoint["application"] = None
     for number in state.numbers.values():

@@ -19,7 +19,7 @@ from plivo_node.sandbox.destinations import (
     normalize_number,
     split_destinations,
 )
-from plivo_node.sandbox.seed import country_of
+from plivo_node.sandbox.seed import FALLBACK_VOICE_RATE, VOICE_RATES, country_of
 from plivo_node.sandbox.state import JsonDict
 from plivo_node.sandbox.wire import (
     RejectedError,
@@ -27,17 +27,19 @@ from plivo_node.sandbox.wire import (
     deleted,
     format_time,
     int_param,
+    method_param,
     not_found,
     paged,
     params,
+    required_text_param,
     respond,
     state_of,
     text_param,
+    url_param,
 )
 
 RING_SECONDS = 5
 TALK_SECONDS = 30
-_URL = re.compile(r"https?://[^\s/]+\S*")
 _SIP_HEADERS = re.compile(r"[A-Za-z0-9]+=[A-Za-z0-9]+(,[A-Za-z0-9]+=[A-Za-z0-9]+)*")
 _URL_PARAMS = ("answer_url", "ring_url", "hangup_url", "fallback_url", "machine_detection_url")
 _METHOD_PARAMS = (
@@ -47,9 +49,7 @@ _METHOD_PARAMS = (
     "fallback_method",
     "machine_detection_method",
 )
-_VOICE_RATES = {"US": "0.01200", "CA": "0.01200", "GB": "0.01300", "IN": "0.01750"}
 _SIP_RATE = "0.00300"
-_FALLBACK_RATE = "0.01500"
 
 
 def add_routes(router: web.UrlDispatcher, base: str) -> None:
@@ -61,23 +61,23 @@ def add_routes(router: web.UrlDispatcher, base: str) -> None:
 
 async def make_call(request: web.Request) -> web.StreamResponse:
     values = params(request)
-    caller = text_param(values, "from", required=True)
-    assert caller is not None
+    caller = required_text_param(values, "from")
     source = normalize_number(caller)
     if not is_valid_number(source):
         raise RejectedError(400, f"'{caller}' is not a valid caller ID (from).")
-    to = text_param(values, "to", required=True)
-    assert to is not None
+    to = required_text_param(values, "to")
     destinations = split_destinations(to, allow_sip=True)
     if destinations.invalid:
         bad = ", ".join(f"'{entry}'" for entry in destinations.invalid)
         raise RejectedError(400, f"{bad} is not a valid phone number or SIP URI.")
     if len(destinations.valid) > MAX_BULK_DESTINATIONS:
         raise RejectedError(
-            400, f"to has {len(destinations.valid)} unique destinations; at most 1000 are allowed"
+            400,
+            f"to has {len(destinations.valid)} unique destinations; "
+            f"at most {MAX_BULK_DESTINATIONS} are allowed",
         )
     if source in destinations.valid:
-        raise RejectedError(400, "src and destination cannot overlap")
+        raise RejectedError(400, f"from and to cannot overlap: remove {caller!r} from to")
     options = _call_options(values)
 
     behaviour = magic.first_magic(destinations.valid)
@@ -107,19 +107,10 @@ async def make_call(request: web.Request) -> web.StreamResponse:
 
 
 def _call_options(values: JsonDict) -> JsonDict:
-    options: JsonDict = {}
-    answer_url = text_param(values, "answer_url", required=True)
-    assert answer_url is not None
-    for name in _URL_PARAMS:
-        url = text_param(values, name)
-        if url is not None and not _URL.fullmatch(url):
-            raise RejectedError(400, f"{name} {url!r} is not an http(s) URL")
-        options[name] = url
+    required_text_param(values, "answer_url")
+    options: JsonDict = {name: url_param(values, name) for name in _URL_PARAMS}
     for name in _METHOD_PARAMS:
-        method = (text_param(values, name) or "POST").upper()
-        if method not in {"GET", "POST"}:
-            raise RejectedError(400, f"{name} must be GET or POST, not {method!r}")
-        options[name] = method
+        options[name] = method_param(values, name) or "POST"
     caller_name = text_param(values, "caller_name")
     if caller_name is not None and len(caller_name) > 50:
         raise RejectedError(400, "caller_name must be at most 50 characters")
@@ -160,7 +151,7 @@ def _call_options(values: JsonDict) -> JsonDict:
 def _rate(destination: str) -> str:
     if destination.startswith("sip:"):
         return _SIP_RATE
-    return _VOICE_RATES.get(country_of(destination) or "", _FALLBACK_RATE)
+    return VOICE_RATES.get(country_of(destination) or "", FALLBACK_VOICE_RATE)
 
 
 def render_call(call: JsonDict, base_path: str) -> JsonDict:
@@ -203,11 +194,11 @@ _CALL_FILTERS = ("call_direction", "from_number", "to_number", "parent_call_uuid
 
 
 async def list_calls(request: web.Request) -> web.StreamResponse:
-    state = state_of(request)
-    wanted = {name: request.query[name] for name in _CALL_FILTERS if request.query.get(name)}
-    records = [render_call(call, state.base_path) for call in reversed(state.calls)]
     if request.query.get("subaccount"):
-        records = []  # every sandbox call is made by the main account
+        return paged(request, [], "Call/")  # every sandbox call is made by the main account
+    base_path = state_of(request).base_path
+    wanted = {name: request.query[name] for name in _CALL_FILTERS if request.query.get(name)}
+    records = (render_call(call, base_path) for call in reversed(state_of(request).calls))
     matching = [r for r in records if all(str(r[k]) == v for k, v in wanted.items())]
     return paged(request, matching, "Call/")
 

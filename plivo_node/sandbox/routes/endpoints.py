@@ -19,6 +19,8 @@ from plivo_node.sandbox.wire import (
     deleted,
     paged,
     params,
+    reference_param,
+    required_text_param,
     respond,
     state_of,
     stored,
@@ -37,22 +39,15 @@ def add_routes(router: web.UrlDispatcher, base: str) -> None:
     router.add_delete(base + "Endpoint/{endpoint_id}/", delete_endpoint)
 
 
-def _checked_password(values: JsonDict, *, required: bool) -> str | None:
-    password = text_param(values, "password", required=required)
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
         # Never echo the password itself.
         raise RejectedError(400, f"password must be at least {MIN_PASSWORD_LENGTH} characters long")
-    return password
 
 
 def _application_uri(state: SandboxState, values: JsonDict) -> str | None:
-    app_id = text_param(values, "app_id")
-    if app_id is None:
-        return None
-    application = state.applications.get(app_id)
-    if application is None:
-        raise RejectedError(400, f"app_id {app_id!r} does not exist")
-    return str(application["resource_uri"])
+    app_id = reference_param(values, "app_id", state.applications)
+    return None if app_id is None else str(state.applications[app_id]["resource_uri"])
 
 
 def _default_endpoint_app(state: SandboxState) -> str | None:
@@ -73,15 +68,14 @@ def _sip_username(state: SandboxState, username: str) -> str:
 async def create_endpoint(request: web.Request) -> web.StreamResponse:
     values = params(request)
     state = state_of(request)
-    username = text_param(values, "username", required=True)
-    assert username is not None
+    username = required_text_param(values, "username")
     if not _USERNAME.fullmatch(username):
         raise RejectedError(
             400, f"username {username!r} must be letters and digits, starting with a letter"
         )
-    password = _checked_password(values, required=True)
-    assert password is not None
-    alias = text_param(values, "alias", required=True)
+    password = required_text_param(values, "password")
+    _check_password(password)
+    alias = required_text_param(values, "alias")
     application = _application_uri(state, values) or _default_endpoint_app(state)
     endpoint_id = state.new_endpoint_id()
     sip_username = _sip_username(state, username)
@@ -121,10 +115,11 @@ async def update_endpoint(request: web.Request) -> web.StreamResponse:
     endpoint = _endpoint(request)
     state = state_of(request)
     values = params(request)
-    password = _checked_password(values, required=False)
+    password = text_param(values, "password")
     alias = text_param(values, "alias")
     application = _application_uri(state, values)
     if password is not None:
+        _check_password(password)
         state.endpoint_passwords[endpoint["endpoint_id"]] = password
     if alias is not None:
         endpoint["alias"] = alias
@@ -134,8 +129,5 @@ async def update_endpoint(request: web.Request) -> web.StreamResponse:
 
 
 async def delete_endpoint(request: web.Request) -> web.StreamResponse:
-    endpoint_id = _endpoint(request)["endpoint_id"]
-    state = state_of(request)
-    del state.endpoints[endpoint_id]
-    state.endpoint_passwords.pop(endpoint_id, None)
+    state_of(request).remove_endpoint(_endpoint(request)["endpoint_id"])
     return deleted()

@@ -15,7 +15,7 @@ from plivo_node.sandbox import magic
 from plivo_node.sandbox.destinations import MAX_BULK_DESTINATIONS, split_destinations
 from plivo_node.sandbox.seed import FALLBACK_MESSAGE_RATE, MESSAGE_RATES, country_of
 from plivo_node.sandbox.state import JsonDict, SandboxState
-from plivo_node.sandbox.text import GSM_MAX_CHARS, UCS2_MAX_CHARS, measure
+from plivo_node.sandbox.text import measure
 from plivo_node.sandbox.wire import (
     CALLBACKS_KEY,
     RejectedError,
@@ -23,20 +23,23 @@ from plivo_node.sandbox.wire import (
     config_of,
     format_time,
     int_param,
+    is_http_url,
     list_param,
+    method_param,
     paged,
     params,
+    required_text_param,
     respond,
     state_of,
     stored,
     text_param,
+    url_param,
 )
 
 MAX_MEDIA = 10
 MMS_RATE = "0.02000"
 LOG_VALUES = frozenset({"true", "false", "number_only", "content_only"})
 _NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
-_URL = re.compile(r"https?://[^\s/]+\S*")
 
 
 def add_routes(router: web.UrlDispatcher, base: str) -> None:
@@ -52,16 +55,16 @@ def add_routes(router: web.UrlDispatcher, base: str) -> None:
 async def send_message(request: web.Request) -> web.StreamResponse:
     values = params(request)
     state = state_of(request)
-    src = _source(values)
-    powerpack_uuid = text_param(values, "powerpack_uuid")
-    dst = text_param(values, "dst", required=True)
-    assert dst is not None
+    src, powerpack_uuid = _sender(values)
+    dst = required_text_param(values, "dst")
     destinations = split_destinations(dst, allow_sip=False)
     if not destinations.valid:
         raise RejectedError(400, f"'{dst}' is not a valid phone number.")
     if len(destinations.valid) > MAX_BULK_DESTINATIONS:
         raise RejectedError(
-            400, f"dst has {len(destinations.valid)} unique numbers; at most 1000 are allowed"
+            400,
+            f"dst has {len(destinations.valid)} unique numbers; "
+            f"at most {MAX_BULK_DESTINATIONS} are allowed",
         )
     if src is not None and src in destinations.valid:
         raise RejectedError(400, "destination number cannot be same as source number")
@@ -69,19 +72,20 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     if message_type not in {"sms", "mms"}:
         raise RejectedError(400, f"type must be sms or mms, not {message_type!r}")
     text = text_param(values, "text")
-    media = _media(request, values) if message_type == "mms" else []
+    options = _send_options(values)
+    media: list[JsonDict] = []
     if message_type == "sms" and not text:
         raise RejectedError(400, "text is a required parameter for an SMS and was not given")
     if message_type == "mms":
+        media = _media(state, options["media_urls"], options["media_ids"])
         _check_mms(text, media, destinations.valid)
     measured = measure(text or "")
     if measured.too_long:
-        limit = GSM_MAX_CHARS if measured.encoding == "GSM-7" else UCS2_MAX_CHARS
         raise RejectedError(
             400,
-            f"text is {measured.length} {measured.encoding} characters long; the limit is {limit}",
+            f"text is {measured.length} {measured.encoding} characters long; "
+            f"the limit is {measured.limit}",
         )
-    options = _send_options(values)
 
     behaviour = magic.first_magic(destinations.valid)
     refusal = await magic.before_acting(request, behaviour)
@@ -103,18 +107,16 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     }
     uuids: list[str] = []
     for destination in destinations.valid:
-        outcome = magic.MAGIC_DESTINATIONS.get(destination)
-        if outcome is None or outcome.action != "fail_delivery":
-            outcome = None
         country = country_of(destination)
+        final_state, final_error_code = magic.delivery_outcome(destination)
         message = {
             **common,
             "message_uuid": str(uuid.uuid4()),
             "dst": destination,
             "country_iso": country,
             "total_rate": _rate(message_type, country),
-            "final_state": outcome.state if outcome else "delivered",
-            "final_error_code": outcome.error_code if outcome else "000",
+            "final_state": final_state,
+            "final_error_code": final_error_code,
         }
         state.record_message(message)
         uuids.append(message["message_uuid"])
@@ -128,7 +130,8 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     return magic.after_acting(request, behaviour, respond(body, 202))
 
 
-def _source(values: JsonDict) -> str | None:
+def _sender(values: JsonDict) -> tuple[str | None, str | None]:
+    """``(src, powerpack_uuid)``: exactly one is given; ``src`` comes back stripped."""
     src = text_param(values, "src")
     powerpack_uuid = text_param(values, "powerpack_uuid")
     if src and powerpack_uuid:
@@ -136,25 +139,24 @@ def _source(values: JsonDict) -> str | None:
     if not src and not powerpack_uuid:
         raise RejectedError(400, "src or powerpack_uuid is required to send a message")
     if src is None:
-        return None
+        return None, powerpack_uuid
     cleaned = _NOT_ALPHANUMERIC.sub("", src)
     is_number = cleaned.isdigit() and 3 <= len(cleaned) <= 14
     is_sender_id = 1 <= len(cleaned) <= 11 and not cleaned.isdigit()
     if not (is_number or is_sender_id):
         raise RejectedError(400, f"'{src}' is not a valid source number or sender ID.")
-    return cleaned
+    return cleaned, None
 
 
-def _media(request: web.Request, values: JsonDict) -> list[JsonDict]:
-    urls = list_param(values, "media_urls")
-    ids = list_param(values, "media_ids")
+def _media(state: SandboxState, urls: list[str], ids: list[str]) -> list[JsonDict]:
+    """The media objects of an MMS: one per URL, then the uploaded ones named by id."""
     if len(urls) + len(ids) > MAX_MEDIA:
         raise RejectedError(
             400, f"an MMS can carry at most {MAX_MEDIA} media (media_urls + media_ids)"
         )
     media: list[JsonDict] = []
     for url in urls:
-        if not _URL.fullmatch(url):
+        if not is_http_url(url):
             raise RejectedError(400, f"media_urls entry {url!r} is not an http(s) URL")
         content_type = mimetypes.guess_type(url.split("?")[0])[0] or "application/octet-stream"
         media.append(
@@ -165,13 +167,16 @@ def _media(request: web.Request, values: JsonDict) -> list[JsonDict]:
                 "size": 0,
             }
         )
-    uploaded = state_of(request).media
     for media_id in ids:
-        stored = uploaded.get(media_id)
-        if stored is None:
-            raise RejectedError(400, f"media_ids entry {media_id!r} is not an uploaded media id")
+        uploaded = state.media.get(media_id)
+        if uploaded is None:
+            raise RejectedError(
+                400,
+                f"media_ids entry {media_id!r} is not an uploaded media id; "
+                "upload the file to Media/ first",
+            )
         media.append(
-            {key: stored[key] for key in ("content_type", "media_id", "media_url", "size")}
+            {key: uploaded[key] for key in ("content_type", "media_id", "media_url", "size")}
         )
     return media
 
@@ -187,12 +192,6 @@ def _check_mms(text: str | None, media: list[JsonDict], destinations: list[str])
 
 
 def _send_options(values: JsonDict) -> JsonDict:
-    url = text_param(values, "url")
-    if url is not None and not _URL.fullmatch(url):
-        raise RejectedError(400, f"url {url!r} is not an http(s) URL")
-    method = (text_param(values, "method") or "POST").upper()
-    if method not in {"GET", "POST"}:
-        raise RejectedError(400, f"method must be GET or POST, not {method!r}")
     log = text_param(values, "log") or "true"
     if log not in LOG_VALUES:
         raise RejectedError(400, f"log must be one of {sorted(LOG_VALUES)}, not {log!r}")
@@ -200,8 +199,8 @@ def _send_options(values: JsonDict) -> JsonDict:
     if expiry is not None and not 5 <= expiry <= 10800:
         raise RejectedError(400, f"message_expiry must be 5-10800 seconds, not {expiry}")
     return {
-        "url": url,
-        "method": method,
+        "url": url_param(values, "url"),
+        "method": method_param(values, "method") or "POST",
         "log": log,
         "trackable": bool_param(values, "trackable") or False,
         "media_urls": list_param(values, "media_urls"),
@@ -338,11 +337,12 @@ def _message_filters(request: web.Request) -> list[MessageCheck]:
     checks: list[MessageCheck] = []
     exact = {name: query[name] for name in _EXACT_FILTERS if query.get(name)}
     if exact:
-        checks.append(
-            lambda m: all(
-                str(render_message(m, request)[name]) == value for name, value in exact.items()
-            )
-        )
+
+        def matches_exactly(message: JsonDict) -> bool:
+            record = render_message(message, request)
+            return all(str(record[name]) == value for name, value in exact.items())
+
+        checks.append(matches_exactly)
     if query.get("message_time"):
         _parse_filter_time("message_time", query["message_time"])
         moment = query["message_time"]

@@ -16,6 +16,7 @@ from plivo_node.sandbox.wire import (
     deleted,
     paged,
     params,
+    reference_param,
     respond,
     state_of,
     stored,
@@ -107,15 +108,11 @@ async def update_number(request: web.Request) -> web.StreamResponse:
     alias = text_param(values, "alias")
     if alias is not None:
         updates["alias"] = alias
-    app_id = text_param(values, "app_id")
+    app_id = reference_param(values, "app_id", state.applications)
     if app_id is not None:
-        if app_id not in state.applications:
-            raise RejectedError(400, f"app_id {app_id!r} does not exist")
         updates["application"] = state.applications[app_id]["resource_uri"]
-    subaccount = text_param(values, "subaccount")
+    subaccount = reference_param(values, "subaccount", state.subaccounts)
     if subaccount is not None:
-        if subaccount not in state.subaccounts:
-            raise RejectedError(400, f"subaccount {subaccount!r} does not exist")
         updates["sub_account"] = subaccount
     cnam_lookup = text_param(values, "cnam_lookup")
     if cnam_lookup is not None:
