@@ -252,6 +252,28 @@ def test_step_lookup_is_lazy() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
+        # Empty arrays and objects are true in JavaScript, NaN is false: Python says otherwise.
+        ("={{ Boolean([]) }}", True),
+        ("={{ Boolean({}) }}", True),
+        ("={{ Boolean(Number('x')) }}", False),
+        ("={{ Boolean('') || Boolean(0) }}", False),
+        ("={{ ![] }}", False),
+        ("={{ {} ? 'yes' : 'no' }}", "yes"),
+        ("={{ [] || 'fallback' }}", []),
+        ("={{ {} && 'second' }}", "second"),
+        ("={{ Number('x') || 'fallback' }}", "fallback"),
+        ("={{ 0 || [] || 'last' }}", []),
+        ("={{ $json.tags && $json.tags.length }}", 2),
+        ("={{ $json.empty && $json.empty.city }}", None),  # && still short-circuits
+    ],
+)
+def test_truthiness_is_javascripts(source: str, expected: Any) -> None:
+    assert ev(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
         ("={{ $json.name.trim().toUpperCase() }}", "ADA LOVELACE"),
         ("={{ $json['first name'].toLowerCase() }}", "ada"),
         ("={{ $json.name.length }}", 14),

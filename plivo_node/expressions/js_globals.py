@@ -14,7 +14,15 @@ from typing import Final
 
 from plivo_node.errors import ExpressionError
 from plivo_node.expressions.members import member
-from plivo_node.expressions.values import JsFunction, JsObject, kind, to_number, to_text, whole
+from plivo_node.expressions.values import (
+    JsFunction,
+    JsObject,
+    kind,
+    to_number,
+    to_text,
+    truthy,
+    whole,
+)
 
 
 class _Namespace(JsObject):
@@ -109,12 +117,39 @@ _JS_GLOBALS: Final[dict[str, object]] = {
     ),
     "String": JsFunction("String", lambda value=None: to_text(value)),
     "Number": JsFunction("Number", to_number),
-    "Boolean": JsFunction("Boolean", bool),
+    "Boolean": JsFunction("Boolean", truthy),
     "parseInt": JsFunction("parseInt", _parse_int),
     "parseFloat": JsFunction("parseFloat", _parse_float),
 }
 
 _NOTHING: Final = JsFunction("?.()", lambda *_args: None)
+
+
+class _Truth:
+    """A value whose JavaScript truthiness differs from Python's ([], {}, NaN), for ``||``/``&&``.
+
+    The translator writes ``a || b`` as ``js_unwrap(js_truth(a) or (b))``: Jinja's ``or`` keeps
+    its short circuit and returns an operand, and this wrapper gives it JavaScript's answer.
+    """
+
+    __slots__ = ("is_truthy", "value")
+
+    def __init__(self, value: object, *, is_truthy: bool) -> None:
+        self.value = value
+        self.is_truthy = is_truthy
+
+    def __bool__(self) -> bool:
+        return self.is_truthy
+
+
+def _truth(value: object) -> object:
+    is_truthy = truthy(value)
+    return value if bool(value) == is_truthy else _Truth(value, is_truthy=is_truthy)
+
+
+def _unwrap(value: object) -> object:
+    return value.value if isinstance(value, _Truth) else value
+
 
 # JavaScript name -> the Jinja name the translator writes for it.
 GLOBAL_NAMES: Final = {name: f"js_{name}" for name in _JS_GLOBALS}
@@ -126,4 +161,6 @@ CONSTANTS: Final[dict[str, object]] = {
     # a?.() and calls later in an optional chain: calling a missing function gives null.
     "js_optcall": JsFunction("?.()", lambda function: _NOTHING if function is None else function),
     "js_coalesce": JsFunction("??", lambda left, right: right if left is None else left),
+    "js_truth": JsFunction("||", _truth),
+    "js_unwrap": JsFunction("||", _unwrap),
 }

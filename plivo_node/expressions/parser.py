@@ -132,7 +132,8 @@ class _Translator:
             when_true = self.expression()
             self.expect(":")
             when_false = self.expression()
-            condition = f"(({when_true}) if ({condition}) else ({when_false}))"
+            test = f"{self.use('js_Boolean')}({condition})"
+            condition = f"(({when_true}) if {test} else ({when_false}))"
         self.depth -= 1
         return condition
 
@@ -145,14 +146,19 @@ class _Translator:
     def logical_or(self) -> str:
         left = self.logical_and()
         while self.accept("||"):
-            left = f"(({left}) or ({self.logical_and()}))"
+            left = self.short_circuit(left, "or", self.logical_and())
         return left
 
     def logical_and(self) -> str:
         left = self.equality()
         while self.accept("&&"):
-            left = f"(({left}) and ({self.equality()}))"
+            left = self.short_circuit(left, "and", self.equality())
         return left
+
+    def short_circuit(self, left: str, operator: str, right: str) -> str:
+        """``||``/``&&`` with JavaScript's truthiness ([] and {} are true) and short circuit."""
+        truth, unwrap = self.use("js_truth"), self.use("js_unwrap")
+        return f"{unwrap}(({truth}({left})) {operator} ({right}))"
 
     def equality(self) -> str:
         left = self.relational()
@@ -193,7 +199,7 @@ class _Translator:
         operand = self.unary()
         self.depth -= 1
         if operator == "!":
-            return f"(not ({operand}))"
+            return f"(not {self.use('js_Boolean')}({operand}))"
         if operator == "-":
             return f"(-({operand}))"
         return f"{self.use('js_Number')}({operand})"

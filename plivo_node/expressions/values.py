@@ -173,6 +173,17 @@ def to_number(value: object) -> float | int:
     return math.nan
 
 
+def truthy(value: object) -> bool:
+    """JavaScript's truthiness: false, 0, NaN, "" and null are falsy; [] and {} are not."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int | float):
+        return value != 0 and not math.isnan(value)
+    if isinstance(value, str):
+        return value != ""
+    return True
+
+
 def is_number(value: object) -> bool:
     return isinstance(value, int | float)
 
