@@ -32,6 +32,7 @@ from plivo_node.description.visibility import (
     UNKNOWN,
     evaluate,
     is_shown,
+    same_value,
     scoped_lookup,
 )
 from plivo_node.errors import ExpressionError, ParameterError, PipelineError
@@ -168,7 +169,7 @@ def _options_check(prop: Property) -> Check:
 
     def choose(value: Any) -> Any:
         for option in values:
-            if option == value and isinstance(option, bool) == isinstance(value, bool):
+            if same_value(option, value):
                 return option
         if isinstance(value, str | int | float):  # "post" → "POST", True → "true"
             text = str(value).strip().lower()

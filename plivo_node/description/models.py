@@ -178,13 +178,10 @@ class CredentialType(_Frozen):
     icon: str | None = None
     test: CredentialTest | None = None
 
-    def field(self, name: str) -> Property | None:
-        """The field called ``name``, if the credential has one."""
-        return next((prop for prop in self.properties if prop.name == name), None)
-
     def secret_names(self) -> frozenset[str]:
         """Names of the fields whose values are secrets (``typeOptions.password``)."""
         return frozenset(prop.name for prop in self.properties if prop.is_secret)
 
     def to_n8n_json(self) -> dict[str, Any]:
+        """The credential type as n8n JSON (camelCase keys, unset fields left out)."""
         return self.model_dump(mode="json", exclude_defaults=True)

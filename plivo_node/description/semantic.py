@@ -19,7 +19,7 @@ from plivo_node.description.models import (
     NodeDescription,
     Property,
 )
-from plivo_node.description.visibility import UNKNOWN, evaluate
+from plivo_node.description.visibility import UNKNOWN, evaluate, same_value
 
 _TYPE_OPTIONS_BY_TYPE: dict[str, frozenset[str]] = {
     "string": frozenset({"password", "rows"}),
@@ -40,11 +40,6 @@ def _is_condition(value: Any) -> bool:
     return isinstance(value, dict) and "_cnd" in value
 
 
-def _same(a: Any, b: Any) -> bool:
-    # True == 1 in Python; for parameter values they are different things.
-    return bool(a == b) and isinstance(a, bool) == isinstance(b, bool)
-
-
 def _listing(values: Iterable[Any]) -> str:
     return ", ".join(repr(value) for value in values)
 
@@ -62,7 +57,7 @@ def _literals(values: Sequence[Any]) -> list[Any] | None:
 
 
 def _contained(inner: list[Any], outer: list[Any]) -> bool:
-    return all(any(_same(a, b) for b in outer) for a in inner)
+    return all(any(same_value(a, b) for b in outer) for a in inner)
 
 
 def exclusive(first: DisplayOptions | None, second: DisplayOptions | None) -> bool:
@@ -72,7 +67,7 @@ def exclusive(first: DisplayOptions | None, second: DisplayOptions | None) -> bo
     first_show, second_show = first.show or {}, second.show or {}
     for key in first_show.keys() & second_show.keys():
         a, b = _literals(first_show[key]), _literals(second_show[key])
-        if a is not None and b is not None and not any(_same(x, y) for x in a for y in b):
+        if a is not None and b is not None and not any(same_value(x, y) for x in a for y in b):
             return True
     # One key of ``hide`` matching is enough to hide, so a show list inside it excludes.
     for shown, hidden in ((first_show, second.hide or {}), (second_show, first.hide or {})):
@@ -110,13 +105,13 @@ def _check_default(prop: Property, path: str) -> list[str]:
         low, high = prop.type_option("minValue"), prop.type_option("maxValue")
         if (low is not None and default < low) or (high is not None and default > high):
             return [f"{where}: {default!r} is outside typeOptions minValue..maxValue"]
-    if prop.type == "options" and not any(_same(default, v) for v in prop.option_values()):
+    if prop.type == "options" and not any(same_value(default, v) for v in prop.option_values()):
         allowed = _listing(prop.option_values())
         return [f"{where}: {default!r} is not one of the options of '{prop.name}' ({allowed})"]
     if prop.type == "multiOptions":
         if not isinstance(default, list):
             return [f"{where}: {default!r} is not a list (multiOptions default to a list)"]
-        unknown = [v for v in default if not any(_same(v, o) for o in prop.option_values())]
+        unknown = [v for v in default if not any(same_value(v, o) for o in prop.option_values())]
         if unknown:
             return [f"{where}: {_listing(unknown)} not among the options of '{prop.name}'"]
     if prop.type == "collection" and default != {}:
@@ -141,7 +136,7 @@ def _check_options(prop: Property, path: str) -> list[str]:
     if prop.type in ("options", "multiOptions"):
         values = prop.option_values()
         for index, value in enumerate(values):
-            if any(_same(value, earlier) for earlier in values[:index]):
+            if any(same_value(value, earlier) for earlier in values[:index]):
                 problems.append(f"{path}.options[{index}].value: {value!r} is listed twice")
     return problems
 
@@ -191,7 +186,7 @@ def _check_display_references(
             wrong = [
                 value
                 for value in values
-                if not _is_condition(value) and not any(_same(value, a) for a in allowed)
+                if not _is_condition(value) and not any(same_value(value, a) for a in allowed)
             ]
             if wrong:
                 shown_allowed = ", ".join(dict.fromkeys(str(a) for a in allowed))

@@ -76,6 +76,11 @@ def _condition_holds(condition: Mapping[str, Any], value: Any) -> bool:
     return number <= bound  # "lte", the last operator the schema allows
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Equality of parameter values: ``True == 1`` in Python, but they are different values."""
+    return bool(a == b) and isinstance(a, bool) == isinstance(b, bool)
+
+
 def value_matches(expected: tuple[Any, ...], actual: Any) -> bool:
     """Whether ``actual`` (or, for a list, any of its elements) is one of ``expected``."""
     candidates = actual if isinstance(actual, list | tuple) else (actual,)
@@ -84,7 +89,7 @@ def value_matches(expected: tuple[Any, ...], actual: Any) -> bool:
             if isinstance(wanted, Mapping) and "_cnd" in wanted:
                 if _condition_holds(wanted["_cnd"], candidate):
                     return True
-            elif wanted == candidate and isinstance(wanted, bool) == isinstance(candidate, bool):
+            elif same_value(wanted, candidate):
                 return True
     return False
 
