@@ -30,6 +30,7 @@ def body_of(response: ApiResponse) -> JsonObject:
 
 
 def without_keys(obj: Mapping[str, Any], keys: Iterable[str]) -> JsonObject:
+    """A copy of ``obj`` without ``keys`` (secrets, write-only or repeated fields)."""
     dropped = set(keys)
     return {key: value for key, value in obj.items() if key not in dropped}
 

@@ -43,10 +43,11 @@ def strip_separators(text: str) -> str:
     return text.strip().translate(_SEPARATORS)
 
 
-def _lookup(cleaned: str) -> PhoneNumber | None:
+def _lookup(text: str) -> PhoneNumber | None:
+    """The number ``text`` spells, or ``None`` when it is not a valid number."""
     # "+14155550100" and "14155550100" are one number: one cache entry, so that region_of()
     # on the E.164 digits of a number validated moments ago is a cache hit.
-    return _parse_digits(cleaned.removeprefix("+"))
+    return _parse_digits(strip_separators(text).removeprefix("+"))
 
 
 # Small on purpose: it pays off for the numbers a batch repeats (the sender, a few recipients),
@@ -100,7 +101,7 @@ def parse_number(raw: object, *, parameter: str) -> PhoneNumber:
     text = text_value(raw)
     if not text:
         raise ParameterError("no phone number given", hint=FORMAT_HINT, parameter=parameter)
-    number = _lookup(strip_separators(text))
+    number = _lookup(text)
     if number is None:
         raise _invalid(text, parameter)
     return number
@@ -113,7 +114,7 @@ def normalize_number(raw: object, *, parameter: str) -> str:
 
 def region_of(digits: str) -> str | None:
     """The region code ("US", "CA", ...) of a number, or ``None`` when it is not valid."""
-    number = _lookup(strip_separators(digits))
+    number = _lookup(digits)
     return number.region if number else None
 
 
@@ -163,7 +164,7 @@ def parse_destinations(raw: object, *, parameter: str = "to", allow_sip: bool = 
         if allow_sip and _SIP_URI.match(entry):
             unique[entry] = None
             continue
-        number = _lookup(strip_separators(entry))
+        number = _lookup(entry)
         if number is None:
             where = f" (destination {position} of {total})" if total > 1 else ""
             raise _invalid(entry, parameter, position=where, hint=hint)
