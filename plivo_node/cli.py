@@ -22,7 +22,7 @@ from plivo_node import __version__
 from plivo_node.context import Item
 from plivo_node.cost import describe_mms, estimate_cost
 from plivo_node.credentials import Credentials, resolve_credentials, test_credentials
-from plivo_node.description import load_node_description
+from plivo_node.description import load_credential_type, load_node_description
 from plivo_node.dry_run import DryRunClient
 from plivo_node.engine import ItemResult, Step
 from plivo_node.errors import ConfigurationError, PlivoNodeError
@@ -34,6 +34,9 @@ from plivo_node.progress import Progress
 from plivo_node.redaction import redact
 from plivo_node.retry import RetryPolicy
 from plivo_node.runner import RunSummary, execute
+from plivo_node.sandbox import Sandbox, SandboxConfig
+from plivo_node.sandbox.command import add_arguments as add_sandbox_arguments
+from plivo_node.sandbox.command import serve
 from plivo_node.transport import PlivoClient
 
 EXIT_OK = 0
@@ -103,9 +106,6 @@ async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[Credential
     if credentials is not None and mode != "sandbox":
         yield credentials
         return
-    # Imported here: a live run should not pay for loading the sandbox server.
-    from plivo_node.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
-
     config = SandboxConfig()
     async with Sandbox(config) as sandbox:
         reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
@@ -236,8 +236,9 @@ def _validate(pipeline: Path) -> int:
     return EXIT_OK
 
 
-def _describe() -> int:
-    print(json.dumps(load_node_description().to_n8n_json(), indent=2))
+def _describe(*, credential: bool) -> int:
+    described = load_credential_type() if credential else load_node_description()
+    print(json.dumps(described.to_n8n_json(), indent=2))
     return EXIT_OK
 
 
@@ -258,45 +259,12 @@ async def _credentials_test(pipeline: Path | None) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from plivo_node.sandbox import (  # noqa: PLC0415 - only this command needs the server
-        FaultConfig,
-        SandboxConfig,
-        run_forever,
-    )
-
-    defaults = SandboxConfig()
-    kinds = tuple(int(k) if k.isdigit() else k for k in args.fault_kinds.split(",") if k)
-    config = SandboxConfig(
-        auth_id=args.auth_id or defaults.auth_id,
-        auth_token=args.auth_token or defaults.auth_token,
-        latency_ms=args.latency_ms,
-        rate_limit=args.rate_limit,
-        faults=FaultConfig(rate=args.fault_rate, seed=args.fault_seed, kinds=kinds),  # type: ignore[arg-type]
-    )
-
-    def ready(url: str) -> None:
-        print(f"Plivo sandbox listening at {url}")
-        print(f"  PLIVO_API_URL={url}")
-        print(f"  PLIVO_AUTH_ID={config.auth_id}")
-        print(f"  PLIVO_AUTH_TOKEN={config.auth_token}")
-        print("Press Ctrl+C to stop.", flush=True)
-
     with contextlib.suppress(KeyboardInterrupt):
-        run_forever(config, args.host, args.port, ready)
+        serve(args)
     return EXIT_OK
 
 
 # --- argument parsing ----------------------------------------------------------------------
-
-
-def _rate(text: str) -> tuple[int, float]:
-    requests, _, seconds = text.partition("/")
-    try:
-        return int(requests), float(seconds or 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a rate; write REQUESTS/SECONDS, e.g. 300/5"
-        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -354,31 +322,13 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a pipeline file without running it")
     validate.add_argument("pipeline", type=Path)
 
-    sub.add_parser("describe", help="print the node description as n8n JSON")
+    describe = sub.add_parser("describe", help="print the node description as n8n JSON")
+    describe.add_argument(
+        "--credential", action="store_true", help="print the plivoApi credential type instead"
+    )
 
     sandbox = sub.add_parser("sandbox", help="run the Plivo-compatible sandbox server")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8089)
-    sandbox.add_argument("--auth-id", help="the Auth ID it accepts (default MASANDBOX00000000000)")
-    sandbox.add_argument(
-        "--auth-token", help="the Auth Token it accepts (default sandbox-auth-token)"
-    )
-    sandbox.add_argument("--latency-ms", type=int, default=0, help="delay before every answer")
-    sandbox.add_argument(
-        "--rate-limit",
-        type=_rate,
-        metavar="REQUESTS/SECONDS",
-        help="answer 429 past this rate, e.g. 300/5 (Plivo's limit); default: no limit",
-    )
-    sandbox.add_argument(
-        "--fault-rate", type=float, default=0.0, help="share of requests that fail (0..1)"
-    )
-    sandbox.add_argument("--fault-seed", type=int, default=0, help="seed of the fault sequence")
-    sandbox.add_argument(
-        "--fault-kinds",
-        default="500",
-        help="comma-separated: 429, 500, 503, reset, reset_after, timeout (default 500)",
-    )
+    add_sandbox_arguments(sandbox)
 
     credentials = sub.add_parser("credentials", help="credential commands")
     cred_sub = credentials.add_subparsers(dest="credentials_command", required=True)
@@ -407,7 +357,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         return _validate(args.pipeline)
     if args.command == "describe":
-        return _describe()
+        return _describe(credential=args.credential)
     if args.command == "sandbox":
         return _sandbox(args)
     return asyncio.run(_credentials_test(args.pipeline))

@@ -195,6 +195,16 @@ def test_describe_prints_the_node_as_n8n_json(capsys: pytest.CaptureFixture[str]
     ]
 
 
+def test_describe_credential_prints_the_credential_type(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["describe", "--credential"]) == EXIT_OK
+    credential = json.loads(capsys.readouterr().out)
+    assert credential["name"] == "plivoApi"
+    token = next(p for p in credential["properties"] if p["name"] == "authToken")
+    assert token["typeOptions"]["password"] is True
+
+
 def test_dry_run_sends_nothing_and_estimates_cost(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
