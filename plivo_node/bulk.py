@@ -30,8 +30,10 @@ from plivo_node.engine import (
     item_context,
 )
 from plivo_node.errors import BadRequestError, PlivoNodeError
+from plivo_node.validation.phone import BULK_SEPARATOR, MAX_BULK_DESTINATIONS
 
-MAX_UNIQUE_DESTINATIONS = 1000
+# Plivo's bulk limit and separator, as the phone checks apply them.
+MAX_UNIQUE_DESTINATIONS = MAX_BULK_DESTINATIONS
 DESTINATION_FIELD = "dst"
 
 
@@ -75,7 +77,7 @@ class BulkGroup:
     def body(self) -> dict[str, Any]:
         """The one request for the whole group."""
         body = dict(self.members[0][1].body)
-        body[DESTINATION_FIELD] = "<".join(self.owners)
+        body[DESTINATION_FIELD] = BULK_SEPARATOR.join(self.owners)
         return body
 
 
