@@ -1,7 +1,7 @@
 """The ``plivo-node`` command: the only module that prints.
 
-Exit codes: 0 every item succeeded; 1 some items failed (or a stopWorkflow step stopped);
-2 usage or configuration error (bad pipeline, manifest, credentials, input file).
+Exit codes: 0 every item succeeded; 1 some items failed, a stopWorkflow step stopped, or the
+run stopped part-way; 2 usage or configuration error found before anything was sent.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from plivo_node.credentials import Credentials, resolve_credentials, test_creden
 from plivo_node.description import load_credential_type, load_node_description
 from plivo_node.dry_run import DryRunClient
 from plivo_node.engine import ItemResult, Step
-from plivo_node.errors import ConfigurationError, PlivoNodeError
+from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedError
 from plivo_node.item_io import OutputWriter, count_items, read_items
 from plivo_node.journal import RunJournal, compute_run_key, default_journal_path
 from plivo_node.limiter import Pacer, RateLimiter
@@ -166,16 +166,25 @@ async def _run(options: RunOptions) -> int:
             _client(credentials, spec, steps, retry_unknown=options.retry_unknown) as live_client,
         ):
             client = DryRunClient(live_client) if options.dry_run else live_client
-            with OutputWriter(output_path) as writer:
-                summary = await execute(
-                    steps,
-                    items,
-                    client,
-                    writer.write_line,
-                    journal=journal,
-                    retry_unknown=options.retry_unknown,
-                    on_result=on_result,
-                )
+            try:
+                with OutputWriter(output_path) as writer:
+                    summary = await execute(
+                        steps,
+                        items,
+                        client,
+                        writer.write_line,
+                        journal=journal,
+                        retry_unknown=options.retry_unknown,
+                        on_result=on_result,
+                    )
+            except ConfigurationError as exc:
+                # Raised part-way (a bad input row, an unwritable output): items before it may
+                # have been sent, so this is not "nothing was sent" (exit 2).
+                raise RunAbortedError(
+                    f"the run stopped part-way: {exc}",
+                    hint="items already sent are in the journal: fix this, then run again "
+                    "with --resume",
+                ) from exc
             finished = summary.stopped is None
             progress.close()
             if summary.segments_by_country:

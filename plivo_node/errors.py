@@ -1,6 +1,7 @@
 """Every error plivo-node raises, in one tree.
 
     PlivoNodeError                      code            exit / item behaviour
+    ├── RunAbortedError                 run_aborted     a problem part-way through a run, exit 1
     ├── ConfigurationError              configuration   whole run stops, exit code 2
     │   ├── DescriptionError            invalid_description  (node_manifest.yaml, credential types)
     │   ├── PipelineError               invalid_pipeline
@@ -102,6 +103,12 @@ class PlivoNodeError(Exception):
         if self.parameter:
             data["parameter"] = self.parameter
         return data
+
+
+class RunAbortedError(PlivoNodeError):
+    """The run stopped part-way (an unreadable input row, a full disk): some items were sent."""
+
+    code = "run_aborted"
 
 
 # --- configuration: the whole run cannot start -------------------------------------------

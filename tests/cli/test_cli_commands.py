@@ -232,3 +232,28 @@ def test_resume_after_a_finished_run_is_refused_and_rerun_needs_no_flag(
     assert (tmp_path / "reminders.jsonl.journal.sqlite").exists()
     # A finished run's journal does not block a new run.
     assert main(["run", str(pipeline), "--sandbox"]) == EXIT_OK
+
+
+def test_a_bad_row_part_way_stops_the_run_with_exit_1_and_resume_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [json.dumps({"phone": f"+1415555{1000 + i}"}) for i in range(5)]
+    (tmp_path / "contacts.jsonl").write_text("\n".join([*rows, "{not json", *rows]) + "\n")
+    pipeline = write_pipeline(
+        tmp_path,
+        """
+version: 1
+input: contacts.jsonl
+output: out.jsonl
+steps:
+  - name: Send
+    node: plivo
+    parameters:
+      {resource: sms, operation: send, from: "+14155550100", to: "={{ $json.phone }}", message: hi}
+""",
+    )
+    assert main(["run", str(pipeline), "--sandbox"]) == EXIT_ITEMS_FAILED
+    err = capsys.readouterr().err
+    assert "the run stopped part-way" in err
+    assert "line 6" in err
+    assert "--resume" in err
