@@ -266,12 +266,16 @@ async def run_bulk_step(
     stopped: StepStopped | None = None
     source = aiter(items)
     exhausted = False
+    source_error: PlivoNodeError | None = None  # an unreadable row ends the input there
     try:
         while True:
             while not exhausted and stopped is None and len(run.window) < step.concurrency * 2:
                 try:
                     run.take(await anext(source))
                 except StopAsyncIteration:
+                    exhausted = True
+                except PlivoNodeError as exc:
+                    source_error = exc
                     exhausted = True
             if exhausted and stopped is None:
                 run.close_group()
@@ -286,6 +290,8 @@ async def run_bulk_step(
             unit.cancel()
     if stopped is not None:
         raise stopped
+    if source_error is not None:
+        raise source_error
 
 
 def _for_item(exc: PlivoNodeError, index: int) -> PlivoNodeError:

@@ -280,12 +280,20 @@ async def run_step(
     stop: StepStopped | None = None
     source = aiter(items)
     exhausted = False
+    # An unreadable input row ends the input there: the items before it still run and are
+    # reported, then the error is raised.
+    source_error: PlivoNodeError | None = None
     try:
         while True:
             while not exhausted and not workers.stopping and len(window) < max_window:
                 try:
                     flow = await anext(source)
                 except StopAsyncIteration:
+                    exhausted = True
+                    workers.close()
+                    break
+                except PlivoNodeError as exc:
+                    source_error = exc
                     exhausted = True
                     workers.close()
                     break
@@ -314,3 +322,5 @@ async def run_step(
             future.cancel()
     if stop is not None:
         raise stop
+    if source_error is not None:
+        raise source_error

@@ -64,10 +64,12 @@ _FINAL_STATES = frozenset({ItemState.DONE, ItemState.FAILED, ItemState.UNKNOWN})
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One journaled item: its state and, once finished, its output items."""
+    """One journaled item: its state, its output items once finished, and a fingerprint of
+    the input item it was (so that a resume can tell the input changed under it)."""
 
     state: ItemState
     outputs: list[JsonObject] | None
+    input_fingerprint: str | None = None
 
 
 def default_journal_path(
@@ -89,24 +91,16 @@ def default_journal_path(
 
 
 def compute_run_key(pipeline_text: str, input_path: Path | str | None) -> str:
-    """A fingerprint of what a run sends: the pipeline's text and the input's bytes.
+    """A fingerprint of the run: the pipeline's text and where its input comes from.
 
-    Resuming under a different key would match journaled indices to different items, so
-    :meth:`RunJournal.open` refuses it. The input is hashed in chunks (no memory growth);
-    ``None`` (stdin) contributes nothing, since it cannot be read twice.
+    The input's content is not part of it: each journaled item keeps a fingerprint of its own
+    input item instead, so fixing a malformed row that the interrupted run never reached does
+    not prevent the resume, while a changed row that it did reach is caught item by item.
     """
     digest = hashlib.sha256()
     digest.update(b"pipeline\0" + pipeline_text.encode("utf-8"))
     if input_path is not None and not is_stdio(input_path):
-        digest.update(b"\0input\0")
-        try:
-            with Path(input_path).open("rb") as stream:
-                while chunk := stream.read(1 << 20):
-                    digest.update(chunk)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read input file {input_path}: {exc.strerror or exc}"
-            ) from exc
+        digest.update(b"\0input\0" + str(Path(input_path).resolve()).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -122,16 +116,19 @@ CREATE TABLE IF NOT EXISTS item (
     idx     INTEGER NOT NULL,
     state   TEXT NOT NULL,
     outputs TEXT,                                    -- JSON list of output items
+    input   TEXT,                                    -- fingerprint of the input item
     PRIMARY KEY (step, idx)
 ) WITHOUT ROWID;
 """
 
-_UPSERT_ITEM = "INSERT OR REPLACE INTO item (step, idx, state, outputs) VALUES (?, ?, ?, ?)"
+_UPSERT_ITEM = (
+    "INSERT OR REPLACE INTO item (step, idx, state, outputs, input) VALUES (?, ?, ?, ?, ?)"
+)
 
 # Built once: json.dumps builds a new encoder on every call that passes options.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
-_Row = tuple[int, int, str, str | None]
+_Row = tuple[int, int, str, str | None, str | None]
 
 
 class RunJournal:
@@ -201,7 +198,12 @@ class RunJournal:
 
     # --- writing ----------------------------------------------------------------------------
 
-    async def begin(self, step: int, indices: Sequence[int]) -> None:
+    async def begin(
+        self,
+        step: int,
+        indices: Sequence[int],
+        fingerprints: Sequence[str | None] | None = None,
+    ) -> None:
         """Mark items ``in_flight``; returns once the marks are committed to the file.
 
         Send only after this returns: a process killed at any later moment leaves the marks
@@ -213,8 +215,10 @@ class RunJournal:
         if not indices:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        prints = fingerprints if fingerprints is not None else [None] * len(indices)
         self._pending_rows.extend(
-            (step, index, ItemState.IN_FLIGHT.value, None) for index in indices
+            (step, index, ItemState.IN_FLIGHT.value, None, fingerprint)
+            for index, fingerprint in zip(indices, prints, strict=True)
         )
         self._waiters.append(future)
         self._schedule_flush()
@@ -226,6 +230,7 @@ class RunJournal:
         index: int,
         state: ItemState | str,
         outputs: Sequence[JsonObject] | str,
+        fingerprint: str | None = None,
     ) -> None:
         """Record an item's outcome and its output items; committed within a few ms.
 
@@ -238,7 +243,7 @@ class RunJournal:
             raise ValueError(f"complete() records an outcome, not {final.value!r}")
         # A str is the outputs already encoded as a JSON list (the runner encodes each once).
         encoded = outputs if isinstance(outputs, str) else _ENCODER.encode(list(outputs))
-        self._pending_rows.append((step, index, final.value, encoded))
+        self._pending_rows.append((step, index, final.value, encoded, fingerprint))
         self._schedule_flush()
 
     async def close(self, *, finished: bool = False) -> None:
@@ -279,11 +284,13 @@ class RunJournal:
         self._check_usable()
         self._commit_pending()
         cursor = self._connection.execute(
-            "SELECT idx, state, outputs FROM item WHERE step = ?", (step,)
+            "SELECT idx, state, outputs, input FROM item WHERE step = ?", (step,)
         )
         return {
-            index: Record(ItemState(state), None if outputs is None else json.loads(outputs))
-            for index, state, outputs in cursor
+            index: Record(
+                ItemState(state), None if outputs is None else json.loads(outputs), fingerprint
+            )
+            for index, state, outputs, fingerprint in cursor
         }
 
     # --- group commit -----------------------------------------------------------------------

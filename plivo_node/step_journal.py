@@ -8,6 +8,7 @@ interrupted read, or a write that is safe to repeat, simply runs again.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from plivo_node.engine import (
     error_result,
     run_item,
 )
-from plivo_node.errors import PlivoNodeError, UnknownOutcomeError
+from plivo_node.errors import ConfigurationError, PlivoNodeError, UnknownOutcomeError
 from plivo_node.item_io import encode_line
 from plivo_node.journal import ItemState, RunJournal
 
@@ -85,6 +86,11 @@ def result_from_record(index: int, outputs: Iterable[Mapping[str, Any]]) -> Item
     return ItemResult(index=index, outputs=items, error=error)
 
 
+def input_fingerprint(flow: FlowItem) -> str:
+    """A short digest of an input item's json: what a resume checks it is replaying."""
+    return hashlib.blake2b(encode_line(flow.item.json).encode(), digest_size=12).hexdigest()
+
+
 def _unknown_result(step: Step, flow: FlowItem) -> ItemResult:
     exc = UnknownOutcomeError(
         "the run was interrupted after this item was sent and before Plivo's answer was "
@@ -106,21 +112,38 @@ class StepJournal:
         self._guard_sends = (step.resource, step.operation) in NON_IDEMPOTENT
         self._recorded = journal.records(step_index)
         self._retry_unknown = retry_unknown
+        # Fingerprints of the items between replay() and record(): bounded by the window.
+        self._fingerprints: dict[int, str] = {}
         self.replayed = 0
 
     def replay(self, flow: FlowItem) -> ItemResult | None:
-        """The recorded result of an item of the interrupted run, or None to run the item."""
+        """The recorded result of an item of the interrupted run, or None to run the item.
+
+        Called for every item, in order, before it runs: it also notes the item's fingerprint,
+        which :meth:`begin` and :meth:`record` store with the item.
+        """
         index = flow.index
+        fingerprint = input_fingerprint(flow)
+        self._fingerprints[index] = fingerprint
         record = self._recorded.pop(index, None)
         if record is None:
             return None
+        if record.input_fingerprint not in (None, fingerprint):
+            raise ConfigurationError(
+                f"step '{self._step.name}', item {index}: the input is not the one the "
+                "interrupted run had at this position",
+                hint="restore the input as it was (rows may be fixed or added only after the "
+                "point the run reached), or start over with --restart",
+            )
         if record.state in (ItemState.DONE, ItemState.FAILED):
             self.replayed += 1
+            self._fingerprints.pop(index, None)
             return result_from_record(index, record.outputs or ())
         if self._retry_unknown:
             return None  # the user accepts a possible duplicate: send it again
         if record.state is ItemState.UNKNOWN and record.outputs:
             self.replayed += 1
+            self._fingerprints.pop(index, None)
             return result_from_record(index, record.outputs)
         if record.state is ItemState.UNKNOWN or self._guard_sends:
             # Left in flight by the kill: the request may have reached Plivo.
@@ -137,12 +160,19 @@ class StepJournal:
             state = ItemState.FAILED
         else:
             state = ItemState.DONE
-        self._journal.complete(self._step_index, result.index, state, _journal_outputs(result))
+        self._journal.complete(
+            self._step_index,
+            result.index,
+            state,
+            _journal_outputs(result),
+            self._fingerprints.pop(result.index, None),
+        )
 
     async def begin(self, indices: Sequence[int]) -> None:
         """Mark items in flight (durably) just before their request goes out."""
         if self._guard_sends:
-            await self._journal.begin(self._step_index, indices)
+            fingerprints = [self._fingerprints.get(index) for index in indices]
+            await self._journal.begin(self._step_index, indices, fingerprints)
 
     async def run_one(self, step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
         await self.begin([flow.index])

@@ -20,7 +20,7 @@ from plivo_node.engine import (
     StepStopped,
     run_step,
 )
-from plivo_node.errors import ParameterError, ServerError
+from plivo_node.errors import ConfigurationError, ParameterError, ServerError
 
 
 class EchoResolver:
@@ -225,3 +225,20 @@ async def test_memory_stays_bounded_by_the_window_however_long_the_input() -> No
         held_peak = max(held_peak, read - yielded)
     assert yielded == 20_000
     assert held_peak <= 64
+
+
+async def test_an_unreadable_input_row_ends_the_input_after_the_items_before_it() -> None:
+    async def broken() -> AsyncIterator[FlowItem]:
+        for index in range(3):
+            yield FlowItem(index, Item(json={"n": index}))
+        raise ConfigurationError("contacts.jsonl line 4: not valid JSON")
+
+    seen: list[int] = []
+
+    async def drain() -> None:
+        async for _flow, result in run_step(make_step(), broken(), client=None):
+            seen.append(result.index)
+
+    with pytest.raises(ConfigurationError, match="line 4"):
+        await drain()
+    assert seen == [0, 1, 2]

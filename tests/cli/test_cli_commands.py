@@ -234,11 +234,13 @@ def test_resume_after_a_finished_run_is_refused_and_rerun_needs_no_flag(
     assert main(["run", str(pipeline), "--sandbox"]) == EXIT_OK
 
 
-def test_a_bad_row_part_way_stops_the_run_with_exit_1_and_resume_advice(
+def test_a_bad_row_part_way_stops_the_run_and_resume_after_fixing_it_sends_the_rest(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = [json.dumps({"phone": f"+1415555{1000 + i}"}) for i in range(5)]
-    (tmp_path / "contacts.jsonl").write_text("\n".join([*rows, "{not json", *rows]) + "\n")
+    first = [json.dumps({"phone": f"+1415555{1000 + i}"}) for i in range(5)]
+    rest = [json.dumps({"phone": f"+1415555{2000 + i}"}) for i in range(5)]
+    contacts = tmp_path / "contacts.jsonl"
+    contacts.write_text("\n".join([*first, "{not json", *rest]) + "\n")
     pipeline = write_pipeline(
         tmp_path,
         """
@@ -257,3 +259,22 @@ steps:
     assert "the run stopped part-way" in err
     assert "line 6" in err
     assert "--resume" in err
+
+    # Fixing the bad row keeps the run resumable: the five items already sent are replayed.
+    fixed = json.dumps({"phone": "+14155553000"})
+    contacts.write_text("\n".join([*first, fixed, *rest]) + "\n")
+    assert main(["run", str(pipeline), "--sandbox", "--resume"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "resumed: 5 items taken from the journal" in err
+    items = read_jsonl(tmp_path / "out.jsonl")
+    assert [i["pairedItem"]["item"] for i in items] == list(range(11))
+
+    # A row the interrupted run had already sent must not change under a resume.
+    (tmp_path / "out.jsonl.journal.sqlite").unlink()
+    contacts.write_text("\n".join([*first, "{broken"]) + "\n")
+    assert main(["run", str(pipeline), "--sandbox"]) == EXIT_ITEMS_FAILED
+    changed = json.dumps({"phone": "+14155559999"})
+    contacts.write_text("\n".join([changed, *first[1:], fixed]) + "\n")
+    assert main(["run", str(pipeline), "--sandbox", "--resume"]) == EXIT_ITEMS_FAILED
+    err = capsys.readouterr().err
+    assert "item 0: the input is not the one the interrupted run had" in err
