@@ -46,6 +46,9 @@ USER_AGENT = f"plivo-node/{__version__} (Python {platform.python_version()})"
 _ERROR_TEXT_LIMIT = 300  # a proxy's HTML error page is not worth printing whole
 _NETWORK_HINT = f"check {ENV_BASE_URL} (or the credentials' baseUrl) and your network connection"
 
+# Built once: json.dumps with options builds a new encoder on every call (hot path).
+_BODY_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
 
 class PlivoClient:
     """An :class:`plivo_node.context.ApiClient` over aiohttp; use it as ``async with``.
@@ -136,7 +139,7 @@ class PlivoClient:
         params = _query_string(query) if query else None
         payload: bytes | None = None
         if not files and (body is not None or method == "POST"):
-            payload = json.dumps(body or {}, separators=(",", ":")).encode()
+            payload = _BODY_ENCODER.encode(body or {}).encode()
         headers = self._headers if files or payload is None else self._json_headers
         send = is_send(method, path)
         if self._pacer is not None and body is not None and send:
