@@ -22,9 +22,11 @@ from plivo_node.engine import (
     MAIN_OUTPUT,
     FlowItem,
     ItemResult,
+    OnError,
     OutputItem,
     Step,
     StepStopped,
+    run_item,
     run_step,
 )
 from plivo_node.item_io import encode_line
@@ -80,21 +82,14 @@ class RunSummary:
 Sink = Callable[[str], None]
 
 
-async def _input_flow(items: AsyncIterator[Item] | Iterable[Item]) -> AsyncIterator[FlowItem]:
-    index = 0
-    if isinstance(items, AsyncIterator):
-        async for item in items:
-            yield FlowItem(index, item)
-            index += 1
-    else:
-        for item in items:
-            yield FlowItem(index, item)
-            index += 1
+async def _input_flow(items: Iterable[Item]) -> AsyncIterator[FlowItem]:
+    for index, item in enumerate(items):
+        yield FlowItem(index, item)
 
 
 async def execute(
     steps: list[Step],
-    items: AsyncIterator[Item] | Iterable[Item],
+    items: Iterable[Item],
     client: ApiClient,
     sink: Sink,
     *,
@@ -115,21 +110,22 @@ async def execute(
     ) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
         step, sj = steps[k], step_journals[k]
         if step.bulk:
-            prepare = BULK_PREPARERS[(step.resource, step.operation)]
-            if sj is None:
-                return run_bulk_step(step, source, client, prepare=prepare)
             return run_bulk_step(
                 step,
                 source,
                 client,
-                prepare=prepare,
-                replay=sj.replay,
-                begin=sj.begin,
-                record=sj.record,
+                prepare=BULK_PREPARERS[(step.resource, step.operation)],
+                replay=sj.replay if sj else None,
+                begin=sj.begin if sj else None,
+                record=sj.record if sj else None,
             )
-        if sj is None:
-            return run_step(step, source, client)
-        return run_step(step, source, client, replay=sj.replay, run_one=sj.run_one)
+        return run_step(
+            step,
+            source,
+            client,
+            replay=sj.replay if sj else None,
+            run_one=sj.run_one if sj else run_item,
+        )
 
     async def forward(
         k: int, results: AsyncIterator[tuple[FlowItem, ItemResult]]
@@ -139,7 +135,8 @@ async def execute(
         async for flow, result in results:
             _account(summary, k, result, on_result)
             for out in result.outputs:
-                if out.output != MAIN_OUTPUT or (result.error is not None and _stops(steps[k])):
+                stopping = steps[k].on_error is OnError.STOP_WORKFLOW
+                if out.output != MAIN_OUTPUT or (result.error is not None and stopping):
                     sink(encode_line(_tagged(out, steps[k].name)))
                     continue
                 ancestors = {**flow.ancestors, steps[k].name: out.json}
@@ -159,10 +156,6 @@ async def execute(
         summary.stopped = stop
     summary.resumed = sum(sj.replayed for sj in step_journals if sj is not None)
     return summary
-
-
-def _stops(step: Step) -> bool:
-    return step.on_error.value == "stopWorkflow"
 
 
 def _tagged(out: OutputItem, step_name: str) -> dict[str, Any]:
