@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,3 +19,43 @@ def _no_secrets_between_tests() -> Iterator[None]:
     forget_secrets()
     yield
     forget_secrets()
+
+
+async def _run_plivo_node(
+    sandbox: Any, *args: str, kill_after_requests: int | None = None
+) -> tuple[int, str]:
+    """``plivo-node ARGS`` in a subprocess, with the sandbox's credentials in the environment.
+
+    With ``kill_after_requests`` the process is SIGKILLed once the sandbox has accepted that
+    many messages. Returns the exit code and stderr.
+    """
+    env = {
+        **os.environ,
+        "PLIVO_AUTH_ID": sandbox.config.auth_id,
+        "PLIVO_AUTH_TOKEN": sandbox.config.auth_token,
+        "PLIVO_API_URL": sandbox.url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "plivo_node.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    if kill_after_requests is not None:
+        async with asyncio.timeout(60):
+            while len(sandbox.state.messages) < kill_after_requests:  # noqa: ASYNC110 - polls another process's effect
+                await asyncio.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+    async with asyncio.timeout(120):
+        _out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+@pytest.fixture
+def plivo_node() -> Callable[..., Awaitable[tuple[int, str]]]:
+    """Runs the plivo-node command against a test-owned sandbox (see _run_plivo_node)."""
+    return _run_plivo_node

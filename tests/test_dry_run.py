@@ -7,11 +7,8 @@ owns, in process and through the CLI, and check that the sandbox received no wri
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
-import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -421,39 +418,18 @@ async def test_every_example_dry_runs_in_process_without_writes(example: Path) -
             assert output["api_id"] == DRY_RUN_ID  # every send's output says it was not sent
 
 
-async def plivo_node_cli(sandbox: Sandbox, *args: str) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "PLIVO_AUTH_ID": AUTH_ID,
-        "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
-        "PLIVO_API_URL": sandbox.url,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "plivo_node.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(120):
-        _out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, err.decode()
-
-
 def journal_files(directory: Path) -> list[Path]:
     return list(directory.glob("*.journal*"))
 
 
 async def test_every_example_dry_runs_through_the_cli_with_exit_0_and_no_write(
+    plivo_node: Any,
     tmp_path: Path,
 ) -> None:
     async with Sandbox(sandbox_config()) as sandbox:
         for example in EXAMPLE_FILES:
             output = tmp_path / f"{example.stem}.jsonl"
-            code, err = await plivo_node_cli(
+            code, err = await plivo_node(
                 sandbox,
                 "run",
                 str(example),

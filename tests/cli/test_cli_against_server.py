@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -59,40 +60,13 @@ steps:
     return pipeline
 
 
-async def plivo_node(
-    sandbox: Sandbox, *args: str, kill_after_requests: int | None = None
-) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "PLIVO_AUTH_ID": AUTH_ID,
-        "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
-        "PLIVO_API_URL": sandbox.url,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "plivo_node.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    if kill_after_requests is not None:
-        async with asyncio.timeout(60):
-            while len(sandbox.state.messages) < kill_after_requests:  # noqa: ASYNC110 - polls another process's effect
-                await asyncio.sleep(0.005)
-        process.send_signal(signal.SIGKILL)
-    async with asyncio.timeout(120):
-        _out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, err.decode()
-
-
 def read_output(tmp_path: Path) -> list[dict]:
     return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
 
 
-async def test_credentials_from_env_send_exactly_plivos_wire_format(tmp_path: Path) -> None:
+async def test_credentials_from_env_send_exactly_plivos_wire_format(
+    tmp_path: Path, plivo_node: Any
+) -> None:
     config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)
     async with Sandbox(config) as sandbox:
         pipeline = write_run(tmp_path, ["+14155550101", "+1 (415) 555-0102"])
@@ -122,7 +96,9 @@ async def test_credentials_from_env_send_exactly_plivos_wire_format(tmp_path: Pa
     ]
 
 
-async def test_no_duplicates_and_nothing_lost_under_injected_faults(tmp_path: Path) -> None:
+async def test_no_duplicates_and_nothing_lost_under_injected_faults(
+    tmp_path: Path, plivo_node: Any
+) -> None:
     phones = numbers(2000)
     faults = FaultConfig(
         rate=0.05,
@@ -155,7 +131,7 @@ async def test_no_duplicates_and_nothing_lost_under_injected_faults(tmp_path: Pa
     assert failed == injected  # one fault, one item: nothing retried into a duplicate
 
 
-async def test_rate_limited_sends_wait_and_all_go_out_once(tmp_path: Path) -> None:
+async def test_rate_limited_sends_wait_and_all_go_out_once(tmp_path: Path, plivo_node: Any) -> None:
     phones = numbers(300)
     config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN, rate_limit=(100, 1.0))
     async with Sandbox(config) as sandbox:
@@ -169,7 +145,9 @@ async def test_rate_limited_sends_wait_and_all_go_out_once(tmp_path: Path) -> No
     assert all("error" not in i for i in read_output(tmp_path))
 
 
-async def test_killed_run_resumes_without_sending_anything_twice(tmp_path: Path) -> None:
+async def test_killed_run_resumes_without_sending_anything_twice(
+    tmp_path: Path, plivo_node: Any
+) -> None:
     phones = numbers(600)
     config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN, latency_ms=5)
     async with Sandbox(config) as sandbox:
@@ -197,7 +175,9 @@ async def test_killed_run_resumes_without_sending_anything_twice(tmp_path: Path)
     assert "resumed:" in err
 
 
-async def test_bulk_step_sends_one_request_per_1000_destinations(tmp_path: Path) -> None:
+async def test_bulk_step_sends_one_request_per_1000_destinations(
+    tmp_path: Path, plivo_node: Any
+) -> None:
     phones = numbers(1200)
     phones[7] = phones[3]  # a duplicate destination: Plivo queues one message for both
     (tmp_path / "contacts.csv").write_text("phone\n" + "".join(f"{p}\n" for p in phones))
@@ -276,7 +256,7 @@ async def test_sandbox_command_serves_plivos_api_until_stopped() -> None:
             await process.wait()
 
 
-async def test_credentials_test_says_ok_or_why_not(tmp_path: Path) -> None:
+async def test_credentials_test_says_ok_or_why_not(tmp_path: Path, plivo_node: Any) -> None:
     config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)
     async with Sandbox(config) as sandbox:
         ok_code, _ = await plivo_node(sandbox, "credentials", "test")
