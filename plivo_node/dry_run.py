@@ -28,6 +28,7 @@ from typing import Any
 
 from plivo_node.context import ApiClient, ApiResponse, HttpMethod, JsonObject, UploadFile
 from plivo_node.errors import NotFoundError
+from plivo_node.sandbox.seed import APPLICATION_DEFAULTS  # what Plivo fills in on create
 
 DRY_RUN_ID = "dry-run"
 NOTE = "dry run: not sent"
@@ -41,23 +42,6 @@ ENDPOINT = "Endpoint"
 # Resources whose objects a dry run can pretend to create, and read back by id.
 _REMEMBERED = frozenset({APPLICATION, ENDPOINT})
 
-# What Plivo fills in for an application field the create request leaves out.
-_APPLICATION_DEFAULTS: JsonObject = {
-    "answer_url": "",
-    "answer_method": "POST",
-    "hangup_url": "",
-    "hangup_method": "POST",
-    "fallback_answer_url": "",
-    "fallback_method": "POST",
-    "message_url": "",
-    "message_method": "POST",
-    "default_app": False,
-    "default_endpoint_app": False,
-    "enabled": True,
-    "log_incoming_messages": True,
-    "public_uri": False,
-    "sub_account": None,
-}
 # Request parameter → the field Plivo answers it as.
 _APPLICATION_RENAMES = {"default_number_app": "default_app", "subaccount": "sub_account"}
 # Sent to Plivo, never given back: never kept by the dry run either.
@@ -246,7 +230,7 @@ class DryRunClient:
 
     def _application(self, app_id: str, body: Mapping[str, Any]) -> JsonObject:
         fields = self._answer_fields(APPLICATION, body)
-        application: JsonObject = {"app_id": app_id, **_APPLICATION_DEFAULTS, **fields}
+        application: JsonObject = {"app_id": app_id, **APPLICATION_DEFAULTS, **fields}
         if not application["hangup_url"]:
             application["hangup_url"] = application["answer_url"]  # Plivo's default
         application["sip_uri"] = f"sip:{app_id}@app.plivo.com"
