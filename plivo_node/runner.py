@@ -51,9 +51,7 @@ class RunSummary:
     by_code: Counter[str] = field(default_factory=Counter)
     outputs: int = 0
     resumed: int = 0
-    segments: int = 0
     segments_by_country: Counter[str] = field(default_factory=Counter)
-    mms: int = 0
     mms_by_country: Counter[str] = field(default_factory=Counter)
     estimated_cost: CostEstimate | None = None
     started: float = field(default_factory=time.monotonic)
@@ -72,6 +70,16 @@ class RunSummary:
     def succeeded(self) -> int:
         """Items of the last step that succeeded (for one step: input items that succeeded)."""
         return self.steps[-1].succeeded if self.steps else 0
+
+    @property
+    def segments(self) -> int:
+        """SMS segments sent (or, in a dry run, to be sent)."""
+        return sum(self.segments_by_country.values())
+
+    @property
+    def mms(self) -> int:
+        """MMS messages sent (or to be sent)."""
+        return sum(self.mms_by_country.values())
 
     @property
     def elapsed(self) -> float:
@@ -132,10 +140,10 @@ async def execute(
     ) -> AsyncIterator[FlowItem]:
         """Step k's main output as step k+1's input; its error items go to the sink."""
         position = 0
+        stopping = steps[k].on_error is OnError.STOP_WORKFLOW
         async for flow, result in results:
             _account(summary, k, result, on_result)
             for out in result.outputs:
-                stopping = steps[k].on_error is OnError.STOP_WORKFLOW
                 if out.output != MAIN_OUTPUT or (result.error is not None and stopping):
                     sink(encode_line(_tagged(out, steps[k].name)))
                     continue
@@ -179,7 +187,7 @@ def _account(
         counts.succeeded += 1
     for out in result.outputs:
         if out.error is None:
-            summary.segments += count_segments(summary.segments_by_country, out.json)
-            summary.mms += count_mms(summary.mms_by_country, out.json)
+            count_segments(summary.segments_by_country, out.json)
+            count_mms(summary.mms_by_country, out.json)
     if on_result is not None:
         on_result(step_index, result)
