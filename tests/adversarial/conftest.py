@@ -34,7 +34,7 @@ import pytest
 from plivo_node.sandbox import Sandbox, SandboxConfig
 
 AUTH_ID = "MAADVERSARY000000001"
-AUTH_TOKEN = "adv-Token_9z$Qx/+w=s3cret"  # noqa: S105 - a test secret with characters that need escaping
+AUTH_TOKEN = "adv-Token_9z$Qx/+w=s3cret"  # characters that need escaping
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,10 @@ class Adversary:
         args: Iterable[str],
         *,
         stdin: bytes | None = None,
-        timeout: float = 120,
+        limit_seconds: float = 120,
     ) -> CliRun:
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit_seconds):
                 out, err = await process.communicate(stdin)
         except TimeoutError:
             process.send_signal(signal.SIGKILL)
@@ -140,11 +140,11 @@ class Adversary:
         *args: str,
         env: Mapping[str, str] | None = None,
         stdin: bytes | None = None,
-        timeout: float = 120,
+        limit_seconds: float = 120,
     ) -> CliRun:
         """Run ``plivo-node ARGS`` to completion and check it printed no traceback."""
         process = await self.start(*args, env=env, stdin=stdin)
-        run = await self.finish(process, args, stdin=stdin, timeout=timeout)
+        run = await self.finish(process, args, stdin=stdin, limit_seconds=limit_seconds)
         assert_no_traceback(run)
         return run
 
