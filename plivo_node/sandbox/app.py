@@ -6,16 +6,14 @@ import asyncio
 
 from aiohttp import web
 
+from plivo_node.sandbox.body import MAX_MULTIPART_BYTES
 from plivo_node.sandbox.callbacks import CallbackSender
 from plivo_node.sandbox.config import SandboxConfig
-from plivo_node.sandbox.middlewares import MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, build_middlewares
+from plivo_node.sandbox.middlewares import build_middlewares
 from plivo_node.sandbox.routes import add_all_routes
 from plivo_node.sandbox.seed import seed_state
 from plivo_node.sandbox.state import SandboxState
 from plivo_node.sandbox.wire import CALLBACKS_KEY, CONFIG_KEY, STATE_KEY, STOPPING_KEY
-
-# A full Media upload (10 files of 2 MB) plus multipart overhead.
-MAX_REQUEST_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 1024 * 1024
 
 
 def new_state(config: SandboxConfig) -> SandboxState:
@@ -28,7 +26,7 @@ def new_state(config: SandboxConfig) -> SandboxState:
 def build_app(config: SandboxConfig, state: SandboxState) -> web.Application:
     """The application serving ``/v1/Account/{config.auth_id}/...`` from ``state``."""
     app = web.Application(
-        middlewares=build_middlewares(config, state), client_max_size=MAX_REQUEST_BYTES
+        middlewares=build_middlewares(config, state), client_max_size=MAX_MULTIPART_BYTES
     )
     app[CONFIG_KEY] = config
     app[STATE_KEY] = state

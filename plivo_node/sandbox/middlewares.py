@@ -1,7 +1,7 @@
 """The layers every request passes through, outermost first:
 
-errors (Plivo's error body for anything raised) → recording (parse params, log the request) →
-account (path, trailing slash, HTTP Basic auth) → rate limit → faults → latency → the route.
+errors (Plivo's error body for anything raised) → intake (path and HTTP Basic auth, then and
+only then the body, within bounds; log the request) → rate limit → faults → latency → the route.
 
 The last three are only installed when configured, to keep the hot path short.
 """
@@ -11,14 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
-from typing import Any
 
-from aiohttp import BodyPartReader, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from plivo_node.sandbox.body import read_params
 from plivo_node.sandbox.config import SandboxConfig
 from plivo_node.sandbox.faults import (
     FaultInjector,
@@ -26,10 +24,11 @@ from plivo_node.sandbox.faults import (
     drop_connection,
     retry_after_value,
 )
-from plivo_node.sandbox.state import InjectedFault, JsonDict, RecordedRequest, SandboxState
+from plivo_node.sandbox.state import JsonDict, SandboxState
 from plivo_node.sandbox.wire import (
     FILES,
     PARAMS,
+    REQUEST_SEQUENCE,
     RESOURCE_PATH,
     RejectedError,
     UploadedFile,
@@ -41,12 +40,8 @@ from plivo_node.sandbox.wire import (
 logger = logging.getLogger(__name__)
 
 ACCOUNT_PREFIX = "/v1/Account/"
-MAX_UPLOAD_FILES = 10
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-
-# Body fields never kept in the request log (endpoint passwords, subaccount tokens).
-_SECRET_FIELDS = frozenset({"password", "auth_token"})
-SECRET_MASK = "********"  # noqa: S105 - the mask itself, not a secret
+# Methods whose body, if any, the sandbox ignores (as Plivo does).
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 FAULT_ERROR_TEXT = {
     429: "too many requests",
@@ -60,131 +55,82 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     """Every error answer gets Plivo's body ``{"api_id", "error"}``; nothing leaks a traceback."""
     try:
         return await handler(request)
-    except RejectedError as failure:
-        return error_response(failure)
-    except web.HTTPMethodNotAllowed as exc:
-        allow = ", ".join(sorted(exc.allowed_methods))
-        return error_response(RejectedError(405, "method not allowed", headers={"Allow": allow}))
     except web.HTTPRedirection:
         raise
-    except web.HTTPException as exc:
+    except Exception as exc:
+        if not isinstance(exc, RejectedError | web.HTTPException):
+            logger.exception("sandbox route failed on %s %s", request.method, request.path)
+        response = error_response(_as_rejection(exc))
+    if request.body_exists and not request.content.is_eof():
+        # The body was left unread on purpose (no credentials, too large, no such route):
+        # tell the client this connection ends with the answer, rather than read the rest.
+        response.force_close()
+    return response
+
+
+def _as_rejection(exc: Exception) -> RejectedError:
+    if isinstance(exc, RejectedError):
+        return exc
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allow = ", ".join(sorted(exc.allowed_methods))
+        return RejectedError(405, "method not allowed", headers={"Allow": allow})
+    if isinstance(exc, web.HTTPException):
         text = "not found" if exc.status == 404 else (exc.reason or "error").lower()
-        return error_response(RejectedError(exc.status, text))
-    except Exception:
-        logger.exception("sandbox route failed on %s %s", request.method, request.path)
-        return error_response(RejectedError(500, "internal server error"))
+        return RejectedError(exc.status, text)
+    return RejectedError(500, "internal server error")
 
 
-def recording_middleware(state: SandboxState) -> Middleware:
-    """Parse the request's params once (query, JSON, form or multipart) and log the request."""
+def intake_middleware(config: SandboxConfig, state: SandboxState) -> Middleware:
+    """Check the path and the credentials before reading any byte of the body, then log it.
 
-    @web.middleware
-    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
-        query = dict(request.query)
-        body: JsonDict | None = None
-        failure: RejectedError | None = None
-        uploads: list[UploadedFile] = []
-        if request.method != "GET" and request.body_exists:
-            try:
-                body, uploads = await _read_body(request)
-            except RejectedError as exc:
-                failure = exc
-        logged = _masked(body) if body and not _SECRET_FIELDS.isdisjoint(body) else body
-        state.request_log.append(RecordedRequest(request.method, request.path, query, logged))
-        if failure is not None:
-            raise failure
-        request[PARAMS] = query if request.method == "GET" else (body or {})
-        request[FILES] = uploads
-        return await handler(request)
-
-    return record
-
-
-def _masked(body: JsonDict) -> JsonDict:
-    """The body as logged: secrets replaced by a mask (their presence stays visible)."""
-    return {key: SECRET_MASK if key in _SECRET_FIELDS else value for key, value in body.items()}
-
-
-async def _read_body(request: web.Request) -> tuple[JsonDict, list[UploadedFile]]:
-    content_type = request.content_type
-    try:
-        if content_type == "multipart/form-data":
-            return await _read_multipart(request)
-        if content_type == "application/x-www-form-urlencoded":
-            return await _read_form(request), []
-    except (ValueError, HttpProcessingError):
-        # No boundary, broken part headers, text that is not UTF-8: the client's fault, not ours.
-        raise RejectedError(400, f"the request body is not valid {content_type}") from None
-    raw = await request.read()
-    if not raw.strip():
-        return {}, []
-    try:
-        parsed: Any = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise RejectedError(400, "the request body is not valid JSON") from None
-    if not isinstance(parsed, dict):
-        raise RejectedError(400, "the request body must be a JSON object")
-    return parsed, []
-
-
-async def _read_form(request: web.Request) -> JsonDict:
-    """Form fields: a repeated key becomes a list, any other keeps its one value."""
-    form = await request.post()
-    values: JsonDict = {}
-    for key in dict.fromkeys(form.keys()):
-        entries = [str(entry) for entry in form.getall(key)]
-        values[key] = entries[0] if len(entries) == 1 else entries
-    return values
-
-
-async def _read_multipart(request: web.Request) -> tuple[JsonDict, list[UploadedFile]]:
-    fields: JsonDict = {}
-    uploads: list[UploadedFile] = []
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            raise RejectedError(400, "nested multipart bodies are not supported")
-        if part.filename is None:
-            fields[part.name or ""] = await part.text()
-            continue
-        if part.name != "file":
-            raise RejectedError(400, f"upload part {part.name!r} must be named 'file'")
-        if len(uploads) == MAX_UPLOAD_FILES:
-            raise RejectedError(400, f"at most {MAX_UPLOAD_FILES} files can be uploaded at once")
-        size = 0
-        while chunk := await part.read_chunk():
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                raise RejectedError(400, f"file {part.filename!r} is larger than 2 MB")
-        content_type = part.headers.get("Content-Type", "application/octet-stream")
-        uploads.append(UploadedFile(part.filename, content_type, size))
-    return fields, uploads
-
-
-def account_middleware(config: SandboxConfig) -> Middleware:
-    """Only ``/v1/Account/{auth_id}/...`` exists; it needs the configured Basic credentials."""
+    Only ``/v1/Account/{auth_id}/...`` exists and it needs the configured Basic credentials.
+    A request refused here (404, 401, 405, a path without its trailing slash) is logged
+    without its body, which stays unread; an accepted one gets its params parsed once (query,
+    JSON, form or multipart, see ``body``) for the routes.
+    """
     expected_header = _basic_auth_header(config.auth_id, config.auth_token)
 
     @web.middleware
-    async def account(request: web.Request, handler: Handler) -> web.StreamResponse:
-        path = request.path
-        if not path.startswith(ACCOUNT_PREFIX):
-            raise not_found()
-        auth_id, _, resource_path = path[len(ACCOUNT_PREFIX) :].partition("/")
-        if not _authorized(request.headers.get("Authorization", ""), expected_header, config):
-            raise RejectedError(401, "authentication failed: check the Auth ID and the Auth Token")
-        if auth_id != config.auth_id:
-            raise RejectedError(401, "the Auth ID in the URL is not the one authenticated")
-        if not path.endswith("/"):
-            # Plivo's paths all end in "/"; like Plivo's web stack, redirect a GET, refuse the rest.
-            if request.method == "GET":
-                query = f"?{request.query_string}" if request.query_string else ""
-                raise web.HTTPMovedPermanently(f"{request.rel_url.raw_path}/{query}")
-            raise not_found()
+    async def intake(request: web.Request, handler: Handler) -> web.StreamResponse:
+        query = dict(request.query)
+        body: JsonDict | None = None
+        uploads: list[UploadedFile] = []
+        try:
+            resource_path = _resource_path(request, expected_header, config)
+            if request.method not in _BODYLESS_METHODS and request.body_exists:
+                body, uploads = await read_params(request)
+        finally:
+            request[REQUEST_SEQUENCE] = state.request_log.record(
+                request.method, request.path, query, body
+            )
         request[RESOURCE_PATH] = resource_path
+        request[PARAMS] = query if request.method in _BODYLESS_METHODS else (body or {})
+        request[FILES] = uploads
         return await handler(request)
 
-    return account
+    return intake
+
+
+def _resource_path(request: web.Request, expected_header: str, config: SandboxConfig) -> str:
+    """The path below the account base, once path and credentials are right; reads no body."""
+    path = request.path
+    if not path.startswith(ACCOUNT_PREFIX):
+        raise not_found()
+    auth_id, _, resource_path = path[len(ACCOUNT_PREFIX) :].partition("/")
+    if not _authorized(request.headers.get("Authorization", ""), expected_header, config):
+        raise RejectedError(401, "authentication failed: check the Auth ID and the Auth Token")
+    if auth_id != config.auth_id:
+        raise RejectedError(401, "the Auth ID in the URL is not the one authenticated")
+    if not path.endswith("/"):
+        # Plivo's paths all end in "/"; like Plivo's web stack, redirect a GET, refuse the rest.
+        if request.method == "GET":
+            query = f"?{request.query_string}" if request.query_string else ""
+            raise web.HTTPMovedPermanently(f"{request.rel_url.raw_path}/{query}")
+        raise not_found()
+    if request.match_info.http_exception is not None:
+        # No such route (404) or not with this method (405): nothing to read the body for.
+        raise request.match_info.http_exception
+    return resource_path
 
 
 def _basic_auth_header(login: str, password: str) -> str:
@@ -236,9 +182,7 @@ def faults_middleware(config: SandboxConfig, state: SandboxState) -> Middleware:
         kind = injector.draw(request.method, request[RESOURCE_PATH])
         if kind is None:
             return await handler(request)
-        state.fault_log.append(
-            InjectedFault(len(state.request_log) - 1, request.method, request.path, str(kind))
-        )
+        state.record_fault(request[REQUEST_SEQUENCE], request.method, request.path, str(kind))
         if isinstance(kind, int):
             raise RejectedError(kind, FAULT_ERROR_TEXT[kind])
         if kind == "reset":
@@ -267,7 +211,7 @@ def latency_middleware(config: SandboxConfig) -> Middleware:
 
 
 def build_middlewares(config: SandboxConfig, state: SandboxState) -> list[Middleware]:
-    middlewares = [errors_middleware, recording_middleware(state), account_middleware(config)]
+    middlewares = [errors_middleware, intake_middleware(config, state)]
     if config.rate_limit is not None:
         middlewares.append(rate_limit_middleware(config))
     if config.faults.rate > 0:

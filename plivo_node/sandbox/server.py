@@ -13,6 +13,7 @@ from aiohttp import web
 from plivo_node.errors import ConfigurationError
 from plivo_node.sandbox.app import build_app, new_state
 from plivo_node.sandbox.config import SandboxConfig
+from plivo_node.sandbox.protocol import connection_factory
 from plivo_node.sandbox.state import SandboxState
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -41,6 +42,7 @@ class Sandbox:
         self.port = port
         self.state: SandboxState = new_state(self.config)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
 
     @property
     def url(self) -> str:
@@ -61,22 +63,32 @@ class Sandbox:
         app = build_app(self.config, self.state)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()
+        server = runner.server
+        assert server is not None  # set by setup()
         try:
-            site = web.TCPSite(runner, self.host, self.port)
-            await site.start()
+            # Our own listener rather than a web.TCPSite: its connections use the handler that
+            # answers malformed HTTP in Plivo's shape (see ``protocol``).
+            listener = await asyncio.get_running_loop().create_server(
+                lambda: connection_factory(server), self.host, self.port
+            )
         except OSError as exc:
             await runner.cleanup()
             raise ConfigurationError(
                 f"The sandbox cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
                 hint="choose another port, or 0 for any free one",
             ) from exc
-        self.port = int(runner.addresses[0][1])
-        self._runner = runner
+        self.port = int(listener.sockets[0].getsockname()[1])
+        self._runner, self._listener = runner, listener
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()  # no new connections; open ones are shut down by the runner
         if runner is not None:
             await runner.cleanup()
+        if listener is not None:
+            await listener.wait_closed()
 
     async def __aenter__(self) -> Sandbox:
         await self.start()

@@ -2,8 +2,9 @@
 
 Tests read it to prove what reached "Plivo": ``messages`` and ``calls`` hold one dict per
 accepted destination, ``destination_counts`` how often each destination was messaged or
-called (so "no duplicates, nothing lost" is a dict comparison), ``request_log`` every request
-as it arrived (wire tests) and ``fault_log`` every fault injected.
+called (so "no duplicates, nothing lost" is a dict comparison), ``request_log`` the newest
+requests as they arrived (wire tests; bounded, see ``request_log``) and ``fault_log`` the
+newest faults injected (``faults_injected`` counts all of them).
 
 A message dict has the request's wire fields ``src``, ``dst`` (one normalized destination),
 ``text``, ``type``, ``url``, ``method``, ``log``, ``trackable``, ``powerpack_uuid``,
@@ -21,26 +22,26 @@ Everything runs on the server's event loop; appends and counter updates are O(1)
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from plivo_node.sandbox.destinations import destination_key
+from plivo_node.sandbox.request_log import JsonDict, RecordedRequest, RequestLog
 
-JsonDict = dict[str, Any]
+__all__ = ["InjectedFault", "JsonDict", "RecordedRequest", "RequestLog", "SandboxState"]
 
 
-class RecordedRequest(NamedTuple):
-    """One request as it arrived: ``path`` is the full path, ``body`` the parsed params."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    body: JsonDict | None
+# The newest injected faults kept in ``fault_log``; ``faults_injected`` counts them all.
+MAX_FAULT_LOG_ENTRIES = 10_000
 
 
 class InjectedFault(NamedTuple):
-    """A fault the sandbox injected: ``request_index`` points into ``request_log``."""
+    """A fault the sandbox injected: ``request_log.by_sequence(request_index)`` is its request.
+
+    While the log has dropped nothing, ``request_index`` is also its position in the log.
+    """
 
     request_index: int
     method: str
@@ -62,8 +63,11 @@ class SandboxState:
     destination_counts: dict[str, int] = field(default_factory=dict)
     message_counts: dict[str, int] = field(default_factory=dict)
     call_counts: dict[str, int] = field(default_factory=dict)
-    request_log: list[RecordedRequest] = field(default_factory=list)
-    fault_log: list[InjectedFault] = field(default_factory=list)
+    request_log: RequestLog = field(default_factory=RequestLog)
+    fault_log: deque[InjectedFault] = field(
+        default_factory=lambda: deque(maxlen=MAX_FAULT_LOG_ENTRIES)
+    )
+    faults_injected: int = 0
     # Status callbacks delivered, and those skipped because their URL was not local.
     callbacks_sent: int = 0
     callbacks_skipped: int = 0
@@ -105,6 +109,11 @@ class SandboxState:
         """Forget an endpoint and its password."""
         del self.endpoints[endpoint_id]
         self.endpoint_passwords.pop(endpoint_id, None)
+
+    def record_fault(self, request_index: int, method: str, path: str, kind: str) -> None:
+        """Remember one injected fault (its path cut to 256 characters)."""
+        self.fault_log.append(InjectedFault(request_index, method, path[:256], kind))
+        self.faults_injected += 1
 
     def record_message(self, message: JsonDict) -> None:
         """Remember one accepted message (one destination) and count its destination."""

@@ -32,7 +32,11 @@ STOPPING_KEY = web.AppKey("sandbox_stopping", asyncio.Event)
 _T = TypeVar("_T")
 
 MAX_PAGE_LIMIT = 20
-_HTTP_URL = re.compile(r"https?://[^\s/]+\S*")
+# A host's first character, then anything but whitespace. Its two parts cannot both match one
+# character, so a fullmatch is linear: no backtracking blow-up on a long hostile URL.
+_HTTP_URL = re.compile(r"https?://[^\s/]\S*")
+# Error texts echo client values; past this length the middle of the text is elided.
+MAX_ERROR_CHARS = 300
 
 
 class RejectedError(Exception):
@@ -75,7 +79,15 @@ def respond(
 
 
 def error_response(failure: RejectedError) -> web.Response:
-    return respond({"error": failure.error}, failure.status, failure.headers or None)
+    return respond({"error": bounded_text(failure.error)}, failure.status, failure.headers or None)
+
+
+def bounded_text(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text``, or its head and tail around a note of what was left out when it is too long."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…[{len(text) - 2 * half} characters left out]…{text[-half:]}"
 
 
 def changed() -> web.Response:
@@ -101,6 +113,8 @@ class UploadedFile:
 PARAMS: web.RequestKey[JsonDict] = web.RequestKey("sandbox_params")
 FILES: web.RequestKey[list[UploadedFile]] = web.RequestKey("sandbox_files")
 RESOURCE_PATH = web.RequestKey("sandbox_resource_path", str)
+# The request's sequence number in the request log (``SandboxState.request_log``).
+REQUEST_SEQUENCE = web.RequestKey("sandbox_request_sequence", int)
 
 
 def params(request: web.Request) -> JsonDict:
