@@ -63,9 +63,9 @@ class CliSandbox:
 
 
 def start_cli_sandbox() -> CliSandbox:
-    process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-        [sys.executable, "-m", "plivo_node.cli", "sandbox", "--port", "0"]
-        + ["--auth-id", AUTH_ID, "--auth-token", AUTH_TOKEN],
+    arguments = ["--port", "0", "--auth-id", AUTH_ID, "--auth-token", AUTH_TOKEN]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plivo_node.cli", "sandbox", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
