@@ -13,7 +13,7 @@ import binascii
 import hmac
 import logging
 
-from aiohttp import web
+from aiohttp import HttpVersion11, hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
 from plivo_node.sandbox.body import read_params
@@ -26,6 +26,7 @@ from plivo_node.sandbox.faults import (
 )
 from plivo_node.sandbox.state import JsonDict, SandboxState
 from plivo_node.sandbox.wire import (
+    CONFIG_KEY,
     FILES,
     PARAMS,
     REQUEST_SEQUENCE,
@@ -109,6 +110,26 @@ def intake_middleware(config: SandboxConfig, state: SandboxState) -> Middleware:
         return await handler(request)
 
     return intake
+
+
+async def continue_when_accepted(request: web.Request) -> None:
+    """Answer ``Expect: 100-continue`` only if the body will be read: path and credentials right.
+
+    Otherwise the client gets the final answer (401, 404, ...) without ever sending its body.
+    Other expectations are ignored, as HTTP allows.
+    """
+    if request.version != HttpVersion11 or request.headers.get(hdrs.EXPECT, "").lower() != (
+        "100-continue"
+    ):
+        return
+    config = request.app[CONFIG_KEY]
+    try:
+        _resource_path(request, _basic_auth_header(config.auth_id, config.auth_token), config)
+    except (RejectedError, web.HTTPException):
+        return
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    # The interim answer is not the answer: errors may still be sent in full after it.
+    request.writer.output_size = 0
 
 
 def _resource_path(request: web.Request, expected_header: str, config: SandboxConfig) -> str:

@@ -177,6 +177,30 @@ async def test_an_unauthenticated_megabyte_body_is_refused_before_it_is_sent(
     assert answer.headers.get("connection", "").lower() == "close"
 
 
+async def test_expect_100_continue_is_granted_only_with_the_right_credentials(
+    server: CliSandbox,
+) -> None:
+    body = json.dumps({"src": "14155550100", "dst": "14155550103", "text": "hi"}).encode()
+    expect = ("Content-Type: application/json", f"Content-Length: {len(body)}")
+    # A stranger gets the final answer at once, and is never asked for the body.
+    head = request_head("POST", ACCOUNT + "Message/", *expect, "Expect: 100-continue", auth=False)
+    answer = await raw_exchange(server.port, head)
+    assert answer.status == 401
+    assert_plivo_error(answer.json(), "authentication failed")
+    # The account holder is asked for it, and the send goes through.
+    async with asyncio.timeout(ANSWER_SECONDS):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            writer.write(
+                request_head("POST", ACCOUNT + "Message/", *expect, "Expect: 100-continue")
+            )
+            assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+            writer.write(body)
+            assert (await reader.readuntil(b"\r\n")).startswith(b"HTTP/1.1 202")
+        finally:
+            writer.close()
+
+
 async def test_unauthenticated_megabyte_bodies_do_not_pin_memory(
     http: aiohttp.ClientSession,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from plivo_node.sandbox.middlewares import continue_when_accepted
 from plivo_node.sandbox.routes import (
     account,
     applications,
@@ -30,6 +31,20 @@ RESOURCE_MODULES = (
 
 
 def add_all_routes(router: web.UrlDispatcher, base: str) -> None:
-    """Register every resource's routes; ``base`` is ``/v1/Account/{auth_id}/``."""
+    """Register every resource's routes; ``base`` is ``/v1/Account/{auth_id}/``.
+
+    Each route answers ``Expect: 100-continue`` only once the request's credentials are right
+    (``continue_when_accepted``): the modules register on a staging router, and their routes
+    are copied over with that handler.
+    """
+    staging = web.UrlDispatcher()
     for module in RESOURCE_MODULES:
-        module.add_routes(router, base)
+        module.add_routes(staging, base)
+    for route in staging.routes():
+        assert route.resource is not None
+        router.add_route(
+            route.method,
+            route.resource.canonical,
+            route.handler,
+            expect_handler=continue_when_accepted,
+        )
