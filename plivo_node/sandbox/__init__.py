@@ -34,6 +34,14 @@ destination        behaviour
 +1 307 555 0200    sent; the message then reads ``failed`` with error code 200 (opted out)
 =================  =========================================================================
 
+Hostile clients: path and credentials are checked before any byte of a body is read (a
+stranger's body is never read nor logged; ``Expect: 100-continue`` is granted only to the
+account); JSON and form bodies are refused past 1 MB (413), 256 fields or 32 levels of nesting
+(400), in a content type other than JSON, form or multipart (415); the request log keeps the
+newest 10,000 requests within ~8 M characters, each body cut to 32 k; every error answer,
+malformed HTTP included, has Plivo's shape with its error text cut to 300 characters. See
+``body``, ``request_log`` and ``protocol``.
+
 Faults (``FaultConfig``) are injected into a seeded-random share of the requests that match
 its paths: 429/500/503 (not acted upon), ``reset`` (closed after reading, not acted upon),
 ``reset_after`` (acted upon, then closed) and ``timeout`` (acted upon, answer held). The
