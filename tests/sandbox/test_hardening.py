@@ -180,10 +180,10 @@ def test_the_url_check_accepts_exactly_what_the_old_pattern_did() -> None:
 
 
 def test_the_url_check_answers_hostile_inputs_correctly() -> None:
-    # Each of these took the backtracking pattern seconds to minutes; the answer is what counts.
-    assert not is_http_url("http://" + "a" * 200_000 + " ")
-    assert not is_http_url("http://" + "a/" * 100_000 + " x")
-    assert is_http_url("http://" + "a" * 200_000)
+    # The backtracking pattern took ~15 s on the first of these; the answer is what counts.
+    assert not is_http_url("http://" + "a" * 50_000 + " ")
+    assert not is_http_url("http://" + "a/" * 25_000 + " x")
+    assert is_http_url("http://" + "a" * 50_000)
 
 
 def test_long_error_texts_keep_their_head_and_tail() -> None:
