@@ -14,8 +14,8 @@ parseFloat`` (:mod:`.js_globals`).
 
 from plivo_node.expressions.compiled import CompiledExpression, compile_expression, is_expression
 from plivo_node.expressions.context import ExpressionContext
+from plivo_node.expressions.json_text import to_text
 from plivo_node.expressions.limits import MAX_SOURCE_CHARS, MAX_TEXT_CHARS
-from plivo_node.expressions.values import to_text
 
 __all__ = [
     "MAX_SOURCE_CHARS",

@@ -10,9 +10,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from plivo_node.errors import ExpressionError
+from plivo_node.expressions.coercion import to_string
 from plivo_node.expressions.context import ExpressionContext
 from plivo_node.expressions.dates import start_of_day
-from plivo_node.expressions.values import JsFunction, JsObject, to_text
+from plivo_node.expressions.values import JsFunction, JsObject
 
 
 def _step_json(context: ExpressionContext, name: str) -> Mapping[str, Any]:
@@ -100,5 +101,7 @@ VARIABLES: Final[dict[str, Callable[[ExpressionContext], object]]] = {
     "dollar_today": lambda context: start_of_day(context.now),
     "dollar_input": _Input,
     "dollar_node": _NodeReferences,
-    "dollar": lambda context: JsFunction("$", lambda name: _StepReference(context, to_text(name))),
+    "dollar": lambda context: JsFunction(
+        "$", lambda name: _StepReference(context, to_string(name))
+    ),
 }
