@@ -8,9 +8,10 @@ variables the template uses, runs it, and turns any failure into an
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from jinja2 import TemplateError
@@ -134,13 +135,31 @@ class CompiledExpression:
         """The template's value for one item; failures name the item and the parameter."""
         if self._evaluate is None:  # a literal, or an expression without {{ }}
             return self._pieces[0]
-        try:
+        with self._located(context):
             plain = self._json_fields(context) if self._json_keys is not None else None
             if plain is not None:
                 return _user_value(plain[0]) if self._single else self._splice(plain)
             with evaluation_budget():
-                result = self._evaluate({name: build(context) for name, build in self._builders})
+                result = self._run(context)
                 return _user_value(result) if self._single else self._splice(result)
+
+    def js_value(self, context: ExpressionContext) -> Any:
+        """The JavaScript value a one-segment template computes, before it becomes a parameter
+        (undefined, NaN and -0 kept): what the golden tests compare with Node's."""
+        if not self._single or self._evaluate is None:
+            raise ValueError("js_value() needs a template that is one {{ }} segment")
+        with self._located(context), evaluation_budget():
+            return self._run(context)
+
+    def _run(self, context: ExpressionContext) -> Any:
+        assert self._evaluate is not None
+        return self._evaluate({name: build(context) for name, build in self._builders})
+
+    @contextlib.contextmanager
+    def _located(self, context: ExpressionContext) -> Iterator[None]:
+        """Any failure inside becomes an ExpressionError naming the item and the parameter."""
+        try:
+            yield
         except ExpressionError as exc:
             raise ExpressionError(
                 f"{exc.message} (in {self._shown!r})",

@@ -56,7 +56,7 @@ class _Namespace(JsObject):
 def _whole_part(function: Callable[[float], int]) -> Callable[[object], object]:
     """Math.floor/ceil/trunc/round: NaN and infinities pass, a zero keeps the input's sign."""
 
-    def apply(value: object) -> object:
+    def apply(value: object = UNDEFINED) -> object:
         number = to_double(value)
         if not math.isfinite(number) or number == 0:
             return number_value(number)
@@ -90,12 +90,12 @@ def _extreme(*, largest: bool) -> Callable[..., object]:
     return choose
 
 
-def _sqrt(value: object) -> object:
+def _sqrt(value: object = UNDEFINED) -> object:
     number = to_double(value)
     return math.nan if number < 0 or math.isnan(number) else number_value(math.sqrt(number))
 
 
-def _sign(value: object) -> object:
+def _sign(value: object = UNDEFINED) -> object:
     number = to_double(value)
     if math.isnan(number) or number == 0:
         return number_value(number)
@@ -109,10 +109,10 @@ _MATH: Final = _Namespace(
         "floor": _whole_part(math.floor),
         "ceil": _whole_part(math.ceil),
         "trunc": _whole_part(math.trunc),
-        "abs": lambda value: number_value(abs(to_double(value))),
+        "abs": lambda value=UNDEFINED: number_value(abs(to_double(value))),
         "sign": _sign,
         "sqrt": _sqrt,
-        "pow": operators.power,
+        "pow": lambda base=UNDEFINED, exponent=UNDEFINED: operators.power(base, exponent),
         "min": _extreme(largest=False),
         "max": _extreme(largest=True),
     },

@@ -96,15 +96,15 @@ class _Writer:
         self.emit(closing)
 
 
-def stringify(value: object, _replacer: object = None, space: object = None) -> str | None:
-    """``JSON.stringify(value, null, space)``; None (undefined) for undefined and functions."""
+def stringify(value: object = UNDEFINED, _replacer: object = None, space: object = None) -> object:
+    """``JSON.stringify(value, null, space)``: text, or undefined for undefined and functions."""
     if isinstance(space, int | float) and not isinstance(space, bool):
         indent = " " * min(max(whole(space), 0), 10)
     else:
         indent = space[:10] if isinstance(space, str) else ""
     writer = _Writer(indent)
     if not writer.value(value, 0):
-        return None
+        return UNDEFINED
     reserve(chars=writer.size)
     return "".join(writer.parts)
 
@@ -157,7 +157,7 @@ def to_text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list | tuple | Mapping | BinaryData):
-        return stringify(value) or ""
+        return str(stringify(value))  # containers always have JSON text
     if isinstance(value, float):
         refuse_non_finite(value)
     return to_string(value)
