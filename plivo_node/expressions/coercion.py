@@ -41,6 +41,7 @@ _SAFE_INTEGER: Final = 2**53
 _DECIMAL: Final = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _PREFIXED: Final = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 _RADIX: Final = {"x": 16, "o": 8, "b": 2}
+_PRIMITIVE_TYPES: Final = frozenset({str, int, float, bool})
 
 
 def is_nullish(value: object) -> bool:
@@ -104,6 +105,10 @@ def to_number(value: object) -> int | float:
 
 def to_double(value: object) -> float:
     """ToNumber as a float, for arithmetic."""
+    if type(value) is float:  # the common cases first: this runs for every operand
+        return value
+    if type(value) is int:
+        return to_float(value)
     return to_float(to_number(value))
 
 
@@ -190,7 +195,7 @@ def array_to_string(items: list[object] | tuple[object, ...], separator: str = "
 def to_primitive(value: object, hint: str = "default") -> object:
     """ToPrimitive: arrays as their joined text, objects as "[object Object]", dates as their
     milliseconds for arithmetic ("number") and as ISO text otherwise."""
-    if value is None or isinstance(value, str | int | float | bool) or value is UNDEFINED:
+    if type(value) in _PRIMITIVE_TYPES or value is None or value is UNDEFINED:
         return value
     if isinstance(value, list | tuple):
         return array_to_string(value)

@@ -8,10 +8,9 @@ variables the template uses, runs it, and turns any failure into an
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Final
 
 from jinja2 import TemplateError
@@ -22,8 +21,8 @@ from plivo_node.expressions.js_globals import CONSTANTS
 from plivo_node.expressions.json_text import parameter_value, to_text
 from plivo_node.expressions.limits import (
     MAX_SOURCE_CHARS,
+    EvaluationBudget,
     check_text_size,
-    evaluation_budget,
     reserve,
 )
 from plivo_node.expressions.parser import translate_segment
@@ -135,51 +134,46 @@ class CompiledExpression:
         """The template's value for one item; failures name the item and the parameter."""
         if self._evaluate is None:  # a literal, or an expression without {{ }}
             return self._pieces[0]
-        with self._located(context):
+        try:
             plain = self._json_fields(context) if self._json_keys is not None else None
             if plain is not None:
                 return _user_value(plain[0]) if self._single else self._splice(plain)
-            with evaluation_budget():
+            with EvaluationBudget():
                 result = self._run(context)
                 return _user_value(result) if self._single else self._splice(result)
+        except _EVALUATION_ERRORS as exc:
+            raise self._located(exc, context) from None
 
     def js_value(self, context: ExpressionContext) -> Any:
         """The JavaScript value a one-segment template computes, before it becomes a parameter
         (undefined, NaN and -0 kept): what the golden tests compare with Node's."""
         if not self._single or self._evaluate is None:
             raise ValueError("js_value() needs a template that is one {{ }} segment")
-        with self._located(context), evaluation_budget():
-            return self._run(context)
+        try:
+            with EvaluationBudget():
+                return self._run(context)
+        except _EVALUATION_ERRORS as exc:
+            raise self._located(exc, context) from None
 
     def _run(self, context: ExpressionContext) -> Any:
         assert self._evaluate is not None
         return self._evaluate({name: build(context) for name, build in self._builders})
 
-    @contextlib.contextmanager
-    def _located(self, context: ExpressionContext) -> Iterator[None]:
-        """Any failure inside becomes an ExpressionError naming the item and the parameter."""
-        try:
-            yield
-        except ExpressionError as exc:
-            raise ExpressionError(
-                f"{exc.message} (in {self._shown!r})",
-                hint=exc.hint,
-                item_index=context.item_index,
-                parameter=self.parameter,
-            ) from None
-        except (ArithmeticError, TypeError, ValueError, LookupError, TemplateError) as exc:
-            raise ExpressionError(
-                f"The expression cannot be evaluated: {_readable(exc)} (in {self._shown!r})",
-                hint="check the types of the values it uses",
-                item_index=context.item_index,
-                parameter=self.parameter,
-            ) from None
-        except RecursionError:
-            raise ExpressionError(
-                f"The expression is nested too deeply to evaluate (in {self._shown!r})",
-                item_index=context.item_index,
-                parameter=self.parameter,
-            ) from None
+    def _located(self, exc: BaseException, context: ExpressionContext) -> ExpressionError:
+        """A failure as an ExpressionError naming the item and the parameter, in user terms."""
+        if isinstance(exc, ExpressionError):
+            message, hint = exc.message, exc.hint
+        elif isinstance(exc, RecursionError):
+            message, hint = "The expression is nested too deeply to evaluate", None
+        else:
+            message = f"The expression cannot be evaluated: {_readable(exc)}"
+            hint = "check the types of the values it uses"
+        return ExpressionError(
+            f"{message} (in {self._shown!r})",
+            hint=hint,
+            item_index=context.item_index,
+            parameter=self.parameter,
+        )
 
     def _json_fields(self, context: ExpressionContext) -> list[object] | None:
         """The fast path: the `$json.field` values, or None when one needs the full evaluation."""
@@ -203,6 +197,15 @@ class CompiledExpression:
         return f"CompiledExpression({self.source!r}, parameter={self.parameter!r})"
 
 
+_EVALUATION_ERRORS: Final = (
+    ExpressionError,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    TemplateError,
+    RecursionError,
+)
 _PLAIN_TYPES: Final = frozenset({str, int, float, bool})
 _PLAIN_FIELD: Final = re.compile(
     r"""\s*\$json(?:\.(?!__)([A-Za-z_][A-Za-z0-9_]*)|\[\s*(["'])((?!__)[^"'\\]*)\2\s*\])\s*"""

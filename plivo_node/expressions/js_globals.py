@@ -243,6 +243,17 @@ _JS_GLOBALS: Final[dict[str, object]] = {
     "undefined": UNDEFINED,
 }
 
+
+class _Operator(JsFunction):
+    """An operator the translator calls with its operands: no arity check, no result check
+    (its builders reserve their own sizes), as it runs for every operator of every item."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: object) -> object:
+        return self.function(*args)
+
+
 _NOTHING: Final = JsFunction("?.()", lambda *_args: UNDEFINED)
 
 
@@ -284,7 +295,7 @@ GLOBAL_NAMES: Final = {name: f"js_{name}" for name in _JS_GLOBALS}
 CONSTANTS: Final[dict[str, object]] = {
     **{GLOBAL_NAMES[name]: value for name, value in _JS_GLOBALS.items()},
     **{
-        f"js_op_{name}": JsFunction(symbol, function)
+        f"js_op_{name}": _Operator(symbol, function)
         for table in (operators.BINARY, operators.UNARY)
         for symbol, (name, function) in table.items()
     },

@@ -9,9 +9,7 @@ are each small enough either (``[s.repeat(1e6), s.repeat(1e6), ...]``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Final
 
 from plivo_node.errors import ExpressionError
@@ -30,14 +28,16 @@ NUMBER_TOO_LARGE: Final = "The number is too large (more than about 308 digits)"
 _built: ContextVar[list[int] | None] = ContextVar("expression_built", default=None)
 
 
-@contextmanager
-def evaluation_budget() -> Iterator[None]:
-    """One evaluation's budget: everything built inside counts against MAX_BUILT_PER_ITEM."""
-    token = _built.set([0])
-    try:
-        yield
-    finally:
-        _built.reset(token)
+class EvaluationBudget:
+    """``with EvaluationBudget():`` everything built inside counts against MAX_BUILT_PER_ITEM."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token: Token[list[int] | None] = _built.set([0])
+
+    def __exit__(self, *_exc: object) -> None:
+        _built.reset(self._token)
 
 
 def reserve(*, chars: int = 0, items: int = 0) -> None:
