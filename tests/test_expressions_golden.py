@@ -84,12 +84,24 @@ def test_expression_matches_javascript(entry: dict[str, Any]) -> None:
     source = "={{ " + entry["expression"] + " }}"
     context = ExpressionContext(json=GOLDEN["contexts"][entry["context"]], item_index=4)
     expected = decode(entry["expected"])
-    try:
-        ours = compile_expression(source, parameter="text").js_value(context)
-    except ExpressionError as error:
+    compiled_and_run = _outcome(source, context)
+    if isinstance(compiled_and_run, ExpressionError):
+        error = compiled_and_run
         assert expected is ERROR, f"JavaScript gives {entry['expected']!r}; we refused: {error}"
         assert error.parameter == "text"
         assert "Traceback" not in str(error)
         return
-    assert expected is not ERROR, f"JavaScript throws ({entry['expected']}); we gave {ours!r}"
-    assert same(ours, expected), f"JavaScript gives {entry['expected']!r}; we gave {ours!r}"
+    assert expected is not ERROR, (
+        f"JavaScript throws ({entry['expected']}); we gave {compiled_and_run!r}"
+    )
+    assert same(compiled_and_run, expected), (
+        f"JavaScript gives {entry['expected']!r}; we gave {compiled_and_run!r}"
+    )
+
+
+def _outcome(source: str, context: ExpressionContext) -> Any:
+    """The expression's JavaScript value, or the ExpressionError compiling or running it."""
+    try:
+        return compile_expression(source, parameter="text").js_value(context)
+    except ExpressionError as error:
+        return error
