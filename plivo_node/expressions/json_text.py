@@ -21,6 +21,7 @@ from plivo_node.expressions.coercion import (
 )
 from plivo_node.expressions.limits import (
     MAX_DATA_DEPTH,
+    MAX_TEXT_CHARS,
     check_text_size,
     reserve,
 )
@@ -102,11 +103,53 @@ def stringify(value: object = UNDEFINED, _replacer: object = None, space: object
         indent = " " * min(max(whole(space), 0), 10)
     else:
         indent = space[:10] if isinstance(space, str) else ""
+    if not indent and isinstance(value, list | dict) and (size := _plain_size(value)) is not None:
+        check_text_size(size)  # a lower bound, known before anything is built
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        reserve(chars=len(text))
+        return text
     writer = _Writer(indent)
     if not writer.value(value, 0):
         return UNDEFINED
     reserve(chars=writer.size)
     return "".join(writer.parts)
+
+
+def _plain_size(value: object) -> int | None:
+    """A lower bound of the JSON size of data whose JSON Python's encoder writes exactly as
+    JavaScript does (the usual input item), or None when the JavaScript writer is needed:
+    undefined, dates, whole-valued or exponent-formatted floats, deep nesting."""
+    size = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending and size <= MAX_TEXT_CHARS:
+        current, depth = pending.pop()
+        if current is None or isinstance(current, bool):
+            size += 4
+        elif isinstance(current, str):
+            size += len(current) + 2
+        elif isinstance(current, int):
+            if not -(10**21) < current < 10**21:
+                return None
+            size += 1
+        elif isinstance(current, float):
+            if current.is_integer() or not 1e-4 <= abs(current) < 1e16:
+                return None
+            size += 3
+        elif isinstance(current, list | dict) and type(current) in (list, dict):
+            if depth >= MAX_DATA_DEPTH:
+                return None
+            if isinstance(current, dict):
+                if not all(isinstance(key, str) for key in current):
+                    return None
+                items: list[object] = list(current.values())
+            else:
+                items = current
+            size += 2 + len(items)
+            pending.extend((item, depth + 1) for item in items)
+        else:
+            return None
+    return size
+    return size
 
 
 def _json_number(text: str) -> int | float:
@@ -121,7 +164,7 @@ def parse(text: object) -> object:
     """``JSON.parse(text)``: numbers as doubles; NaN and Infinity are not JSON."""
     source = to_string(text)
     try:
-        return json.loads(
+        parsed = json.loads(
             source,
             parse_int=_json_number,
             parse_float=_json_number,
@@ -131,6 +174,24 @@ def parse(text: object) -> object:
         raise ExpressionError(f"JSON.parse: {_TOO_DEEP}") from None
     except ValueError as exc:
         raise ExpressionError(f"JSON.parse: the text is not valid JSON ({exc.args[0]})") from None
+    _reserve_parsed(parsed)
+    return parsed
+
+
+def _reserve_parsed(value: object) -> None:
+    """Charge what JSON.parse built; its text was bounded, so this only finds the arrays and
+    objects that are too large."""
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, list):
+            reserve(items=len(current))
+            pending.extend(current)
+        elif isinstance(current, dict):
+            reserve(items=len(current))
+            pending.extend(current.values())
+        elif isinstance(current, str):
+            reserve(chars=len(current))
 
 
 def refuse_non_finite(value: float) -> None:

@@ -13,6 +13,7 @@ from plivo_node.errors import ExpressionError
 from plivo_node.expressions.coercion import to_string
 from plivo_node.expressions.context import ExpressionContext
 from plivo_node.expressions.dates import start_of_day
+from plivo_node.expressions.limits import reserve
 from plivo_node.expressions.values import JsFunction, JsObject
 
 
@@ -75,6 +76,7 @@ class _Input(JsObject):
                 "$input.all(), first() and last() are not available here",
                 hint="use $input.item.json or $json for the current item",
             )
+        reserve(items=len(self.context.input_items))
         return [{"json": item} for item in self.context.input_items]
 
     def js_get(self, key: str) -> object:
