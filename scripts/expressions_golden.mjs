@@ -42,6 +42,9 @@ const CONTEXTS = {
 };
 
 const R = (expression, refused, context) => ({ expression, refused, context });
+const NAN_TEXT =
+  "NaN and Infinity never become text implicitly (+, join, concat, toFixed): a message " +
+  "saying NaN is a bug; String(x) still gives the word";
 
 // Each group is a list of expressions (strings) or entries built with R(expression, why).
 const CORPUS = {
@@ -80,7 +83,7 @@ const CORPUS = {
     "2 ** -1", "2 ** 0.5", "(-8) ** (1/3)", "(-2) ** 3", "0 ** 0", "NaN ** 0", "1 ** Infinity",
     "0 ** -1", "2 ** 1024", "1 / 0", "-1 / 0", "0 / 0", "7 / 2", "1 / 3", "100 / 3",
     "0.1 + 0.2", "0.1 * 3", "9007199254740992 + 1", "2 ** 53 + 2", "1e308 * 10",
-    "-1e308 * 10", "5e-324 / 2", "'b' + 'a' + + 'a' + 'a'", "$json.count * $json.price",
+    "-1e308 * 10", "5e-324 / 2", "$json.count * $json.price",
     "$json.count + $json.str5", "$json.count - $json.str5", "$json.numText * 2",
     "$json.missing + 1", "$json.nul + 1", "$json.tags + ''", "$json.obj + ''",
     "$json.empty * 5", "$json.space - 1", "$json.t + $json.t", "-$json.neg", "1 - -1",
@@ -102,7 +105,7 @@ const CORPUS = {
     "(8.345).toFixed(2)", "(2.345).toFixed(2)", "(123.456).toFixed(1)", "(0.000001).toFixed(7)",
     "(1e21).toFixed(2)", "(1e20).toFixed(2)", "(-0.0001).toFixed(2)", "(-0).toFixed(2)",
     "(0).toFixed(2)", "(3).toFixed()", "(10.235).toFixed(2)", "(1.23).toFixed(5)",
-    "(0.1).toFixed(20)", "(NaN).toFixed(2)", "(19.90).toFixed(2)", "$json.price.toFixed(1)",
+    "(0.1).toFixed(20)", "(19.90).toFixed(2)", "$json.price.toFixed(1)",
     "(1.255).toFixed(2)", "(5e-7).toFixed(6)", "(1).toFixed(101)", "(1).toFixed(-1)",
     "(4.35).toFixed(1)", "(99.995).toFixed(2)",
   ],
@@ -267,6 +270,14 @@ const CORPUS = {
     R("Array(3).length", "the Array global is not available"),
     R("$json.count.foo", "unknown properties of numbers are an error, not undefined"),
     R("[1].reverse()", "mutating array methods are not supported"),
+  ],
+  nonFiniteText: [
+    R("'b' + 'a' + + 'a' + 'a'", NAN_TEXT), R("(NaN).toFixed(2)", NAN_TEXT),
+    R("(1 / 0).toFixed(1)", NAN_TEXT), R("'' + 1 / 0", NAN_TEXT),
+    R("'Total ' + $json.missing * 2", NAN_TEXT), R("[1, NaN].join()", NAN_TEXT),
+    R("'a'.concat(NaN)", NAN_TEXT), R("[0 / 0] + ''", NAN_TEXT),
+    "String(NaN)", "String(-1 / 0) + '!'", "JSON.stringify({n: NaN})", "isNaN($json.missing * 2)",
+    "$json.missing * 2 || 0", "Number($json.name) || 'not a number'", "(0 / 0) === (0 / 0)",
   ],
   csvRows: [
     R("$json.amount * $json.qty", null, "csv_row"), R("$json.amount + $json.qty", null, "csv_row"),

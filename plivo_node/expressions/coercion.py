@@ -185,9 +185,35 @@ def to_string(value: object) -> str:
     return to_string(to_primitive(value, "string"))
 
 
+def refuse_non_finite(value: float) -> None:
+    """NaN and Infinity leave no expression: JSON cannot hold them, and "NaN" in a message is
+    a bug to report, not text to send. So they are refused where they would become a value or
+    text implicitly (a parameter, splicing, ``+`` with text, join, toFixed); ``String(x)`` still
+    gives "NaN" when asked for in words."""
+    if math.isfinite(value):
+        return
+    cause = (
+        "a value that is not a number was used as one"
+        if math.isnan(value)
+        else "a division by zero, or a number beyond about 1.8e308"
+    )
+    raise ExpressionError(
+        f"The value is {to_string(value)} ({cause}), which cannot become text or a parameter",
+        hint="check the fields it uses, or give a fallback, e.g. Number($json.x) || 0",
+    )
+
+
+def implicit_text(value: object) -> str:
+    """ToString where JavaScript converts without being asked (``+``, join, concat): as
+    ``String(value)``, but NaN and Infinity are refused (see :func:`refuse_non_finite`)."""
+    if isinstance(value, float):
+        refuse_non_finite(value)
+    return to_string(value)
+
+
 def array_to_string(items: list[object] | tuple[object, ...], separator: str = ",") -> str:
     """``Array.prototype.join``: null and undefined are empty, the rest through ToString."""
-    texts = ["" if is_nullish(item) else to_string(item) for item in items]
+    texts = ["" if is_nullish(item) else implicit_text(item) for item in items]
     reserve(chars=sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0))
     return separator.join(texts)
 

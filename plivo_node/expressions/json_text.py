@@ -15,6 +15,7 @@ from plivo_node.errors import ExpressionError
 from plivo_node.expressions.coercion import (
     is_nullish,
     number_value,
+    refuse_non_finite,
     to_primitive,
     to_string,
     whole,
@@ -192,22 +193,6 @@ def _reserve_parsed(value: object) -> None:
             pending.extend(current.values())
         elif isinstance(current, str):
             reserve(chars=len(current))
-
-
-def refuse_non_finite(value: float) -> None:
-    """NaN and Infinity leave no expression: JSON cannot hold them, and "NaN" in a message is
-    a bug to report, not text to send. (``String(x)`` still gives "NaN" on purpose.)"""
-    if math.isfinite(value):
-        return
-    cause = (
-        "a value that is not a number was used as one"
-        if math.isnan(value)
-        else "a division by zero, or a number beyond about 1.8e308"
-    )
-    raise ExpressionError(
-        f"The value is {to_string(value)} ({cause}), which no parameter can take",
-        hint="check the fields it uses, or give a fallback, e.g. Number($json.x) || 0",
-    )
 
 
 def to_text(value: object) -> str:

@@ -21,7 +21,9 @@ from plivo_node.errors import ExpressionError
 from plivo_node.expressions.coercion import (
     JS_WHITESPACE,
     array_to_string,
+    implicit_text,
     number_to_string,
+    refuse_non_finite,
     same_value_zero,
     strictly_equal,
     to_double,
@@ -177,7 +179,7 @@ def _at(container: str | Sequence[object], position: object = _U) -> object:
 
 
 def _concat_text(text: str, *more: object) -> str:
-    texts = [text, *(to_string(part) for part in more)]
+    texts = [text, *(implicit_text(part) for part in more)]
     reserve(chars=sum(map(len, texts)))
     return "".join(texts)
 
@@ -297,7 +299,8 @@ def _to_fixed(number: float, digits: object = _U) -> str:
     if not 0 <= places <= 100:
         raise ExpressionError("toFixed() takes 0 to 100 digits")
     value = to_float(number)
-    if not math.isfinite(value) or abs(value) >= 1e21:
+    refuse_non_finite(value)  # JavaScript gives the text "NaN": never what a message means
+    if abs(value) >= 1e21:
         return number_to_string(value)
     exact = Decimal(value if value != 0 else 0)
     rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_EXACT)

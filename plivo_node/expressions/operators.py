@@ -13,13 +13,13 @@ from collections.abc import Callable
 from typing import Final
 
 from plivo_node.expressions.coercion import (
+    implicit_text,
     less_than,
     loosely_equal,
     number_value,
     strictly_equal,
     to_double,
     to_primitive,
-    to_string,
     type_of,
 )
 from plivo_node.expressions.limits import reserve
@@ -29,7 +29,7 @@ def add(left: object, right: object) -> object:
     """``+``: text if either side is text after ToPrimitive, else the sum of the numbers."""
     left, right = to_primitive(left), to_primitive(right)
     if isinstance(left, str) or isinstance(right, str):
-        left_text, right_text = to_string(left), to_string(right)
+        left_text, right_text = implicit_text(left), implicit_text(right)
         reserve(chars=len(left_text) + len(right_text))
         return left_text + right_text
     return number_value(to_double(left) + to_double(right))
