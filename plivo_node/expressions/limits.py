@@ -18,11 +18,8 @@ MAX_SOURCE_CHARS: Final = 10_000
 MAX_TEXT_CHARS: Final = 1_000_000  # one string
 MAX_ARRAY_ITEMS: Final = 100_000  # one array
 MAX_BUILT_PER_ITEM: Final = 10_000_000  # characters and array items built by one evaluation
-MAX_NUMBER_BITS: Final = 1024  # about 1.8e308, JavaScript's largest number
 MAX_NESTING: Final = 40
 MAX_DATA_DEPTH: Final = 200  # nested arrays/objects turned into text
-
-NUMBER_TOO_LARGE: Final = "The number is too large (more than about 308 digits)"
 
 # What the current evaluation has built so far; None outside an evaluation (no budget then).
 _built: ContextVar[list[int] | None] = ContextVar("expression_built", default=None)

@@ -1,9 +1,11 @@
 """The JavaScript-subset parser: one ``{{ }}`` segment in, one Jinja expression out.
 
 Accepted: member access (``.``, ``[]``, ``?.``), calls, literals (numbers, strings, arrays,
-objects), ``|| && ! ?: ?? === !== == != < <= > >= + - * / % **``. The output only ever names our
-own variables (``dollar_json``, ``js_Math``, …), and every sub-expression is parenthesised, so
-Jinja's operator precedence never matters. No Python source is built from user text.
+objects), ``|| && ! ?: ?? === !== == != < <= > >= + - * / % ** typeof``. Every operator but
+the short-circuiting ones becomes a call of :mod:`.operators` (``js_op_add(a, b)``). The output
+only ever names our own variables (``dollar_json``, ``js_Math``, …), and every sub-expression is
+parenthesised, so Jinja's operator precedence never matters. No Python source is built from user
+text.
 """
 
 from __future__ import annotations
