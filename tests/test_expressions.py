@@ -157,7 +157,8 @@ def test_missing_keys_are_null_and_render_empty() -> None:
 
 def test_reading_through_a_missing_value_explains_itself() -> None:
     error = refused("={{ $json.nope.deeper }}")
-    assert "Cannot read 'deeper' of null" in error.message
+    assert "Cannot read 'deeper' of undefined" in error.message
+    assert "Cannot read 'b' of null" in refused("={{ $json.empty.b }}").message
     assert error.hint is not None
     assert "?." in error.hint
 
@@ -386,16 +387,14 @@ def test_statements_are_refused() -> None:
 
 
 def test_huge_string_repetition_is_refused() -> None:
-    error = refused("={{ 'a' * 10**9 }}")
-    assert "'*' works on numbers" in error.message
-    assert error.hint == "to repeat text use .repeat(n)"
+    assert "The value is NaN" in refused("={{ 'a' * 10**9 }}").message  # JavaScript's NaN
     assert "more than the 1,000,000 allowed" in refused("={{ 'a'.repeat(10**9) }}").message
     assert "allowed" in refused("={{ 'a'.padStart(10**9) }}").message
 
 
 def test_huge_exponentiation_is_refused() -> None:
-    assert "too large" in refused("={{ 10 ** 10 ** 10 }}").message
-    assert "too large" in refused("={{ 2 ** 1000 * 2 ** 100 }}").message
+    assert "The value is Infinity" in refused("={{ 10 ** 10 ** 10 }}").message
+    assert "The value is Infinity" in refused("={{ 2 ** 1000 * 2 ** 100 }}").message
     assert "too large" in refused("={{ 1e999 }}").message
 
 
@@ -483,12 +482,11 @@ def test_evaluation_errors_carry_item_index_and_parameter() -> None:
 @pytest.mark.parametrize(
     ("source", "fragment"),
     [
-        ("={{ 1 / 0 }}", "Division by zero"),
-        ("={{ 'a' - 1 }}", "'-' works on numbers, not on a string and a number"),
-        ("={{ null + 1 }}", "Cannot add null and a number"),
-        ("={{ 'a' < 1 }}", "not supported between string and number"),
+        ("={{ 1 / 0 }}", "The value is Infinity (a division by zero"),
+        ("={{ 'a' - 1 }}", "The value is NaN (a value that is not a number was used as one)"),
+        ("=Total: {{ 'a' - 1 }}", "The value is NaN"),
         ("={{ $now.toISO }}", "does not call it"),
-        ("={{ $input }}", "not a value"),
+        ("={{ $input }}", "$input cannot be turned into a value"),
         ("={{ 'a'.split(1, 2, 3) }}", "Wrong number of arguments for split()"),
         ("={{ 'a'.toUpperCase(1) }}", "Wrong number of arguments for toUpperCase()"),
         ("={{ JSON.parse('{') }}", "not valid JSON"),

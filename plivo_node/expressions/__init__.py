@@ -9,13 +9,15 @@ methods (:mod:`.methods`, :mod:`.dates`), and nothing else is reachable.
 
 Variables: ``$json $binary $itemIndex $parameter $now $today $input $('Step') $node["Step"]``
 (:mod:`.variables`) and the globals ``Math JSON Object String Number Boolean parseInt
-parseFloat`` (:mod:`.js_globals`).
+parseFloat isNaN isFinite NaN Infinity undefined`` (:mod:`.js_globals`). Values convert and
+compare as in JavaScript (:mod:`.coercion`); every builder of text or arrays is bounded
+(:mod:`.limits`); JSON text and the parameter boundary are in :mod:`.json_text`.
 """
 
 from plivo_node.expressions.compiled import CompiledExpression, compile_expression, is_expression
 from plivo_node.expressions.context import ExpressionContext
+from plivo_node.expressions.json_text import to_text
 from plivo_node.expressions.limits import MAX_SOURCE_CHARS, MAX_TEXT_CHARS
-from plivo_node.expressions.values import to_text
 
 __all__ = [
     "MAX_SOURCE_CHARS",

@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from collections.abc import Callable
 from typing import Any, Final
 
 from jinja2 import TemplateError
 
-from plivo_node.context import BinaryData
 from plivo_node.errors import ExpressionError
 from plivo_node.expressions.context import ExpressionContext
 from plivo_node.expressions.js_globals import CONSTANTS
-from plivo_node.expressions.limits import MAX_SOURCE_CHARS, check_text_size
+from plivo_node.expressions.json_text import parameter_value, to_text
+from plivo_node.expressions.limits import (
+    MAX_SOURCE_CHARS,
+    EvaluationBudget,
+    check_text_size,
+    reserve,
+)
 from plivo_node.expressions.parser import translate_segment
 from plivo_node.expressions.sandbox import ENVIRONMENT
 from plivo_node.expressions.template import split_template
 from plivo_node.expressions.tokens import SyntaxProblemError
-from plivo_node.expressions.values import JsFunction, json_value, kind, to_text
 from plivo_node.expressions.variables import VARIABLES
 
 _SHOWN_CHARS: Final = 120
@@ -135,32 +138,42 @@ class CompiledExpression:
             plain = self._json_fields(context) if self._json_keys is not None else None
             if plain is not None:
                 return _user_value(plain[0]) if self._single else self._splice(plain)
-            result = self._evaluate({name: build(context) for name, build in self._builders})
-            return _user_value(result) if self._single else self._splice(result)
-        except ExpressionError as exc:
-            raise ExpressionError(
-                f"{exc.message} (in {self._shown!r})",
-                hint=exc.hint,
-                item_index=context.item_index,
-                parameter=self.parameter,
-            ) from None
-        except (ArithmeticError, TypeError, ValueError, LookupError, TemplateError) as exc:
-            if isinstance(exc, ZeroDivisionError):
-                message = "Division by zero"
-            else:
-                message = f"The expression cannot be evaluated: {_readable(exc)}"
-            raise ExpressionError(
-                f"{message} (in {self._shown!r})",
-                hint="check the types of the values it uses",
-                item_index=context.item_index,
-                parameter=self.parameter,
-            ) from None
-        except RecursionError:
-            raise ExpressionError(
-                f"The expression is nested too deeply to evaluate (in {self._shown!r})",
-                item_index=context.item_index,
-                parameter=self.parameter,
-            ) from None
+            with EvaluationBudget():
+                result = self._run(context)
+                return _user_value(result) if self._single else self._splice(result)
+        except _EVALUATION_ERRORS as exc:
+            raise self._located(exc, context) from None
+
+    def js_value(self, context: ExpressionContext) -> Any:
+        """The JavaScript value a one-segment template computes, before it becomes a parameter
+        (undefined, NaN and -0 kept): what the golden tests compare with Node's."""
+        if not self._single or self._evaluate is None:
+            raise ValueError("js_value() needs a template that is one {{ }} segment")
+        try:
+            with EvaluationBudget():
+                return self._run(context)
+        except _EVALUATION_ERRORS as exc:
+            raise self._located(exc, context) from None
+
+    def _run(self, context: ExpressionContext) -> Any:
+        assert self._evaluate is not None
+        return self._evaluate({name: build(context) for name, build in self._builders})
+
+    def _located(self, exc: BaseException, context: ExpressionContext) -> ExpressionError:
+        """A failure as an ExpressionError naming the item and the parameter, in user terms."""
+        if isinstance(exc, ExpressionError):
+            message, hint = exc.message, exc.hint
+        elif isinstance(exc, RecursionError):
+            message, hint = "The expression is nested too deeply to evaluate", None
+        else:
+            message = f"The expression cannot be evaluated: {_readable(exc)}"
+            hint = "check the types of the values it uses"
+        return ExpressionError(
+            f"{message} (in {self._shown!r})",
+            hint=hint,
+            item_index=context.item_index,
+            parameter=self.parameter,
+        )
 
     def _json_fields(self, context: ExpressionContext) -> list[object] | None:
         """The fast path: the `$json.field` values, or None when one needs the full evaluation."""
@@ -177,14 +190,22 @@ class CompiledExpression:
         for value, piece in zip(values, pieces[1:], strict=True):
             out.append(to_text(value))
             out.append(piece)
-        text = "".join(out)
-        check_text_size(len(text))
-        return text
+        reserve(chars=sum(map(len, out)))
+        return "".join(out)
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source!r}, parameter={self.parameter!r})"
 
 
+_EVALUATION_ERRORS: Final = (
+    ExpressionError,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    TemplateError,
+    RecursionError,
+)
 _PLAIN_TYPES: Final = frozenset({str, int, float, bool})
 _PLAIN_FIELD: Final = re.compile(
     r"""\s*\$json(?:\.(?!__)([A-Za-z_][A-Za-z0-9_]*)|\[\s*(["'])((?!__)[^"'\\]*)\2\s*\])\s*"""
@@ -220,18 +241,4 @@ def _user_value(result: object) -> object:
     if isinstance(result, str):
         check_text_size(len(result))
         return result
-    if isinstance(result, float) and result.is_integer() and abs(result) < 2**53:
-        return int(result)  # JavaScript has one number type: 10 / 2 is 5, not 5.0
-    if result is None or isinstance(result, int | float | list | dict):
-        return result
-    if isinstance(result, datetime | date | tuple | Mapping | BinaryData):
-        return json_value(result)
-    if isinstance(result, JsFunction):
-        raise ExpressionError(
-            f"The expression ends with the function {result.name} but does not call it",
-            hint=f"add (), e.g. .{result.name}()",
-        )
-    raise ExpressionError(
-        f"The expression's result is {kind(result)}, not a value",
-        hint="read one of its properties, e.g. $('Step').item.json.field",
-    )
+    return parameter_value(result)

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from plivo_node.errors import ExpressionError
-from plivo_node.expressions.values import is_number, iso, to_number, to_text
+from plivo_node.expressions.coercion import to_number, to_string
+from plivo_node.expressions.values import iso
 
 _MONTHS: Final = (
     "January",
@@ -78,7 +79,7 @@ def _to_format(moment: datetime, pattern: object) -> str:
         token = match.group()
         return token[1:-1] if token.startswith("'") else _LUXON_TOKENS[token](moment)
 
-    return _LUXON_PATTERN.sub(replace, to_text(pattern))
+    return _LUXON_PATTERN.sub(replace, to_string(pattern))
 
 
 _DURATION_UNITS: Final = frozenset(("weeks", "days", "hours", "minutes", "seconds", "milliseconds"))
@@ -94,8 +95,8 @@ def _add_months(moment: datetime, months: int) -> datetime:
 
 def _shift(moment: datetime, duration: object, sign: int) -> datetime:
     """``plus()`` (sign 1) and ``minus()`` (sign -1): milliseconds or ``{ days: 1, … }``."""
-    if is_number(duration):
-        return moment + sign * timedelta(milliseconds=float(duration))  # type: ignore[arg-type,no-any-return]
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        return moment + sign * timedelta(milliseconds=float(duration))
     if not isinstance(duration, Mapping):
         raise ExpressionError("plus()/minus() take an object such as { days: 1 } or milliseconds")
     months = 0

@@ -1,86 +1,133 @@
-"""The arithmetic operators with JavaScript's rules; the sandbox routes ``+ - * / % **`` here."""
+"""JavaScript's operators over expression values, all converting through :mod:`.coercion`.
+
+The translator writes every operator as a call of one of these (``js_op_add(a, b)``), so
+Jinja's and Python's own operator rules never apply and nothing is constant-folded with them.
+Arithmetic is IEEE double arithmetic, as in JavaScript: ``1 / 0`` is Infinity and ``'a' * 2``
+is NaN; a parameter then refuses a non-finite result (see ``json_text.parameter_value``).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
-from plivo_node.errors import ExpressionError
-from plivo_node.expressions.limits import (
-    MAX_NUMBER_BITS,
-    NUMBER_TOO_LARGE,
-    check_int,
-    check_text_size,
+from plivo_node.expressions.coercion import (
+    implicit_text,
+    less_than,
+    loosely_equal,
+    number_value,
+    strictly_equal,
+    to_double,
+    to_primitive,
+    type_of,
 )
-from plivo_node.expressions.values import is_number, kind, to_text
+from plivo_node.expressions.limits import reserve
 
 
-def _add(left: object, right: object) -> object:
+def add(left: object, right: object) -> object:
+    """``+``: text if either side is text after ToPrimitive, else the sum of the numbers."""
+    left, right = to_primitive(left), to_primitive(right)
     if isinstance(left, str) or isinstance(right, str):
-        left_text, right_text = to_text(left), to_text(right)
-        check_text_size(len(left_text) + len(right_text))
+        left_text, right_text = implicit_text(left), implicit_text(right)
+        reserve(chars=len(left_text) + len(right_text))
         return left_text + right_text
-    if is_number(left) and is_number(right):
-        return check_int(left + right)  # type: ignore[operator]
-    raise ExpressionError(
-        f"Cannot add {kind(left)} and {kind(right)}",
-        hint="'+' adds numbers or joins text; a null usually means a field is missing",
-    )
+    return number_value(to_double(left) + to_double(right))
 
 
-def _numbers_only(operator: str, left: object, right: object) -> None:
-    if not (is_number(left) and is_number(right)):
-        hint = "to repeat text use .repeat(n)" if operator == "*" else None
-        raise ExpressionError(
-            f"'{operator}' works on numbers, not on {kind(left)} and {kind(right)}", hint=hint
-        )
+def subtract(left: object, right: object) -> object:
+    return number_value(to_double(left) - to_double(right))
 
 
-def _subtract(left: Any, right: Any) -> object:
-    _numbers_only("-", left, right)
-    return check_int(left - right)
+def multiply(left: object, right: object) -> object:
+    return number_value(to_double(left) * to_double(right))
 
 
-def _multiply(left: Any, right: Any) -> object:
-    _numbers_only("*", left, right)
-    return check_int(left * right)
+def divide(left: object, right: object) -> object:
+    dividend, divisor = to_double(left), to_double(right)
+    if divisor == 0:
+        if dividend == 0 or math.isnan(dividend):
+            return math.nan
+        return math.copysign(math.inf, dividend) * math.copysign(1, divisor)
+    return number_value(dividend / divisor)
 
 
-def _divide(left: Any, right: Any) -> object:
-    _numbers_only("/", left, right)
-    if right == 0:
-        raise ExpressionError("Division by zero")
-    return left / right
+def remainder(left: object, right: object) -> object:
+    dividend, divisor = to_double(left), to_double(right)
+    if divisor == 0 or math.isinf(dividend) or math.isnan(dividend) or math.isnan(divisor):
+        return math.nan
+    if math.isinf(divisor):
+        return number_value(dividend)
+    return number_value(math.fmod(dividend, divisor))  # the sign follows the dividend
 
 
-def _remainder(left: Any, right: Any) -> object:
-    _numbers_only("%", left, right)
-    if right == 0:
-        raise ExpressionError("Remainder of a division by zero")
-    if isinstance(left, int) and isinstance(right, int):
-        magnitude = abs(left) % abs(right)  # JavaScript's sign follows the dividend
-        return -magnitude if left < 0 else magnitude
-    return math.fmod(left, right)
+def _is_odd_integer(number: float) -> bool:
+    return math.isfinite(number) and number.is_integer() and number % 2 == 1
 
 
-def _power(base: Any, exponent: Any) -> object:
-    _numbers_only("**", base, exponent)
-    whole = isinstance(base, int) and isinstance(exponent, int)
-    # Refuse before computing: 10 ** 10 ** 9 would otherwise take minutes and gigabytes.
-    if whole and exponent > 0 and (abs(base).bit_length() - 1) * exponent > MAX_NUMBER_BITS:
-        raise ExpressionError(NUMBER_TOO_LARGE)
+def power(left: object, right: object) -> object:
+    """``**``, with JavaScript's special cases (1 ** Infinity is NaN, 0 ** -1 is Infinity)."""
+    base, exponent = to_double(left), to_double(right)
+    if math.isnan(exponent):
+        return math.nan
+    if exponent == 0:
+        return 1
+    if math.isnan(base) or (abs(base) == 1 and math.isinf(exponent)):
+        return math.nan
+    negative = math.copysign(1, base) < 0 and _is_odd_integer(exponent)
+    if base == 0 and exponent < 0:
+        return -math.inf if negative else math.inf
     try:
-        return check_int(base**exponent)
+        return number_value(math.pow(base, exponent))
     except OverflowError:
-        raise ExpressionError("The number is too large") from None
+        return -math.inf if negative else math.inf
+    except ValueError:  # a negative base and a fractional exponent
+        return math.nan
 
 
-BINARY_OPERATORS: Final[dict[str, Callable[[Any, Any], object]]] = {
-    "+": _add,
-    "-": _subtract,
-    "*": _multiply,
-    "/": _divide,
-    "%": _remainder,
-    "**": _power,
+def negate(value: object) -> object:
+    return number_value(-to_double(value))
+
+
+def plus(value: object) -> object:
+    return number_value(to_double(value))
+
+
+def greater(left: object, right: object) -> bool:
+    return less_than(right, left) is True
+
+
+def less(left: object, right: object) -> bool:
+    return less_than(left, right) is True
+
+
+def less_or_equal(left: object, right: object) -> bool:
+    return less_than(right, left) is False
+
+
+def greater_or_equal(left: object, right: object) -> bool:
+    return less_than(left, right) is False
+
+
+# The JavaScript operator -> its function; the translator calls them as js_op_<name>.
+BINARY: Final[dict[str, tuple[str, Callable[[object, object], object]]]] = {
+    "+": ("add", add),
+    "-": ("sub", subtract),
+    "*": ("mul", multiply),
+    "/": ("div", divide),
+    "%": ("mod", remainder),
+    "**": ("pow", power),
+    "===": ("seq", strictly_equal),
+    "!==": ("sne", lambda left, right: not strictly_equal(left, right)),
+    "==": ("eq", loosely_equal),
+    "!=": ("ne", lambda left, right: not loosely_equal(left, right)),
+    "<": ("lt", less),
+    ">": ("gt", greater),
+    "<=": ("le", less_or_equal),
+    ">=": ("ge", greater_or_equal),
+}
+UNARY: Final[dict[str, tuple[str, Callable[[object], object]]]] = {
+    "-": ("neg", negate),
+    "+": ("pos", plus),
+    "typeof": ("typeof", type_of),
 }

@@ -1,9 +1,11 @@
 """The JavaScript-subset parser: one ``{{ }}`` segment in, one Jinja expression out.
 
 Accepted: member access (``.``, ``[]``, ``?.``), calls, literals (numbers, strings, arrays,
-objects), ``|| && ! ?: ?? === !== == != < <= > >= + - * / % **``. The output only ever names our
-own variables (``dollar_json``, ``js_Math``, …), and every sub-expression is parenthesised, so
-Jinja's operator precedence never matters. No Python source is built from user text.
+objects), ``|| && ! ?: ?? === !== == != < <= > >= + - * / % ** typeof``. Every operator but
+the short-circuiting ones becomes a call of :mod:`.operators` (``js_op_add(a, b)``). The output
+only ever names our own variables (``dollar_json``, ``js_Math``, …), and every sub-expression is
+parenthesised, so Jinja's operator precedence never matters. No Python source is built from user
+text.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from __future__ import annotations
 import difflib
 from typing import Final, NoReturn
 
+from plivo_node.expressions.coercion import to_string
 from plivo_node.expressions.js_globals import GLOBAL_NAMES
 from plivo_node.expressions.limits import MAX_NESTING
+from plivo_node.expressions.operators import BINARY, UNARY
 from plivo_node.expressions.tokens import (
     JS_KEYWORDS,
     SyntaxProblemError,
     Token,
     decode_string,
-    number_literal,
+    literal_number,
     tokenize,
 )
-from plivo_node.expressions.values import to_text
 from plivo_node.expressions.variables import VARIABLES
 
 # n8n variables that make no sense outside n8n: refused with "not available", not "unknown".
@@ -47,7 +50,7 @@ _UNAVAILABLE: Final = frozenset(
         "fromAI",
     ]
 )
-_LITERALS: Final = {"true": "true", "false": "false", "null": "none", "undefined": "none"}
+_LITERALS: Final = {"true": "true", "false": "false", "null": "none"}
 _KNOWN_VARIABLES: Final = [name.replace("dollar_", "$") for name in VARIABLES if name != "dollar"]
 _LIKELY_VARIABLES: Final = [f"${name}" for name in ("json", "binary", "parameter", "now", "today")]
 
@@ -138,10 +141,33 @@ class _Translator:
         return condition
 
     def coalesce(self) -> str:
+        start = self.index
         left = self.logical_or()
         while self.accept("??"):
-            left = f"{self.use('js_coalesce')}({left}, {self.logical_or()})"
+            self.refuse_mixed_logic(start)
+            right_start = self.index
+            right = self.logical_or()
+            self.refuse_mixed_logic(right_start)
+            # Jinja's `or` keeps the short circuit; js_present is falsy only for null/undefined.
+            left = f"{self.use('js_unwrap')}(({self.use('js_present')}({left})) or ({right}))"
         return left
+
+    def refuse_mixed_logic(self, start: int) -> None:
+        """JavaScript refuses ``a || b ?? c``: '??' needs parentheses next to '||' and '&&'."""
+        depth = 0
+        for token in self.tokens[start : self.index]:
+            if token.kind != "punct":
+                continue
+            if token.text in ("(", "[", "{"):
+                depth += 1
+            elif token.text in (")", "]", "}"):
+                depth -= 1
+            elif depth == 0 and token.text in ("||", "&&"):
+                raise SyntaxProblemError(
+                    "'??' cannot be mixed with '||' or '&&' without parentheses",
+                    token.position,
+                    "add parentheses, e.g. ($json.a || $json.b) ?? 'none'",
+                )
 
     def logical_or(self) -> str:
         left = self.logical_and()
@@ -160,39 +186,53 @@ class _Translator:
         truth, unwrap = self.use("js_truth"), self.use("js_unwrap")
         return f"{unwrap}(({truth}({left})) {operator} ({right}))"
 
+    def binary(self, operator: str, left: str, right: str) -> str:
+        return f"{self.use('js_op_' + BINARY[operator][0])}({left}, {right})"
+
     def equality(self) -> str:
         left = self.relational()
         while operator := self.accept("===", "!==", "==", "!="):
-            jinja = "==" if operator in ("===", "==") else "!="
-            left = f"(({left}) {jinja} ({self.relational()}))"
+            left = self.binary(operator, left, self.relational())
         return left
 
     def relational(self) -> str:
         left = self.additive()
         while operator := self.accept("<", "<=", ">", ">="):
-            left = f"(({left}) {operator} ({self.additive()}))"
+            left = self.binary(operator, left, self.additive())
         return left
 
     def additive(self) -> str:
         left = self.multiplicative()
         while operator := self.accept("+", "-"):
-            left = f"(({left}) {operator} ({self.multiplicative()}))"
+            left = self.binary(operator, left, self.multiplicative())
         return left
 
     def multiplicative(self) -> str:
         left = self.exponent()
         while operator := self.accept("*", "/", "%"):
-            left = f"(({left}) {operator} ({self.exponent()}))"
+            left = self.binary(operator, left, self.exponent())
         return left
 
     def exponent(self) -> str:
+        unary_first = self.current.text in ("!", "-", "+", "typeof")
         base = self.unary()
-        if self.accept("**"):
-            return f"(({base}) ** ({self.exponent()}))"
+        if self.current.text == "**" and self.current.kind == "punct":
+            if unary_first:
+                self.fail(
+                    "JavaScript needs parentheses around a unary operator before '**'",
+                    "write (-2) ** 2 or -(2 ** 2)",
+                )
+            self.advance()
+            self.enter()
+            exponent = self.exponent()
+            self.depth -= 1
+            return self.binary("**", base, exponent)
         return base
 
     def unary(self) -> str:
         operator = self.accept("!", "-", "+")
+        if operator is None and self.current.kind == "name" and self.current.text == "typeof":
+            operator = self.advance().text
         if operator is None:
             return self.postfix()
         self.enter()
@@ -200,9 +240,7 @@ class _Translator:
         self.depth -= 1
         if operator == "!":
             return f"(not {self.use('js_Boolean')}({operand}))"
-        if operator == "-":
-            return f"(-({operand}))"
-        return f"{self.use('js_Number')}({operand})"
+        return f"{self.use('js_op_' + UNARY[operator][0])}({operand})"
 
     def postfix(self) -> str:
         value = self.primary()
@@ -268,7 +306,7 @@ class _Translator:
     def primary(self) -> str:
         token = self.advance()
         if token.kind == "number":
-            return number_literal(token.text, token.position)
+            return repr(literal_number(token.text, token.position))
         if token.kind == "string":
             return ascii(decode_string(token.text, token.position))
         if token.kind == "name":
@@ -281,6 +319,12 @@ class _Translator:
             return f"[{self.items(']')}]"
         if token.kind == "punct" and token.text == "{":
             return self.object_literal()
+        if token.kind == "punct" and token.text == "/":
+            raise SyntaxProblemError(
+                "Regular expressions (/…/) are not supported",
+                token.position,
+                "use text, e.g. .replaceAll('a', 'b') or .split(',')",
+            )
         self.index -= 1
         return self.fail("Expected a value")
 
@@ -293,7 +337,7 @@ class _Translator:
             elif token.kind == "string":
                 key = ascii(decode_string(token.text, token.position))
             elif token.kind == "number":
-                key = ascii(to_text(float(number_literal(token.text, token.position))))
+                key = ascii(to_string(literal_number(token.text, token.position)))
             elif token.kind == "punct" and token.text == "[":
                 key = f"{self.use('js_String')}({self.bracketed_key()})"  # keys are text in JS
             else:
@@ -326,7 +370,7 @@ class _Translator:
             f"Unknown name '{text}'{suggestion}",
             token.position,
             "variables start with $ ($json, $now, …); only Math, JSON, Object, String, Number, "
-            "Boolean, parseInt and parseFloat are available as functions",
+            "Boolean, parseInt, parseFloat, isNaN and isFinite are available as functions",
         )
 
     def variable(self, token: Token) -> str:

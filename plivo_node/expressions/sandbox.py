@@ -1,9 +1,9 @@
 """The Jinja sandbox that runs translated expressions, every hook replaced by our allowlist.
 
-Attribute and item access go through :func:`~plivo_node.expressions.members.member`, arithmetic
-through :data:`~plivo_node.expressions.operators.BINARY_OPERATORS`, and only
-:class:`~plivo_node.expressions.values.JsFunction` can be called. Jinja's own globals, filters
-and tests are removed, so nothing of Jinja's is reachable either.
+Attribute and item access go through :func:`~plivo_node.expressions.members.member`, and only
+:class:`~plivo_node.expressions.values.JsFunction` can be called; the translator writes every
+operator as such a call (:mod:`.operators`), so Jinja's own operators are never used. Jinja's
+own globals, filters and tests are removed, so nothing of Jinja's is reachable either.
 """
 
 from __future__ import annotations
@@ -14,21 +14,15 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from plivo_node.errors import ExpressionError
 from plivo_node.expressions.members import member
-from plivo_node.expressions.operators import BINARY_OPERATORS
 from plivo_node.expressions.values import JsFunction, capitalized, kind
 
 
 class _ExpressionEnvironment(SandboxedEnvironment):
-    intercepted_binops = frozenset(BINARY_OPERATORS)
-
     def getattr(self, obj: Any, attribute: str) -> Any:
         return member(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         return member(obj, argument)
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:  # noqa: ARG002
-        return BINARY_OPERATORS[operator](left, right)
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:  # noqa: ARG002
         if isinstance(obj, JsFunction) and not kwargs:

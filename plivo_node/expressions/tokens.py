@@ -11,12 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from plivo_node.expressions.limits import MAX_NUMBER_BITS
+from plivo_node.expressions.coercion import number_value, to_float
 
 _TOKEN: Final = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<number>0[xX][0-9a-fA-F](?:_?[0-9a-fA-F])*|0[oO][0-7](?:_?[0-7])*|0[bB][01](?:_?[01])*
+              |(?:[0-9](?:_?[0-9])*\.?(?:[0-9](?:_?[0-9])*)?|\.[0-9](?:_?[0-9])*)
+               (?:[eE][+-]?[0-9](?:_?[0-9])*)?)
   | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
   | (?P<string>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
   | (?P<punct>===|!==|\*\*|\?\?|\?\.(?!\d)|\|\||&&|==|!=|<=|>=|=>|\+\+|--|[-+*/%]=
@@ -141,14 +143,19 @@ def decode_string(literal: str, position: int) -> str:
     return "".join(out)
 
 
-def number_literal(text: str, position: int) -> str:
-    """A number token as Python source: whole numbers stay ints, too-large ones are refused."""
-    value: float | int = int(text, 16) if text[:2] in ("0x", "0X") else float(text)
-    if isinstance(value, float):
-        if math.isinf(value):
-            raise SyntaxProblemError(f"The number {text} is too large", position)
-        if value.is_integer() and "." not in text and "e" not in text.lower():
-            value = int(text)
-    if isinstance(value, int) and value.bit_length() > MAX_NUMBER_BITS:
+def literal_number(text: str, position: int) -> int | float:
+    """A number literal's value, a double as in JavaScript (``1_000`` is 1000, ``0x1F`` 31)."""
+    digits = text.replace("_", "")
+    if digits[:2].lower() in ("0x", "0o", "0b"):
+        value = to_float(int(digits[2:], {"x": 16, "o": 8, "b": 2}[digits[1].lower()]))
+    elif len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+        raise SyntaxProblemError(
+            f"The number {text} starts with 0, which JavaScript reads as octal",
+            position,
+            "drop the leading zeros, or write text in quotes: '0123'",
+        )
+    else:
+        value = float(digits)
+    if math.isinf(value):
         raise SyntaxProblemError(f"The number {text} is too large", position)
-    return repr(value)
+    return number_value(value)

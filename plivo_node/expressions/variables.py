@@ -10,9 +10,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from plivo_node.errors import ExpressionError
+from plivo_node.expressions.coercion import to_string
 from plivo_node.expressions.context import ExpressionContext
 from plivo_node.expressions.dates import start_of_day
-from plivo_node.expressions.values import JsFunction, JsObject, to_text
+from plivo_node.expressions.limits import reserve
+from plivo_node.expressions.values import JsFunction, JsObject
 
 
 def _step_json(context: ExpressionContext, name: str) -> Mapping[str, Any]:
@@ -74,6 +76,7 @@ class _Input(JsObject):
                 "$input.all(), first() and last() are not available here",
                 hint="use $input.item.json or $json for the current item",
             )
+        reserve(items=len(self.context.input_items))
         return [{"json": item} for item in self.context.input_items]
 
     def js_get(self, key: str) -> object:
@@ -100,5 +103,7 @@ VARIABLES: Final[dict[str, Callable[[ExpressionContext], object]]] = {
     "dollar_today": lambda context: start_of_day(context.now),
     "dollar_input": _Input,
     "dollar_node": _NodeReferences,
-    "dollar": lambda context: JsFunction("$", lambda name: _StepReference(context, to_text(name))),
+    "dollar": lambda context: JsFunction(
+        "$", lambda name: _StepReference(context, to_string(name))
+    ),
 }
