@@ -85,6 +85,8 @@ class ResumeBlocker(Enum):
         "give the input as a file",
     )
     DRY_RUN = ("a dry run keeps no journal and sends nothing", "drop --dry-run")
+    # Only for an earlier run's journal that this run would not open.
+    OTHER_JOURNAL = ("this run keeps its journal elsewhere (--journal)", "drop --journal")
 
     @property
     def reason(self) -> str:

@@ -222,7 +222,7 @@ def test_dry_run_sends_nothing_and_estimates_cost(
     assert "SMS segments: 5" in err
 
 
-def test_resume_after_a_finished_run_is_refused_and_rerun_needs_no_flag(
+def test_a_rerun_over_a_finished_run_is_refused_unless_restart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copy(EXAMPLES / "contacts.csv", tmp_path / "contacts.csv")
@@ -230,8 +230,16 @@ def test_resume_after_a_finished_run_is_refused_and_rerun_needs_no_flag(
     pipeline.write_text((EXAMPLES / "send_sms.yaml").read_text().replace("../out/", ""))
     assert main(["run", str(pipeline), "--sandbox"]) == EXIT_OK
     assert (tmp_path / "reminders.jsonl.journal.sqlite").exists()
-    # A finished run's journal does not block a new run.
-    assert main(["run", str(pipeline), "--sandbox"]) == EXIT_OK
+    before = (tmp_path / "reminders.jsonl").read_text()
+    capsys.readouterr()
+    # Running it again would send the whole campaign a second time.
+    assert main(["run", str(pipeline), "--sandbox"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "records a finished run" in err
+    assert "5 items, 5 succeeded, 0 failed" in err
+    assert "--restart" in err
+    assert (tmp_path / "reminders.jsonl").read_text() == before  # untouched
+    assert main(["run", str(pipeline), "--sandbox", "--restart"]) == EXIT_OK
 
 
 def test_a_bad_row_part_way_stops_the_run_and_resume_after_fixing_it_sends_the_rest(
@@ -275,6 +283,7 @@ steps:
     assert main(["run", str(pipeline), "--sandbox"]) == EXIT_ITEMS_FAILED
     changed = json.dumps({"phone": "+14155559999"})
     contacts.write_text("\n".join([changed, *first[1:], fixed]) + "\n")
-    assert main(["run", str(pipeline), "--sandbox", "--resume"]) == EXIT_ITEMS_FAILED
+    # Refused at item 0, before this run sent anything: exit 2.
+    assert main(["run", str(pipeline), "--sandbox", "--resume"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "item 0: the input is not the one the interrupted run had" in err
