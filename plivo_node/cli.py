@@ -193,6 +193,7 @@ async def _run(options: RunOptions) -> int:
                     resume=options.resume,
                     restart=options.restart,
                     blocker=plan.blocker,
+                    sandbox=target.embedded_sandbox,
                 )
             client = DryRunClient(live_client) if options.dry_run else live_client
             finished = False

@@ -140,6 +140,17 @@ class JournaledRun:
     succeeded: int  # of the first step
     failed: int  # of the first step
     may_have_sent: int  # items of any step not known to have failed: sent, or maybe sent
+    sandbox: bool = False  # every item went to an embedded sandbox: nothing reached Plivo
+
+    @property
+    def blocks_new_run(self) -> bool:
+        """Whether a new run over this one would send its items again.
+
+        An unfinished run always does (a sandbox one too: its journal decides what a resume
+        sends); a finished run only if it reached Plivo, so trying an example twice on the
+        sandbox needs no flag.
+        """
+        return self.may_have_sent > 0 and (self.finished_at is None or not self.sandbox)
 
     def describe(self) -> str:
         """E.g. "started 2026-01-02 10:00:00 +0000, finished 2026-01-02 10:02:11 +0000:
@@ -195,7 +206,8 @@ CREATE TABLE IF NOT EXISTS run (
     id          INTEGER PRIMARY KEY CHECK (id = 1),  -- one run per journal file
     run_key     TEXT NOT NULL,
     started_at  REAL NOT NULL,
-    finished_at REAL                                 -- NULL while the run is unfinished
+    finished_at REAL,                                -- NULL while the run is unfinished
+    sandbox     INTEGER NOT NULL DEFAULT 0           -- 1: every item went to an embedded sandbox
 );
 CREATE TABLE IF NOT EXISTS item (
     step    INTEGER NOT NULL,
@@ -255,6 +267,7 @@ class RunJournal:
         resume: bool,
         restart: bool = False,
         blocker: ResumeBlocker | None = None,
+        sandbox: bool = False,
         commit_interval: float = 0.002,
         max_batch: int = 512,
     ) -> RunJournal:
@@ -263,7 +276,8 @@ class RunJournal:
         A new run refuses to overwrite a journal that records items sent, finished or not,
         unless ``restart``: they would be sent again. A resume needs the journal and the same
         ``run_key``. ``blocker`` says why this run could not be resumed, if it could not, so
-        that no refusal advises ``--resume`` in vain. ``commit_interval`` (seconds) and
+        that no refusal advises ``--resume`` in vain; ``sandbox`` that this run's requests go
+        to an embedded sandbox, not to Plivo. ``commit_interval`` (seconds) and
         ``max_batch`` (rows) bound each group commit.
         """
         if resume and restart:
@@ -286,6 +300,7 @@ class RunJournal:
                 resume=resume,
                 restart=restart,
                 blocker=blocker,
+                sandbox=sandbox,
             )
         except BaseException:
             connection.close()
@@ -514,6 +529,7 @@ def _prepare(
     resume: bool,
     restart: bool,
     blocker: ResumeBlocker | None,
+    sandbox: bool,
 ) -> None:
     """Check the journal against the request (new run or resume) and record the run."""
     try:
@@ -524,32 +540,47 @@ def _prepare(
         if has_tables and version != SCHEMA_VERSION:
             raise _not_a_journal(path, ValueError(f"schema version {version}"))
         connection.executescript(_SCHEMA)
+        if "sandbox" not in _run_columns(connection):  # a journal from before the column
+            connection.execute("ALTER TABLE run ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0")
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         run = _read_run(connection)
         if resume:
             _check_resumable(path, run, run_key)
             with _write_errors(path):
-                # Unfinished again until this attempt ends well.
-                connection.execute("UPDATE run SET finished_at = NULL WHERE id = 1")
+                # Unfinished again until this attempt ends well; a sandbox run resumed live
+                # has reached Plivo.
+                connection.execute(
+                    "UPDATE run SET finished_at = NULL, sandbox = sandbox AND ? WHERE id = 1",
+                    (sandbox,),
+                )
             return
-        # A run whose items all failed (or that marked none) has nothing to send twice.
-        if run is not None and run.may_have_sent and not restart:
+        if run is not None and run.blocks_new_run and not restart:
             raise earlier_run_error(path, run, same_run=run.run_key == run_key, blocker=blocker)
         with _write_errors(path):
             connection.execute("BEGIN IMMEDIATE")
             connection.execute("DELETE FROM item")
             connection.execute("DELETE FROM run")
             connection.execute(
-                "INSERT INTO run (id, run_key, started_at) VALUES (1, ?, ?)",
-                (run_key, time.time()),
+                "INSERT INTO run (id, run_key, started_at, sandbox) VALUES (1, ?, ?, ?)",
+                (run_key, time.time(), sandbox),
             )
             connection.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         raise _not_a_journal(path, exc) from exc
 
 
+_SELECT_RUN = "SELECT run_key, started_at, finished_at, sandbox FROM run"
+_SELECT_OLD_RUN = "SELECT run_key, started_at, finished_at, 0 FROM run"
+
+
+def _run_columns(connection: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in connection.execute("PRAGMA table_info(run)")}
+
+
 def _read_run(connection: sqlite3.Connection) -> JournaledRun | None:
-    row = connection.execute("SELECT run_key, started_at, finished_at FROM run").fetchone()
+    # A journal from before the sandbox column counts as a run that reached Plivo.
+    query = _SELECT_RUN if "sandbox" in _run_columns(connection) else _SELECT_OLD_RUN
+    row = connection.execute(query).fetchone()
     if row is None:
         return None
     counts = dict(
@@ -566,6 +597,7 @@ def _read_run(connection: sqlite3.Connection) -> JournaledRun | None:
         succeeded=counts.get(ItemState.DONE.value, 0),
         failed=counts.get(ItemState.FAILED.value, 0),
         may_have_sent=may_have_sent,
+        sandbox=bool(row[3]),
     )
 
 

@@ -148,7 +148,7 @@ def _check_earlier_run(output: Path, journal: Path | None, request: RunRequest) 
     if journal is not None and _same_file(journal, usual):
         return  # the run opens that journal, which refuses for itself
     run = read_journaled_run(usual)
-    if run is None or not run.may_have_sent:
+    if run is None or not run.blocks_new_run:
         return
     blocker = ResumeBlocker.NO_JOURNAL if journal is None else ResumeBlocker.OTHER_JOURNAL
     raise earlier_run_error(usual, run, same_run=run.run_key == request.run_key, blocker=blocker)

@@ -296,6 +296,50 @@ async def test_restart_replaces_a_finished_run(path: Path) -> None:
         assert journal.records(0) == {}
 
 
+async def test_a_finished_sandbox_run_is_replaced_but_not_an_unfinished_one(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False, sandbox=True)
+    await journal.begin(0, [0])
+    journal.complete(0, 0, ItemState.DONE, [out_item(0)])
+    await journal.close(finished=True)
+    # Nothing of it reached Plivo: a new run, even a live one, sends nothing twice.
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0])
+    await journal.close()
+    with pytest.raises(ConfigurationError, match="unfinished run"):
+        RunJournal.open(path, run_key="k", resume=False, sandbox=True)
+
+
+async def test_a_sandbox_run_resumed_live_counts_as_reaching_plivo(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False, sandbox=True)
+    await journal.begin(0, [0])
+    await journal.close()
+    async with RunJournal.open(path, run_key="k", resume=True) as journal:
+        journal.complete(0, 0, ItemState.DONE, [out_item(0)])
+    run = read_journaled_run(path)
+    assert run is not None
+    assert not run.sandbox
+
+
+def test_a_journal_from_before_the_sandbox_column_counts_as_live(path: Path) -> None:
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE run (id INTEGER PRIMARY KEY, run_key TEXT NOT NULL, "
+        "started_at REAL NOT NULL, finished_at REAL);"
+        "CREATE TABLE item (step INTEGER NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL, "
+        "outputs TEXT, input TEXT, PRIMARY KEY (step, idx)) WITHOUT ROWID;"
+        "INSERT INTO run VALUES (1, 'k', 1.0, 2.0);"
+        "INSERT INTO item VALUES (0, 0, 'done', '[]', NULL);"
+        "PRAGMA user_version = 1;"
+    )
+    old.close()
+    run = read_journaled_run(path)
+    assert run is not None
+    assert (run.sandbox, run.blocks_new_run) == (False, True)
+    with pytest.raises(ConfigurationError, match="records a finished run"):
+        RunJournal.open(path, run_key="k", resume=False)
+    RunJournal.open(path, run_key="k", resume=True)._connection.close()  # and it still resumes
+
+
 async def test_a_run_whose_items_all_failed_is_replaced_without_restart(path: Path) -> None:
     journal = RunJournal.open(path, run_key="k", resume=False)
     journal.complete(0, 0, ItemState.FAILED, [])

@@ -181,6 +181,19 @@ async def test_another_pipeline_over_the_same_output_is_refused(adversary: Adver
     assert adversary.messages_sent() == 3
 
 
+@pytest.mark.slow  # two or more runs of the CLI
+async def test_a_sandbox_try_out_does_not_overwrite_a_real_campaigns_record(
+    adversary: Adversary,
+) -> None:
+    pipeline = campaign(adversary, 3)
+    assert (await run(adversary, str(pipeline))).code == 0
+    output = (adversary.root / "out.jsonl").read_bytes()
+    tried = await run(adversary, str(pipeline), "--sandbox")
+    assert tried.code == 2, tried
+    assert "records a finished run" in tried.stderr
+    assert (adversary.root / "out.jsonl").read_bytes() == output
+
+
 # --- credentials checked once, before the first item --------------------------------------
 
 

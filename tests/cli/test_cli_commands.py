@@ -222,7 +222,7 @@ def test_dry_run_sends_nothing_and_estimates_cost(
     assert "SMS segments: 5" in err
 
 
-def test_a_rerun_over_a_finished_run_is_refused_unless_restart(
+def test_a_sandbox_run_can_be_repeated_and_says_nothing_reached_plivo(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copy(EXAMPLES / "contacts.csv", tmp_path / "contacts.csv")
@@ -230,16 +230,20 @@ def test_a_rerun_over_a_finished_run_is_refused_unless_restart(
     pipeline.write_text((EXAMPLES / "send_sms.yaml").read_text().replace("../out/", ""))
     assert main(["run", str(pipeline), "--sandbox"]) == EXIT_OK
     assert (tmp_path / "reminders.jsonl.journal.sqlite").exists()
-    before = (tmp_path / "reminders.jsonl").read_text()
-    capsys.readouterr()
-    # Running it again would send the whole campaign a second time.
-    assert main(["run", str(pipeline), "--sandbox"]) == EXIT_USAGE
+    # Nothing of a finished sandbox run reached Plivo: running it again needs no flag.
+    assert main(["run", str(pipeline)]) == EXIT_OK
     err = capsys.readouterr().err
-    assert "records a finished run" in err
-    assert "5 items, 5 succeeded, 0 failed" in err
-    assert "--restart" in err
-    assert (tmp_path / "reminders.jsonl").read_text() == before  # untouched
-    assert main(["run", str(pipeline), "--sandbox", "--restart"]) == EXIT_OK
+    assert err.rstrip().endswith("sandbox: nothing was sent to Plivo")
+
+
+def test_resume_without_a_journal_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.jsonl"
+    args = ["run", str(EXAMPLES / "send_sms.yaml"), "--output", str(out), "--sandbox"]
+    assert main([*args, "--resume", "--no-journal"]) == EXIT_USAGE
+    assert "--resume cannot work here" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_a_bad_row_part_way_stops_the_run_and_resume_after_fixing_it_sends_the_rest(
