@@ -21,18 +21,24 @@ from typing import Any
 from plivo_node import __version__
 from plivo_node.context import Item
 from plivo_node.cost import describe_mms, estimate_cost
-from plivo_node.credentials import Credentials, resolve_credentials, test_credentials
+from plivo_node.credentials import (
+    Credentials,
+    check_credentials,
+    resolve_credentials,
+    test_credentials,
+)
 from plivo_node.description import load_credential_type, load_node_description
 from plivo_node.dry_run import DryRunClient
 from plivo_node.engine import ItemResult, Step
 from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedError
 from plivo_node.item_io import OutputWriter, count_items, read_items
-from plivo_node.journal import RunJournal, compute_run_key, default_journal_path
+from plivo_node.journal import RunJournal, compute_run_key, continue_hint
 from plivo_node.limiter import Pacer, RateLimiter
 from plivo_node.pipeline import PipelineSpec, build_steps, load_pipeline
 from plivo_node.progress import Progress
 from plivo_node.redaction import redact
 from plivo_node.retry import RetryPolicy
+from plivo_node.run_guards import RunRequest, plan_run
 from plivo_node.runner import RunSummary, execute
 from plivo_node.sandbox import Sandbox, SandboxConfig
 from plivo_node.sandbox.command import add_arguments as add_sandbox_arguments
@@ -94,25 +100,36 @@ def _items(
     return read_items(path, fmt), count_items(path, fmt), path
 
 
+@dataclass(frozen=True)
+class ApiTarget:
+    credentials: Credentials
+    embedded_sandbox: bool  # True: the run talks to a sandbox in this process, not to Plivo
+
+
 @contextlib.asynccontextmanager
-async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[Credentials]:
-    """Credentials to run with: configured ones (live), or an embedded sandbox's."""
-    credentials = resolve_credentials(spec.credentials, os.environ)
-    if mode == "live" and credentials is None:
-        raise ConfigurationError(
-            "--live needs credentials",
-            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or a credentials block in the pipeline",
-        )
-    if credentials is not None and mode != "sandbox":
-        yield credentials
-        return
+async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[ApiTarget]:
+    """Credentials to run with: configured ones (live), or an embedded sandbox's.
+
+    The sandbox stands in only when nothing asks for a live account (``resolve_credentials``
+    refuses a half-configured one) or when ``--sandbox`` says so.
+    """
+    if mode != "sandbox":
+        credentials = resolve_credentials(spec.credentials, os.environ)
+        if credentials is not None:
+            yield ApiTarget(credentials, embedded_sandbox=False)
+            return
+        if mode == "live":
+            raise ConfigurationError(
+                "--live needs credentials",
+                hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or a credentials block in the "
+                "pipeline",
+            )
     config = SandboxConfig()
     async with Sandbox(config) as sandbox:
         reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
         _err(f"plivo-node: {reason}: using the embedded sandbox at {sandbox.url} (nothing is sent)")
-        yield Credentials(
-            auth_id=config.auth_id, auth_token=config.auth_token, base_url=sandbox.url
-        )
+        credentials = Credentials(config.auth_id, config.auth_token, base_url=sandbox.url)
+        yield ApiTarget(credentials, embedded_sandbox=True)
 
 
 def _client(
@@ -136,22 +153,22 @@ async def _run(options: RunOptions) -> int:
     spec = load_pipeline(options.pipeline)
     steps = build_steps(spec, description)
     items, total, input_path = _items(spec, options)
-    _tune_garbage_collector()
-    output_path = options.output or spec.output_path or Path("-")
-    journal: RunJournal | None = None
-    if not options.no_journal and not options.dry_run:
-        if options.resume and input_path is not None and str(input_path) == "-":
-            raise ConfigurationError(
-                "--resume cannot check that stdin holds the same items as the interrupted run",
-                hint="give the input as a file to make the run resumable",
-            )
-        journal_path = options.journal or default_journal_path(output_path, options.pipeline)
-        journal = RunJournal.open(
-            journal_path,
-            run_key=compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path),
+    run_key = compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path)
+    plan = plan_run(
+        RunRequest(
+            pipeline=options.pipeline,
+            run_key=run_key,
+            input=input_path,
+            output=options.output,
+            pipeline_output=spec.output_path,
+            journal=options.journal,
+            no_journal=options.no_journal,
+            dry_run=options.dry_run,
             resume=options.resume,
             restart=options.restart,
         )
+    )
+    _tune_garbage_collector()
     interactive = sys.stderr.isatty() if options.progress is None else options.progress
     progress = Progress(sys.stderr, total=total, live=interactive)
 
@@ -159,15 +176,29 @@ async def _run(options: RunOptions) -> int:
         if step_index == 0:
             progress.advance(failed=result.error is not None)
 
-    finished = False
-    try:
-        async with (
-            _api_target(spec, options.mode) as credentials,
-            _client(credentials, spec, steps, retry_unknown=options.retry_unknown) as live_client,
-        ):
+    async with (
+        _api_target(spec, options.mode) as target,
+        _client(
+            target.credentials, spec, steps, retry_unknown=options.retry_unknown
+        ) as live_client,
+    ):
+        try:
+            if not target.embedded_sandbox:
+                await check_credentials(live_client)  # one read: a wrong token fails here
+            journal = None
+            if plan.journal is not None:
+                journal = RunJournal.open(
+                    plan.journal,
+                    run_key=run_key,
+                    resume=options.resume,
+                    restart=options.restart,
+                    blocker=plan.blocker,
+                    sandbox=target.embedded_sandbox,
+                )
             client = DryRunClient(live_client) if options.dry_run else live_client
+            finished = False
             try:
-                with OutputWriter(output_path) as writer:
+                with OutputWriter(plan.output) as writer:
                     summary = await execute(
                         steps,
                         items,
@@ -177,32 +208,32 @@ async def _run(options: RunOptions) -> int:
                         retry_unknown=options.retry_unknown,
                         on_result=on_result,
                     )
-            except ConfigurationError as exc:
-                # Raised part-way (a bad input row, an unwritable output): items before it may
-                # have been sent, so this is not "nothing was sent" (exit 2).
-                raise RunAbortedError(
-                    f"the run stopped part-way: {exc}",
-                    hint="items already sent are in the journal: fix this, then run again "
-                    "with --resume",
-                ) from exc
-            finished = summary.stopped is None
-            progress.close()
+                finished = summary.stopped is None
+            finally:
+                progress.close()
+                if journal is not None:
+                    await journal.close(finished=finished)
             if summary.segments_by_country:
                 summary.estimated_cost = await estimate_cost(
                     live_client, summary.segments_by_country
                 )
-        _print_summary(summary, output_path, dry_run=options.dry_run)
-    finally:
-        progress.close()
-        if journal is not None:
-            await journal.close(finished=finished)
+        except ConfigurationError as exc:
+            if live_client.writes_started:
+                # Whatever stopped the run (a bad input row, an unwritable journal or output),
+                # requests went out: this is not "nothing was sent" (exit 2).
+                raise RunAbortedError(
+                    f"the run stopped part-way, after requests were sent: {exc}",
+                    hint=continue_hint(plan.blocker),
+                ) from exc
+            raise
+    _print_summary(summary, plan.output, dry_run=options.dry_run, sandbox=target.embedded_sandbox)
     if summary.stopped is not None:
         _err(f"plivo-node: {summary.stopped}")
         return EXIT_ITEMS_FAILED
     return EXIT_ITEMS_FAILED if summary.failed else EXIT_OK
 
 
-def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool) -> None:
+def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool, sandbox: bool) -> None:
     label = "dry run" if dry_run else "run"
     headline = (
         f"plivo-node: {label} finished in {summary.elapsed:.1f}s: {summary.items} items, "
@@ -229,6 +260,8 @@ def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool) -> 
         lines.append(f"  estimated cost: {summary.estimated_cost}")
     if str(output_path) != "-":
         lines.append(f"  output: {output_path}")
+    if sandbox:
+        lines.append("  sandbox: nothing was sent to Plivo")
     for line in lines:
         _err(line)
 
@@ -307,9 +340,14 @@ def _parser() -> argparse.ArgumentParser:
         const="live",
         help="require credentials and call the configured API",
     )
-    run.add_argument("--resume", action="store_true", help="continue an interrupted run")
     run.add_argument(
-        "--restart", action="store_true", help="discard an interrupted run's journal and start over"
+        "--resume", action="store_true", help="continue an interrupted run from its journal"
+    )
+    run.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the journal of an earlier run over this output (finished or not) and "
+        "send every item again",
     )
     run.add_argument(
         "--retry-unknown",
@@ -319,7 +357,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--dry-run",
         action="store_true",
-        help="resolve and validate every item and estimate the cost; send nothing",
+        help="resolve and validate every item and estimate the cost; send nothing, keep no "
+        "journal, write to <output>.dry-run.jsonl (or stdout), never over a real run's files",
     )
     run.add_argument("--journal", type=Path, help="journal file (default: next to the output)")
     run.add_argument("--no-journal", action="store_true", help="keep no journal (no --resume)")

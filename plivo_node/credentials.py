@@ -5,6 +5,11 @@ one, else from ``PLIVO_AUTH_ID`` / ``PLIVO_AUTH_TOKEN`` (the variables Plivo's o
 Values in the block may name environment variables (``${VAR}`` or ``$VAR``) so that pipeline
 files can be committed without secrets.
 
+"No credentials" (``None``, which lets a run use the embedded sandbox) means that nothing asks
+for a live account: a credentials block, or any ``PLIVO_`` variable set even to an empty value,
+asks for one, so an unset variable is an error, never a quiet switch to the sandbox (a cron job
+would report success having sent nothing).
+
 The auth token is registered with :mod:`plivo_node.redaction` the moment a
 :class:`Credentials` exists, and no message built here ever contains it. Malformed auth IDs
 are not echoed either: a swapped Auth ID / Auth Token pair would otherwise print the token.
@@ -155,6 +160,7 @@ def _from_block(fields: Mapping[str, Any], environ: Mapping[str, str]) -> Creden
             hint=f"the fields are {', '.join(_BLOCK_FIELDS)}",
         )
     values: dict[str, str] = {}
+    unset: list[CredentialError] = []  # every field naming an unset variable, reported at once
     for name in _BLOCK_FIELDS:
         raw = fields.get(name)
         if raw is None:
@@ -168,11 +174,22 @@ def _from_block(fields: Mapping[str, Any], environ: Mapping[str, str]) -> Creden
         # The token may be written literally: mask it before anything could print it.
         if name == "authToken":
             register_secret(raw.strip())
-        value = _expand_environment(raw, where, environ).strip()
+        try:
+            value = _expand_environment(raw, where, environ).strip()
+        except CredentialError as error:
+            unset.append(error)
+            continue
         if name == "authToken":
             register_secret(value)
         if value:
             values[name] = value
+    if len(unset) == 1:
+        raise unset[0]
+    if unset:
+        raise CredentialError(
+            "; ".join(error.message for error in unset),
+            hint="export them before the run, or write the values in the file",
+        )
     for required in ("authId", "authToken"):
         if required not in values:
             raise CredentialError(
@@ -200,15 +217,23 @@ def _expand_environment(raw: str, where: str, environ: Mapping[str, str]) -> str
 
 
 def _from_environment(environ: Mapping[str, str]) -> Credentials | None:
+    names = (ENV_AUTH_ID, ENV_AUTH_TOKEN, ENV_BASE_URL)
+    if not any(name in environ for name in names):
+        return None  # nothing asks for a live account
     auth_id = environ.get(ENV_AUTH_ID, "").strip()
     auth_token = environ.get(ENV_AUTH_TOKEN, "").strip()
     register_secret(auth_token)
-    if not auth_id and not auth_token:
-        return None
     if not auth_id or not auth_token:
-        given, missing = (ENV_AUTH_ID, ENV_AUTH_TOKEN) if auth_id else (ENV_AUTH_TOKEN, ENV_AUTH_ID)
+        given = ", ".join(name for name in names if name in environ)
+        problems = " and ".join(
+            f"{name} is {'empty' if name in environ else 'not set'}"
+            for name, value in ((ENV_AUTH_ID, auth_id), (ENV_AUTH_TOKEN, auth_token))
+            if not value
+        )
         raise CredentialError(
-            f"{given} is set but {missing} is not", hint="set both, or neither to use the sandbox"
+            f"the environment asks for a live Plivo account ({given} set) but {problems}",
+            hint=f"set both {ENV_AUTH_ID} and {ENV_AUTH_TOKEN}, or unset every PLIVO_ variable "
+            "to use the sandbox",
         )
     base_url = environ.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
     return Credentials(auth_id, auth_token, base_url)
@@ -229,6 +254,21 @@ async def test_credentials(client: ApiClient) -> tuple[bool, str]:
     name = body.get("name") or "(unnamed)"
     auth_id = body.get("auth_id") or client.auth_id
     return True, f"OK: account {name} ({auth_id})"
+
+
+async def check_credentials(client: ApiClient) -> None:
+    """One read (GET the account) before a run's first item; :class:`CredentialError` if it fails.
+
+    A wrong token or an unreachable API would otherwise fail every item one by one. The
+    message names the Auth ID, never the token.
+    """
+    ok, message = await test_credentials(client)
+    if not ok:
+        raise CredentialError(
+            f"the credentials check (GET the account) failed, so nothing was sent: {message}",
+            hint=f"check {ENV_AUTH_ID}, {ENV_AUTH_TOKEN} and {ENV_BASE_URL} (or the "
+            "pipeline's credentials block); `plivo-node credentials test` repeats this check",
+        )
 
 
 # The name starts with "test_": keep pytest from collecting it wherever it is imported.

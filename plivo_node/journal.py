@@ -23,6 +23,11 @@ unless the user asks to retry them, in which case they are simply begun again; t
 sent.
 
 The journal lives in one SQLite file (stdlib ``sqlite3``), by default next to the output file.
+
+It also guards against the silent duplicate campaign: a new run over a journal that records
+items sent, by a finished run or an unfinished one, is refused unless the user passes
+``--restart`` (the refusal says what was sent, and when). Every hint that advises ``--resume``
+goes through :func:`continue_hint` or :func:`refuse_resume`, which know where it cannot work.
 """
 
 from __future__ import annotations
@@ -35,10 +40,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from plivo_node.context import JsonObject
 from plivo_node.errors import ConfigurationError
@@ -70,6 +74,99 @@ class Record:
     state: ItemState
     outputs: list[JsonObject] | None
     input_fingerprint: str | None = None
+
+
+class ResumeBlocker(Enum):
+    """Why ``--resume`` cannot work for a run: (the reason, how to make the run resumable)."""
+
+    NO_JOURNAL = ("the run keeps no journal (--no-journal)", "drop --no-journal")
+    STDIN_INPUT = (
+        "the input is read from stdin, which a resume cannot check against the first run",
+        "give the input as a file",
+    )
+    DRY_RUN = ("a dry run keeps no journal and sends nothing", "drop --dry-run")
+    # Only for an earlier run's journal that this run would not open.
+    OTHER_JOURNAL = ("this run keeps its journal elsewhere (--journal)", "drop --journal")
+
+    @property
+    def reason(self) -> str:
+        return self.value[0]
+
+    @property
+    def fix(self) -> str:
+        return self.value[1]
+
+
+def refuse_resume(blocker: ResumeBlocker) -> ConfigurationError:
+    """The error for ``--resume`` asked where it cannot work."""
+    return ConfigurationError(
+        f"--resume cannot work here: {blocker.reason}",
+        hint=f"{blocker.fix} to make the run resumable",
+    )
+
+
+def continue_hint(blocker: ResumeBlocker | None) -> str:
+    """How to go on after a run stopped with items sent: ``--resume`` only where it works."""
+    if blocker is None:
+        return (
+            "the journal records every item sent: fix the cause, then run the same command "
+            "with --resume (nothing is sent twice)"
+        )
+    return (
+        f"this run cannot be resumed ({blocker.reason}): the output lists the items sent, "
+        "and running the command again would send them again"
+    )
+
+
+def _earlier_run_hint(blocker: ResumeBlocker | None, *, finished: bool, same_run: bool) -> str:
+    restart = "pass --restart to discard its journal and send every item again"
+    if finished:
+        return f"{restart}; a new campaign needs its own --output"
+    if not same_run:
+        return f"run that pipeline and input again with --resume to continue it, or {restart}"
+    if blocker is None:
+        return f"pass --resume to continue that run, or {restart}"
+    return f"{blocker.fix} and pass --resume to continue that run, or {restart}"
+
+
+@dataclass(frozen=True, slots=True)
+class JournaledRun:
+    """What a journal says about the run it holds: when, and what became of its items."""
+
+    run_key: str
+    started_at: float
+    finished_at: float | None
+    items: int  # of the first step
+    succeeded: int  # of the first step
+    failed: int  # of the first step
+    may_have_sent: int  # items of any step not known to have failed: sent, or maybe sent
+    sandbox: bool = False  # every item went to an embedded sandbox: nothing reached Plivo
+
+    @property
+    def blocks_new_run(self) -> bool:
+        """Whether a new run over this one would send its items again.
+
+        An unfinished run always does (a sandbox one too: its journal decides what a resume
+        sends); a finished run only if it reached Plivo, so trying an example twice on the
+        sandbox needs no flag.
+        """
+        return self.may_have_sent > 0 and (self.finished_at is None or not self.sandbox)
+
+    def describe(self) -> str:
+        """E.g. "started 2026-01-02 10:00:00 +0000, finished 2026-01-02 10:02:11 +0000:
+        600 items, 598 succeeded, 2 failed"."""
+        when = f"started {_local_time(self.started_at)}"
+        if self.finished_at is not None:
+            when += f", finished {_local_time(self.finished_at)}"
+        unknown = self.items - self.succeeded - self.failed
+        counts = f"{self.items} items, {self.succeeded} succeeded, {self.failed} failed"
+        if unknown:
+            counts += f", {unknown} in flight or of unknown outcome"
+        return f"{when}: {counts}"
+
+
+def _local_time(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(timestamp))
 
 
 def default_journal_path(
@@ -109,7 +206,8 @@ CREATE TABLE IF NOT EXISTS run (
     id          INTEGER PRIMARY KEY CHECK (id = 1),  -- one run per journal file
     run_key     TEXT NOT NULL,
     started_at  REAL NOT NULL,
-    finished_at REAL                                 -- NULL while the run is unfinished
+    finished_at REAL,                                -- NULL while the run is unfinished
+    sandbox     INTEGER NOT NULL DEFAULT 0           -- 1: every item went to an embedded sandbox
 );
 CREATE TABLE IF NOT EXISTS item (
     step    INTEGER NOT NULL,
@@ -168,14 +266,19 @@ class RunJournal:
         run_key: str,
         resume: bool,
         restart: bool = False,
+        blocker: ResumeBlocker | None = None,
+        sandbox: bool = False,
         commit_interval: float = 0.002,
         max_batch: int = 512,
     ) -> RunJournal:
         """Open the journal at ``path`` for a new run, or to resume the run it holds.
 
-        A new run refuses to overwrite an unfinished run's journal unless ``restart``: its
-        sent items would be sent again. A resume needs the journal and the same ``run_key``.
-        ``commit_interval`` (seconds) and ``max_batch`` (rows) bound each group commit.
+        A new run refuses to overwrite a journal that records items sent, finished or not,
+        unless ``restart``: they would be sent again. A resume needs the journal and the same
+        ``run_key``. ``blocker`` says why this run could not be resumed, if it could not, so
+        that no refusal advises ``--resume`` in vain; ``sandbox`` that this run's requests go
+        to an embedded sandbox, not to Plivo. ``commit_interval`` (seconds) and
+        ``max_batch`` (rows) bound each group commit.
         """
         if resume and restart:
             raise ConfigurationError(
@@ -190,7 +293,15 @@ class RunJournal:
             )
         connection = _connect(journal_path)
         try:
-            _prepare(connection, journal_path, run_key=run_key, resume=resume, restart=restart)
+            _prepare(
+                connection,
+                journal_path,
+                run_key=run_key,
+                resume=resume,
+                restart=restart,
+                blocker=blocker,
+                sandbox=sandbox,
+            )
         except BaseException:
             connection.close()
             raise
@@ -249,15 +360,18 @@ class RunJournal:
     async def close(self, *, finished: bool = False) -> None:
         """Commit everything and close; ``finished`` marks the run complete.
 
-        A finished run's journal may be overwritten by the next new run; an unfinished one
-        makes the next run choose ``--resume`` or ``--restart``.
+        A journal that records items sent makes the next run choose ``--resume`` (unfinished)
+        or ``--restart``. A failed write is raised again only when closing ``finished``: an
+        unfinished close happens while the run is already stopping on an error, and must not
+        hide that error behind this one (the rows it lost leave items in flight, which a
+        resume reports as unknown, never sends twice).
         """
         if self._closed:
             return
         try:
             self._commit_pending()
-            self._raise_failure()
             if finished:
+                self._raise_failure()
                 with _write_errors(self.path):
                     self._connection.execute(
                         "UPDATE run SET finished_at = ? WHERE id = 1", (time.time(),)
@@ -392,10 +506,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     except sqlite3.OperationalError as exc:
         connection.close()
         if "locked" in str(exc) or "busy" in str(exc):
-            raise ConfigurationError(
-                f"the run journal {path} is in use by another plivo-node run",
-                hint="wait for that run to end; two runs from one journal would send twice",
-            ) from exc
+            raise _in_use_error(path) from exc
         raise _not_a_journal(path, exc) from exc
     except sqlite3.DatabaseError as exc:
         connection.close()
@@ -417,6 +528,8 @@ def _prepare(
     run_key: str,
     resume: bool,
     restart: bool,
+    blocker: ResumeBlocker | None,
+    sandbox: bool,
 ) -> None:
     """Check the journal against the request (new run or resume) and record the run."""
     try:
@@ -427,38 +540,100 @@ def _prepare(
         if has_tables and version != SCHEMA_VERSION:
             raise _not_a_journal(path, ValueError(f"schema version {version}"))
         connection.executescript(_SCHEMA)
+        if "sandbox" not in _run_columns(connection):  # a journal from before the column
+            connection.execute("ALTER TABLE run ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0")
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        run = connection.execute("SELECT run_key, started_at, finished_at FROM run").fetchone()
+        run = _read_run(connection)
         if resume:
             _check_resumable(path, run, run_key)
             with _write_errors(path):
-                # Unfinished again until this attempt ends well.
-                connection.execute("UPDATE run SET finished_at = NULL WHERE id = 1")
+                # Unfinished again until this attempt ends well; a sandbox run resumed live
+                # has reached Plivo.
+                connection.execute(
+                    "UPDATE run SET finished_at = NULL, sandbox = sandbox AND ? WHERE id = 1",
+                    (sandbox,),
+                )
             return
-        if run is not None and run[2] is None and not restart:
-            touched = connection.execute("SELECT COUNT(*) FROM item").fetchone()[0]
-            if touched:  # a run that never marked an item has nothing to send twice
-                raise _unfinished_run_error(path, started_at=run[1], touched=touched)
+        if run is not None and run.blocks_new_run and not restart:
+            raise earlier_run_error(path, run, same_run=run.run_key == run_key, blocker=blocker)
         with _write_errors(path):
             connection.execute("BEGIN IMMEDIATE")
             connection.execute("DELETE FROM item")
             connection.execute("DELETE FROM run")
             connection.execute(
-                "INSERT INTO run (id, run_key, started_at) VALUES (1, ?, ?)",
-                (run_key, time.time()),
+                "INSERT INTO run (id, run_key, started_at, sandbox) VALUES (1, ?, ?, ?)",
+                (run_key, time.time(), sandbox),
             )
             connection.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         raise _not_a_journal(path, exc) from exc
 
 
-def _check_resumable(path: Path, run: tuple[Any, ...] | None, run_key: str) -> None:
+_SELECT_RUN = "SELECT run_key, started_at, finished_at, sandbox FROM run"
+_SELECT_OLD_RUN = "SELECT run_key, started_at, finished_at, 0 FROM run"
+
+
+def _run_columns(connection: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in connection.execute("PRAGMA table_info(run)")}
+
+
+def _read_run(connection: sqlite3.Connection) -> JournaledRun | None:
+    # A journal from before the sandbox column counts as a run that reached Plivo.
+    query = _SELECT_RUN if "sandbox" in _run_columns(connection) else _SELECT_OLD_RUN
+    row = connection.execute(query).fetchone()
+    if row is None:
+        return None
+    counts = dict(
+        connection.execute("SELECT state, COUNT(*) FROM item WHERE step = 0 GROUP BY state")
+    )
+    may_have_sent = connection.execute(
+        "SELECT COUNT(*) FROM item WHERE state != ?", (ItemState.FAILED.value,)
+    ).fetchone()[0]
+    return JournaledRun(
+        run_key=row[0],
+        started_at=row[1],
+        finished_at=row[2],
+        items=sum(counts.values()),
+        succeeded=counts.get(ItemState.DONE.value, 0),
+        failed=counts.get(ItemState.FAILED.value, 0),
+        may_have_sent=may_have_sent,
+        sandbox=bool(row[3]),
+    )
+
+
+def read_journaled_run(path: Path) -> JournaledRun | None:
+    """The run the journal at ``path`` holds, read without changing it; None if there is none.
+
+    For a run that will not open that journal itself (``--no-journal``, another ``--journal``)
+    but would write over the output it belongs to. A file that is not a journal holds no run.
+    """
+    if not path.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(path, isolation_level=None, timeout=0.2)
+    except sqlite3.Error:
+        return None
+    try:
+        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            return None
+        return _read_run(connection)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise _in_use_error(path) from exc
+        return None
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        connection.close()
+
+
+def _check_resumable(path: Path, run: JournaledRun | None, run_key: str) -> None:
     if run is None:
         raise ConfigurationError(
             f"the run journal {path} holds no run to resume",
             hint="run without --resume to start a new run",
         )
-    if run[0] != run_key:
+    if run.run_key != run_key:
         raise ConfigurationError(
             f"cannot resume from {path}: the pipeline or the input changed since that run "
             "started, so journaled items would no longer match",
@@ -467,12 +642,23 @@ def _check_resumable(path: Path, run: tuple[Any, ...] | None, run_key: str) -> N
         )
 
 
-def _unfinished_run_error(path: Path, *, started_at: float, touched: int) -> ConfigurationError:
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started_at))
+def earlier_run_error(
+    path: Path, run: JournaledRun, *, same_run: bool, blocker: ResumeBlocker | None
+) -> ConfigurationError:
+    """The refusal of a new run over ``run``, whose items would be sent again."""
+    state = "a finished" if run.finished_at is not None else "an unfinished"
+    which = "" if same_run else " of another pipeline or input"
     return ConfigurationError(
-        f"the run journal {path} holds an unfinished run started {started} "
-        f"({touched} items sent or in flight); a fresh run would send its items again",
-        hint="pass --resume to continue that run, or --restart to discard its journal",
+        f"the run journal {path} records {state} run{which} ({run.describe()}); "
+        "a new run would send its items again",
+        hint=_earlier_run_hint(blocker, finished=run.finished_at is not None, same_run=same_run),
+    )
+
+
+def _in_use_error(path: Path) -> ConfigurationError:
+    return ConfigurationError(
+        f"the run journal {path} is in use by another plivo-node run",
+        hint="wait for that run to end; two runs from one journal would send twice",
     )
 
 
@@ -485,15 +671,21 @@ def _write_errors(path: Path) -> Iterator[None]:
         raise ConfigurationError(
             f"cannot write the run journal {path}: {exc}",
             hint="the run stopped so that no item is sent unrecorded; free disk space or "
-            "fix the journal's directory, then --resume",
+            "fix the journal and its directory",
         ) from exc
 
 
 __all__ = [
     "JOURNAL_SUFFIX",
     "ItemState",
+    "JournaledRun",
     "Record",
+    "ResumeBlocker",
     "RunJournal",
     "compute_run_key",
+    "continue_hint",
     "default_journal_path",
+    "earlier_run_error",
+    "read_journaled_run",
+    "refuse_resume",
 ]

@@ -95,6 +95,9 @@ class PlivoClient:
         self._pacer = pacer
         self._session = session
         self._owns_session = session is None
+        # Requests other than GET handed on to be written: anything that may have changed the
+        # account. While it is 0 the run can still say "nothing was sent" (exit code 2).
+        self.writes_started = 0
 
     @property
     def auth_id(self) -> str:
@@ -152,6 +155,8 @@ class PlivoClient:
         while True:
             attempt += 1
             await self._limiter.acquire()
+            if method != "GET":
+                self.writes_started += 1
             # multipart bodies are consumed by sending, so each attempt builds its own
             data: bytes | aiohttp.FormData | None = _multipart(files, body) if files else payload
             try:

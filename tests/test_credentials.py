@@ -12,6 +12,7 @@ from plivo_node.credentials import (
     DEFAULT_BASE_URL,
     Credentials,
     check_auth_id,
+    check_credentials,
     resolve_credentials,
 )
 from plivo_node.credentials import test_credentials as check_live
@@ -167,7 +168,31 @@ def test_environment_values_are_stripped() -> None:
 
 def test_nothing_configured_is_none() -> None:
     assert resolve_credentials(None, {}) is None
-    assert resolve_credentials(None, {"PLIVO_AUTH_ID": "", "PLIVO_API_URL": "http://x/"}) is None
+    assert resolve_credentials(None, {"HOME": "/root"}) is None
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        # e.g. PLIVO_AUTH_TOKEN=$(cat /missing/file) in a cron job
+        ({"PLIVO_AUTH_ID": AUTH_ID, "PLIVO_AUTH_TOKEN": ""}, "PLIVO_AUTH_TOKEN is empty"),
+        ({"PLIVO_AUTH_ID": "", "PLIVO_AUTH_TOKEN": ""}, "PLIVO_AUTH_ID is empty and"),
+        ({"PLIVO_API_URL": "http://x/"}, "PLIVO_AUTH_ID is not set and PLIVO_AUTH_TOKEN is not"),
+    ],
+)
+def test_a_plivo_variable_set_empty_asks_for_a_live_account(env: dict[str, str], says: str) -> None:
+    with pytest.raises(CredentialError, match=says) as caught:
+        resolve_credentials(None, env)
+    assert "asks for a live Plivo account" in str(caught.value)
+
+
+def test_every_unset_variable_of_the_block_is_named_at_once() -> None:
+    block = {"plivoApi": {"authId": "${CAMPAIGN_ID}", "authToken": "${CAMPAIGN_TOKEN}"}}
+    with pytest.raises(CredentialError) as caught:
+        resolve_credentials(block, {"PLIVO_AUTH_ID": AUTH_ID, "PLIVO_AUTH_TOKEN": TOKEN})
+    assert "CAMPAIGN_ID" in caught.value.message
+    assert "CAMPAIGN_TOKEN" in caught.value.message
+    no_token(*error_texts(caught.value))
 
 
 @pytest.mark.parametrize(
@@ -276,6 +301,17 @@ async def test_live_test_rejected_credentials() -> None:
     assert "Authentication failed" in reason
     assert "401" in reason
     no_token(reason)
+
+
+async def test_the_run_check_raises_a_credential_error_without_the_token() -> None:
+    Credentials(AUTH_ID, TOKEN, DEFAULT_BASE_URL)
+    error = AuthenticationError(status=401, method="GET", path="", error_text=f"bad {TOKEN}")
+    client = FakeClient(error)
+    with pytest.raises(CredentialError, match="nothing was sent") as caught:
+        await check_credentials(client)
+    assert client.calls == [("GET", "")]  # one read
+    no_token(*error_texts(caught.value))
+    await check_credentials(FakeClient(ApiResponse(200, {"name": "Acme"})))
 
 
 async def test_live_test_unreachable_server() -> None:

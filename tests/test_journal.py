@@ -16,9 +16,13 @@ from plivo_node.errors import ConfigurationError
 from plivo_node.journal import (
     ItemState,
     Record,
+    ResumeBlocker,
     RunJournal,
     compute_run_key,
+    continue_hint,
     default_journal_path,
+    read_journaled_run,
+    refuse_resume,
 )
 
 
@@ -167,10 +171,20 @@ async def test_a_failed_write_fails_the_waiting_begin_and_later_calls(path: Path
         await journal.begin(0, [0])
     with pytest.raises(ConfigurationError, match="cannot write the run journal"):
         journal.complete(0, 0, ItemState.DONE, [])
-    with pytest.raises(ConfigurationError):
-        await journal.close()
+    # Closing unfinished (the run is already stopping on that error) does not raise it again.
+    await journal.close()
     with pytest.raises(RuntimeError, match="closed"):
         await journal.begin(0, [1])
+
+
+async def test_a_failed_write_is_raised_again_by_a_finished_close(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    journal._connection.close()
+    with pytest.raises(ConfigurationError, match="cannot write the run journal"):
+        await journal.begin(0, [0])
+    # The run must not be recorded as finished with rows missing.
+    with pytest.raises(ConfigurationError, match="cannot write the run journal"):
+        await journal.close(finished=True)
 
 
 # --- durability across a kill ----------------------------------------------------------------
@@ -241,13 +255,125 @@ async def test_restart_discards_an_unfinished_run(path: Path) -> None:
     RunJournal.open(path, run_key="new", resume=True)._connection.close()
 
 
-async def test_a_finished_run_is_replaced_by_a_new_run(path: Path) -> None:
-    journal = RunJournal.open(path, run_key="k", resume=False)
+async def finished_run(path: Path, run_key: str = "k") -> None:
+    """A finished run of three items: two succeeded, one failed."""
+    journal = RunJournal.open(path, run_key=run_key, resume=False)
+    await journal.begin(0, [0, 1, 2])
+    journal.complete(0, 0, ItemState.DONE, [out_item(0)])
+    journal.complete(0, 1, ItemState.DONE, [out_item(1)])
+    journal.complete(0, 2, ItemState.FAILED, [])
+    await journal.close(finished=True)
+
+
+async def test_a_new_run_over_a_finished_run_is_refused_and_says_what_was_sent(
+    path: Path,
+) -> None:
+    await finished_run(path)
+    with pytest.raises(ConfigurationError) as caught:
+        RunJournal.open(path, run_key="k", resume=False)
+    message = str(caught.value)
+    assert "records a finished run (started " in message
+    assert ", finished " in message
+    assert "3 items, 2 succeeded, 1 failed" in message
+    assert "--restart" in message
+    assert "--resume" not in message  # a finished run has nothing left to continue
+    # The refusal changed nothing: the journal still holds that run.
+    run = read_journaled_run(path)
+    assert run is not None
+    assert (run.items, run.succeeded, run.failed, run.may_have_sent) == (3, 2, 1, 2)
+    assert run.finished_at is not None
+
+
+async def test_a_finished_run_of_another_pipeline_is_refused_too(path: Path) -> None:
+    await finished_run(path, run_key="campaign-a")
+    with pytest.raises(ConfigurationError, match="finished run of another pipeline or input"):
+        RunJournal.open(path, run_key="campaign-b", resume=False)
+
+
+async def test_restart_replaces_a_finished_run(path: Path) -> None:
+    await finished_run(path)
+    async with RunJournal.open(path, run_key="k", resume=False, restart=True) as journal:
+        assert journal.records(0) == {}
+
+
+async def test_a_finished_sandbox_run_is_replaced_but_not_an_unfinished_one(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False, sandbox=True)
     await journal.begin(0, [0])
     journal.complete(0, 0, ItemState.DONE, [out_item(0)])
     await journal.close(finished=True)
-    async with RunJournal.open(path, run_key="other", resume=False) as journal:
+    # Nothing of it reached Plivo: a new run, even a live one, sends nothing twice.
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0])
+    await journal.close()
+    with pytest.raises(ConfigurationError, match="unfinished run"):
+        RunJournal.open(path, run_key="k", resume=False, sandbox=True)
+
+
+async def test_a_sandbox_run_resumed_live_counts_as_reaching_plivo(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False, sandbox=True)
+    await journal.begin(0, [0])
+    await journal.close()
+    async with RunJournal.open(path, run_key="k", resume=True) as journal:
+        journal.complete(0, 0, ItemState.DONE, [out_item(0)])
+    run = read_journaled_run(path)
+    assert run is not None
+    assert not run.sandbox
+
+
+def test_a_journal_from_before_the_sandbox_column_counts_as_live(path: Path) -> None:
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE run (id INTEGER PRIMARY KEY, run_key TEXT NOT NULL, "
+        "started_at REAL NOT NULL, finished_at REAL);"
+        "CREATE TABLE item (step INTEGER NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL, "
+        "outputs TEXT, input TEXT, PRIMARY KEY (step, idx)) WITHOUT ROWID;"
+        "INSERT INTO run VALUES (1, 'k', 1.0, 2.0);"
+        "INSERT INTO item VALUES (0, 0, 'done', '[]', NULL);"
+        "PRAGMA user_version = 1;"
+    )
+    old.close()
+    run = read_journaled_run(path)
+    assert run is not None
+    assert (run.sandbox, run.blocks_new_run) == (False, True)
+    with pytest.raises(ConfigurationError, match="records a finished run"):
+        RunJournal.open(path, run_key="k", resume=False)
+    RunJournal.open(path, run_key="k", resume=True)._connection.close()  # and it still resumes
+
+
+async def test_a_run_whose_items_all_failed_is_replaced_without_restart(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    journal.complete(0, 0, ItemState.FAILED, [])
+    await journal.close(finished=True)
+    async with RunJournal.open(path, run_key="k", resume=False) as journal:
         assert journal.records(0) == {}
+
+
+async def test_an_unfinished_run_refusal_advises_resume_only_where_it_works(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0])
+    await journal.close()
+    with pytest.raises(ConfigurationError) as caught:
+        RunJournal.open(path, run_key="k", resume=False, blocker=ResumeBlocker.STDIN_INPUT)
+    assert "give the input as a file and pass --resume" in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:
+        RunJournal.open(path, run_key="other", resume=False)
+    assert "run that pipeline and input again with --resume" in str(caught.value)
+
+
+def test_reading_a_journaled_run_changes_nothing_and_ignores_other_files(path: Path) -> None:
+    assert read_journaled_run(path) is None
+    assert not path.exists()  # reading did not create it
+    path.write_text("name,phone\n")
+    assert read_journaled_run(path) is None
+
+
+def test_continue_hint_names_resume_only_for_a_resumable_run() -> None:
+    assert "--resume" in continue_hint(None)
+    for blocker in ResumeBlocker:
+        hint = continue_hint(blocker)
+        assert "--resume" not in hint
+        assert blocker.reason in hint
+        assert "--resume cannot work here" in str(refuse_resume(blocker))
 
 
 async def test_an_unfinished_run_that_marked_nothing_is_replaced(path: Path) -> None:

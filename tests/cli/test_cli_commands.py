@@ -222,7 +222,7 @@ def test_dry_run_sends_nothing_and_estimates_cost(
     assert "SMS segments: 5" in err
 
 
-def test_resume_after_a_finished_run_is_refused_and_rerun_needs_no_flag(
+def test_a_sandbox_run_can_be_repeated_and_says_nothing_reached_plivo(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copy(EXAMPLES / "contacts.csv", tmp_path / "contacts.csv")
@@ -230,8 +230,20 @@ def test_resume_after_a_finished_run_is_refused_and_rerun_needs_no_flag(
     pipeline.write_text((EXAMPLES / "send_sms.yaml").read_text().replace("../out/", ""))
     assert main(["run", str(pipeline), "--sandbox"]) == EXIT_OK
     assert (tmp_path / "reminders.jsonl.journal.sqlite").exists()
-    # A finished run's journal does not block a new run.
-    assert main(["run", str(pipeline), "--sandbox"]) == EXIT_OK
+    # Nothing of a finished sandbox run reached Plivo: running it again needs no flag.
+    assert main(["run", str(pipeline)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("sandbox: nothing was sent to Plivo")
+
+
+def test_resume_without_a_journal_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.jsonl"
+    args = ["run", str(EXAMPLES / "send_sms.yaml"), "--output", str(out), "--sandbox"]
+    assert main([*args, "--resume", "--no-journal"]) == EXIT_USAGE
+    assert "--resume cannot work here" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_a_bad_row_part_way_stops_the_run_and_resume_after_fixing_it_sends_the_rest(
@@ -275,6 +287,7 @@ steps:
     assert main(["run", str(pipeline), "--sandbox"]) == EXIT_ITEMS_FAILED
     changed = json.dumps({"phone": "+14155559999"})
     contacts.write_text("\n".join([changed, *first[1:], fixed]) + "\n")
-    assert main(["run", str(pipeline), "--sandbox", "--resume"]) == EXIT_ITEMS_FAILED
+    # Refused at item 0, before this run sent anything: exit 2.
+    assert main(["run", str(pipeline), "--sandbox", "--resume"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "item 0: the input is not the one the interrupted run had" in err

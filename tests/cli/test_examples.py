@@ -247,13 +247,14 @@ async def test_application_lifecycle_passes_the_created_id_along(
     assert app_id not in seeded
     app_path = account_path(sandbox, f"Application/{app_id}/")
     assert [(r.method, r.path) for r in log] == [
+        ("GET", account_path(sandbox, "")),  # the credentials check, once, before any item
         ("POST", account_path(sandbox, "Application/")),
         ("POST", app_path),
         ("GET", app_path),
         ("DELETE", app_path),
     ]
     # The update sends only the fields it names; nothing else is reset.
-    assert log[1].body == {
+    assert log[2].body == {
         "answer_url": "https://example.com/hotline/answer-v2",
         "log_incoming_messages": False,
     }
@@ -272,14 +273,15 @@ async def test_endpoint_lifecycle_sends_the_password_once_and_never_shows_it(
     (result,) = jsons(read_jsonl(out))
     endpoint_path = account_path(sandbox, f"Endpoint/{result['id']}/")
     assert [(r.method, r.path) for r in log] == [
+        ("GET", account_path(sandbox, "")),  # the credentials check
         ("POST", account_path(sandbox, "Endpoint/")),
         ("POST", endpoint_path),
         ("GET", endpoint_path),
         ("DELETE", endpoint_path),
     ]
-    assert log[0].body is not None
-    assert set(log[0].body) == {"username", "password", "alias"}
-    assert log[1].body == {"alias": "Reception desk (lobby)"}
+    assert log[1].body is not None
+    assert set(log[1].body) == {"username", "password", "alias"}
+    assert log[2].body == {"alias": "Reception desk (lobby)"}
     captured = capsys.readouterr()
     for text in (out.read_text(), captured.err, captured.out):
         assert ENDPOINT_PASSWORD not in text
