@@ -112,9 +112,15 @@ def test_csv_quoted_field_may_span_lines_and_bom_is_dropped(tmp_path: Path) -> N
     assert count_items(path) == 2
 
 
-def test_csv_short_row_fills_missing_columns_with_empty_strings(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.csv", "a,b,c\n1\n")
-    assert next(read_items(path)).json == {"a": "1", "b": "", "c": ""}
+def test_csv_short_row_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    # Filling the missing columns with "" would send a message with a blank field.
+    path = write(tmp_path, "c.csv", "a,b,c\n1,2,3\n1\n")
+    items = read_items(path)
+    assert next(items).json == {"a": "1", "b": "2", "c": "3"}
+    with pytest.raises(ConfigurationError, match="line 3: the row has 1 field but the header has 3"):
+        next(items)
+    empty_values = write(tmp_path, "e.csv", "a,b,c\n1,,\n")
+    assert next(read_items(empty_values)).json == {"a": "1", "b": "", "c": ""}
 
 
 def test_empty_csv_has_no_items(tmp_path: Path) -> None:
@@ -345,18 +351,17 @@ def test_read_items_opens_files_lazily_and_reads_chunks(
 
 
 def test_jsonl_is_read_line_by_line() -> None:
-    class CountingLines:
+    class CountingLines(io.StringIO):
         def __init__(self, count: int) -> None:
-            self.count = count
+            super().__init__("".join(json.dumps({"n": n}) + "\n" for n in range(count)))
             self.lines_taken = 0
 
-        def __iter__(self) -> Iterator[str]:
-            for n in range(self.count):
-                self.lines_taken += 1
-                yield json.dumps({"n": n}) + "\n"
+        def readline(self, size: int | None = -1) -> str:
+            self.lines_taken += 1
+            return super().readline(size)
 
     source = CountingLines(100_000)
-    items = items_from_stream(source, "jsonl", "big.jsonl")  # type: ignore[arg-type]
+    items = items_from_stream(source, "jsonl", "big.jsonl")
     assert next(items).json == {"n": 0}
     assert source.lines_taken == 1
 
