@@ -50,7 +50,7 @@ def _finite_float(text: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
-def raw_decode(text: str, start: int = 0) -> tuple[Any, int]:
+def raw_decode(text: str, start: int = 0, *, max_depth: int = MAX_DEPTH) -> tuple[Any, int]:
     """Decode one JSON value at ``text[start:]``: ``(value, end)``, checked as :func:`decode`.
 
     Raises :class:`json.JSONDecodeError` for syntax (the caller may read more text and try
@@ -61,32 +61,32 @@ def raw_decode(text: str, start: int = 0) -> tuple[Any, int]:
     except (json.JSONDecodeError, JsonValueError):
         raise  # a syntax error (the caller may read on), or a refusal already worded
     except RecursionError:
-        raise _too_deep() from None
+        raise _too_deep(max_depth) from None
     except ValueError as exc:  # only the int-string limit raises a plain ValueError here
         limit = sys.get_int_max_str_digits()
         raise JsonValueError(
             f"a number has more than {limit} digits; write it as a string"
         ) from exc
-    _check_decoded(value, text, start, end)
+    _check_decoded(value, text, start, end, max_depth)
     return value, end
 
 
-def decode(text: str) -> Any:
+def decode(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
     """Decode a whole JSON text (surrounding whitespace allowed)."""
-    value, end = raw_decode(text, len(text) - len(text.lstrip()))
+    value, end = raw_decode(text, len(text) - len(text.lstrip()), max_depth=max_depth)
     if text[end:].strip():
         raise json.JSONDecodeError("Extra data", text, end)
     return value
 
 
-def _too_deep() -> JsonValueError:
-    return JsonValueError(f"the value is nested more than {MAX_DEPTH} levels deep")
+def _too_deep(max_depth: int) -> JsonValueError:
+    return JsonValueError(f"the value is nested more than {max_depth} levels deep")
 
 
-def _check_decoded(value: Any, text: str, start: int, end: int) -> None:
+def _check_decoded(value: Any, text: str, start: int, end: int, max_depth: int) -> None:
     """The checks the decoder's hooks cannot make, run only when the text could fail them."""
-    if text.count("[", start, end) + text.count("{", start, end) > MAX_DEPTH:
-        _check_depth(value)
+    if text.count("[", start, end) + text.count("{", start, end) > max_depth:
+        _check_depth(value, max_depth)
     if _SURROGATE_ESCAPE.search(text, start, end):
         _check_unicode(value)
 
@@ -99,13 +99,13 @@ def _children(value: Any) -> list[Any]:
     return []
 
 
-def _check_depth(value: Any) -> None:
+def _check_depth(value: Any, max_depth: int) -> None:
     stack = [(value, 1)]
     while stack:
         current, depth = stack.pop()
         if isinstance(current, dict | list):
-            if depth > MAX_DEPTH:
-                raise _too_deep()
+            if depth > max_depth:
+                raise _too_deep(max_depth)
             stack.extend((child, depth + 1) for child in _children(current))
 
 
