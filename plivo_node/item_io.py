@@ -511,8 +511,16 @@ class _JsonArrayScanner:
             touches_end = end == len(self._buffer)
             if touches_end and not isinstance(value, dict | list | str) and self._fill(position):
                 continue
+            if end - self._pos > MAX_ITEM_CHARS:
+                raise self._too_long(position)
             self._pos = end
             return value
+
+    def _too_long(self, position: int) -> ConfigurationError:
+        return ConfigurationError(
+            f"{self._source} line {self._line()}: element {position} is longer than "
+            f"{MAX_ITEM_CHARS:,} characters"
+        )
 
     def _peek(self) -> str:
         """The next non-whitespace character (consuming the whitespace), or "" at the end."""
@@ -536,10 +544,7 @@ class _JsonArrayScanner:
         if self._eof:
             return False
         if position is not None and len(self._buffer) - self._pos > MAX_ITEM_CHARS:
-            raise ConfigurationError(
-                f"{self._source} line {self._line()}: element {position} is longer than "
-                f"{MAX_ITEM_CHARS:,} characters"
-            )
+            raise self._too_long(position)
         # Read before dropping: at the end nothing moves, so offsets of the text held (as in
         # a decode error being reported) stay valid.
         chunk = self._stream.read(max(_JSON_CHUNK, len(self._buffer) - self._pos))
