@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
@@ -41,6 +42,23 @@ class _StrictLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicate_keys: list[str] = []
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # PyYAML composes nested nodes recursively: stop at the bound, long before the
+        # interpreter's recursion limit (which 100,000 "[" would reach, slowly).
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(
+                    None,
+                    None,
+                    f"the document is nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, MappingNode):
@@ -150,8 +168,8 @@ def _syntax_problem(error: yaml.YAMLError) -> str:
         mark = error.problem_mark
         what = error.problem or "invalid YAML"
         context = f" ({error.context})" if error.context else ""
-        # A constructor error is about a value (a number too long), not about syntax.
-        kind = "" if isinstance(error, ConstructorError) else "YAML syntax error: "
+        # These are about a value (a number too long, too deep), not about syntax.
+        kind = "" if isinstance(error, ConstructorError | ComposerError) else "YAML syntax error: "
         return f"line {mark.line + 1}, column {mark.column + 1}: {kind}{what}{context}"
     return f"YAML syntax error: {error}"
 
@@ -167,9 +185,6 @@ def read_yaml_text(text: str) -> tuple[Any, list[str]]:
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         return None, [_syntax_problem(error)]
-    except RecursionError:
-        # PyYAML composes nested nodes recursively: far deeper than MAX_DEPTH ends here.
-        return None, [f"the document is nested more than {MAX_DEPTH} levels deep"]
     finally:
         loader.dispose()
     if loader.duplicate_keys:

@@ -62,7 +62,8 @@ def test_an_alias_inside_its_own_anchor_is_refused() -> None:
 
 @pytest.mark.parametrize("depth", [101, 100_000])
 def test_deep_nesting_is_refused(depth: int) -> None:
-    assert "nested more than 100 levels deep" in only_problem("[" * depth + "]" * depth)
+    problem = only_problem("[" * depth + "]" * depth)
+    assert problem == "line 1, column 101: the document is nested more than 100 levels deep"
 
 
 def test_nesting_at_the_bound_is_read() -> None:
@@ -124,3 +125,9 @@ def test_the_number_of_problems_is_bounded() -> None:
     assert len(problems) == MAX_PROBLEMS + 1
     assert problems[-1].startswith("... and ")
     assert problems[-1].endswith(" more problems")
+
+
+def test_nesting_built_from_aliases_counts_too() -> None:
+    inner = "[" * 60 + "]" * 60
+    text = f"a: &a {inner}\nb: {'[' * 50}*a{']' * 50}\n"
+    assert only_problem(text) == "the document is nested more than 100 levels deep"
