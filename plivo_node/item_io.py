@@ -15,6 +15,12 @@ In the JSON formats an element is either a plain object (it becomes the item's `
 n8n item ``{"json": {...}, "binary": {...}}``, which is what this tool writes; so one run's
 output file can be the next run's input. As in n8n, one file may not mix the two shapes.
 ``-`` as the path reads stdin (JSONL unless a format is given).
+
+Input is UTF-8 text (a byte-order mark is allowed); a CSV row has exactly as many fields as
+the header; each line or element is at most :data:`MAX_ITEM_CHARS` long; JSON values are
+checked by :mod:`plivo_node.json_input` (no NaN, no 100-level nesting, no lone surrogates).
+:func:`open_input` checks what it can before the first item is used, so a run refuses a bad
+file with nothing sent.
 """
 
 from __future__ import annotations
@@ -253,20 +259,25 @@ def _open_text(path: Path) -> TextIO:
     return path.open(encoding=_ENCODING, newline="")
 
 
-def _stdin() -> TextIO:
+def _stdin_items(kind: InputFormat) -> Iterator[Item]:
     # sys.stdin decodes with the locale's encoding and, under a C locale, smuggles invalid
     # bytes through as surrogates; input is UTF-8, checked strictly, like a file.
     buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is None:
-        return sys.stdin  # already text (a test's StringIO)
-    return io.TextIOWrapper(buffer, encoding=_ENCODING, newline="")
+    if buffer is None:  # already text (a test's StringIO)
+        yield from items_from_stream(sys.stdin, kind, "stdin")
+        return
+    stream = io.TextIOWrapper(buffer, encoding=_ENCODING, newline="")
+    try:
+        yield from items_from_stream(stream, kind, "stdin")
+    finally:
+        stream.detach()  # leave sys.stdin's buffer open for whoever owns it
 
 
 def _iterate_file(path: Path | str, kind: InputFormat) -> Iterator[Item]:
     source = "stdin" if is_stdio(path) else str(path)
     try:
         if is_stdio(path):
-            yield from items_from_stream(_stdin(), kind, source)
+            yield from _stdin_items(kind)
             return
         with _open_text(Path(path)) as stream:
             yield from items_from_stream(stream, kind, source)
