@@ -145,20 +145,6 @@ def items_from_stream(stream: TextIO, format: str, source: str = "input") -> Ite
     return _read_json_array(stream, source)
 
 
-def count_items(path: Path | str, format: str | None = None) -> int | None:
-    """How many items ``path`` holds, for a progress total; ``None`` when unknown.
-
-    CSV records are counted with the CSV parser (a quoted field may span lines); JSONL counts
-    non-blank lines. A JSON array, stdin or a pipe would have to be consumed to count, so
-    they are unknown, as is any file that cannot be read (the reader will report why).
-    """
-    try:
-        kind = resolve_format(path, format)
-        return _scan(Path(path), kind) if _check_path(path) else None
-    except ConfigurationError:
-        return None
-
-
 # --- up-front checks -------------------------------------------------------------------------
 
 
@@ -701,7 +687,6 @@ __all__ = [
     "MAX_ITEM_CHARS",
     "InputFormat",
     "OutputWriter",
-    "count_items",
     "is_stdio",
     "items_from_stream",
     "open_input",
