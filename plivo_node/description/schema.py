@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from plivo_node.paths import data_path
+from plivo_node.redaction import redact
 
 
 def schema_file_name(name: str) -> str:
@@ -98,6 +99,8 @@ def _alternatives(error: ValidationError) -> str:
 
 
 def _bounded(text: str) -> str:
+    # Masked before it is cut: a cut secret would no longer be recognised, and half would show.
+    text = redact(text)
     if len(text) <= MAX_MESSAGE:
         return text
     return f"{text[: MAX_MESSAGE - 40]}... ({len(text):,} characters in all)"
