@@ -12,6 +12,7 @@ from plivo_node.description.yaml_source import (
     read_yaml_file,
     read_yaml_text,
 )
+from plivo_node.redaction import forget_secrets, register_secret
 
 LAUGHS = "\n".join(
     [
@@ -131,3 +132,15 @@ def test_nesting_built_from_aliases_counts_too() -> None:
     inner = "[" * 60 + "]" * 60
     text = f"a: &a {inner}\nb: {'[' * 50}*a{']' * 50}\n"
     assert only_problem(text) == "the document is nested more than 100 levels deep"
+
+
+def test_a_secret_across_the_cut_is_masked_not_halved() -> None:
+    secret = "tok-" + "S" * 60
+    register_secret(secret)
+    try:
+        key = "k" * (MAX_MESSAGE - 120) + secret + "k" * 1000  # the cut falls inside the secret
+        problems = validate_against_schema({"version": 1, "steps": [], key: 1}, "pipeline", "p")
+    finally:
+        forget_secrets()
+    assert not any("tok-SSS" in problem for problem in problems)
+    assert any("********" in problem for problem in problems)
