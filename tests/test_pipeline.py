@@ -131,3 +131,13 @@ def test_a_pipeline_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None
     assert caught.value.problems == [
         "line 2: the file is not UTF-8 text (invalid continuation byte); save it as UTF-8"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [("- a\n- b\n", "a list"), ("hello\n", "the single value 'hello'"), ("", "nothing")],
+)
+def test_a_file_that_is_not_a_mapping_says_what_it_holds(text: str, holds: str) -> None:
+    assert problems_of(text) == [
+        f"p.yaml: the file must be a YAML mapping (key: value lines), but it holds {holds}"
+    ]

@@ -73,6 +73,8 @@ def _message(error: ValidationError) -> str:
         if forbidden:
             names = ", ".join(repr(name) for name in forbidden)
             return f"{names} is not allowed here"
+    if error.validator == "type" and not error.absolute_path and error.validator_value == "object":
+        return f"the file must be a YAML mapping (key: value lines), but it holds {_kind(error)}"
     message = error.message
     shown = repr(error.instance)
     is_secret = any(
@@ -84,6 +86,15 @@ def _message(error: ValidationError) -> str:
     if error.validator in ("anyOf", "oneOf"):
         return _alternatives(error)
     return message
+
+
+def _kind(error: ValidationError) -> str:
+    value = error.instance
+    if value is None:
+        return "nothing"
+    if isinstance(value, list):
+        return "a list"
+    return f"the single value {_short(value)}"
 
 
 def _alternatives(error: ValidationError) -> str:
