@@ -31,7 +31,7 @@ from plivo_node.description import load_credential_type, load_node_description
 from plivo_node.dry_run import DryRunClient
 from plivo_node.engine import ItemResult, Step
 from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedError
-from plivo_node.item_io import OutputWriter, count_items, read_items
+from plivo_node.item_io import OutputWriter, open_input
 from plivo_node.journal import RunJournal, compute_run_key, continue_hint
 from plivo_node.limiter import Pacer, RateLimiter
 from plivo_node.pipeline import PipelineSpec, build_steps, load_pipeline
@@ -93,11 +93,9 @@ def _items(
     if path is None:
         # Like n8n's manual trigger: one empty item, so a step such as account.get runs once.
         return iter([Item(json={})]), 1, None
-    if str(path) != "-" and not path.exists():
-        raise ConfigurationError(
-            f"input file {path} does not exist", hint="check --input or the pipeline's input"
-        )
-    return read_items(path, fmt), count_items(path, fmt), path
+    # Everything that can be checked before the first send is checked now (exit 2).
+    items, total = open_input(path, fmt)
+    return items, total, path
 
 
 @dataclass(frozen=True)

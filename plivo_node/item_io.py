@@ -15,12 +15,23 @@ In the JSON formats an element is either a plain object (it becomes the item's `
 n8n item ``{"json": {...}, "binary": {...}}``, which is what this tool writes; so one run's
 output file can be the next run's input. As in n8n, one file may not mix the two shapes.
 ``-`` as the path reads stdin (JSONL unless a format is given).
+
+Input is UTF-8 text (a byte-order mark is allowed); a CSV row has exactly as many fields as
+the header; each line or element is at most :data:`MAX_ITEM_CHARS` long; JSON values are
+checked by :mod:`plivo_node.json_input` (no NaN, no 100-level nesting, no lone surrogates).
+:func:`open_input` checks what it can before the first item is used, so a run refuses a bad
+file with nothing sent.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import json
+import math
+import os
+import stat
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -28,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TextIO
 
+from plivo_node import json_input
 from plivo_node.context import BinaryData, Item
 from plivo_node.errors import ConfigurationError
 
@@ -51,6 +63,14 @@ _ENCODING = "utf-8-sig"
 # Bytes of text the JSON array reader asks for at a time; the buffer grows past this only for
 # an element that is bigger.
 _JSON_CHUNK = 64 * 1024
+
+# The longest CSV or JSONL line, or JSON array element, read (in characters): far above any
+# contact row or n8n item with inline media, far below what would exhaust memory.
+MAX_ITEM_CHARS = 32 * 1024 * 1024
+
+# Byte-order marks of UTF-16 and UTF-32 (little- and big-endian), which spreadsheet programs
+# write for "Unicode text".
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def is_stdio(path: Path | str) -> bool:
@@ -80,22 +100,38 @@ def resolve_format(path: Path | str, format: str | None = None) -> InputFormat:
     return _FORMAT_NAMES[suffix]
 
 
+def open_input(path: Path | str, format: str | None = None) -> tuple[Iterator[Item], int | None]:
+    """The items of an input, and how many there are if that can be known, after every check
+    that can be made before the first item is used (so a run can stop with nothing sent):
+
+    - the path exists, is not a directory, and can be read;
+    - a regular file is read through once: it must be UTF-8 text (not UTF-16), with no NUL
+      byte and no CSV or JSONL line over :data:`MAX_ITEM_CHARS`; CSV records and JSONL lines
+      are counted on the way, for the progress total;
+    - the first item is parsed: the CSV header, a JSON file's opening ``[``, the first row.
+
+    A malformed row further on is reported when the reader reaches it. Stdin and named pipes
+    can be read only once, so they get only the first-item check and no count.
+    """
+    kind = resolve_format(path, format)
+    regular = _check_path(path)
+    total = _scan(Path(path), kind) if regular else None
+    items = _iterate_file(path, kind)
+    first = next(items, None)
+    if first is None:
+        return iter(()), total
+    return itertools.chain((first,), items), total
+
+
 def read_items(path: Path | str, format: str | None = None) -> Iterator[Item]:
     """The items of an input file, parsed lazily as they are consumed.
 
-    The format and the file's existence are checked now, so a wrong path fails before the
-    run starts; the file itself is opened on the first ``next()`` and closed when the
-    iterator is exhausted or closed.
+    The format and the path are checked now, so a wrong path fails before the run starts;
+    the file itself is opened on the first ``next()`` and closed when the iterator is
+    exhausted or closed. :func:`open_input` checks more up front.
     """
     kind = resolve_format(path, format)
-    if not is_stdio(path):
-        file_path = Path(path)
-        if not file_path.exists():
-            raise ConfigurationError(
-                f"input file {path} does not exist", hint="check the --input path"
-            )
-        if file_path.is_dir():  # not is_file(): a named pipe or /dev/stdin is fine
-            raise ConfigurationError(f"input path {path} is a directory, not a file")
+    _check_path(path)
     return _iterate_file(path, kind)
 
 
@@ -109,28 +145,96 @@ def items_from_stream(stream: TextIO, format: str, source: str = "input") -> Ite
     return _read_json_array(stream, source)
 
 
-def count_items(path: Path | str, format: str | None = None) -> int | None:
-    """How many items ``path`` holds, cheaply, for a progress total; ``None`` when unknown.
+# --- up-front checks -------------------------------------------------------------------------
 
-    CSV records are counted with the CSV parser (a quoted field may span lines); JSONL counts
-    non-blank lines. A JSON array or stdin would have to be consumed to count, so they are
-    unknown, as is any file that cannot be read (the reader will report why).
-    """
+
+def _check_path(path: Path | str) -> bool:
+    """Whether ``path`` is a regular file; an error if it is missing, a directory or unusable."""
+    if is_stdio(path):
+        return False
     try:
-        kind = resolve_format(path, format)
-    except ConfigurationError:
-        return None
-    if is_stdio(path) or kind == "json":
-        return None
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ConfigurationError(
+            f"input file {path} does not exist", hint="check --input or the pipeline's input"
+        ) from None
+    except ValueError:  # an embedded NUL character
+        raise ConfigurationError(
+            f"input path {str(path)!r} contains a NUL character",
+            hint="check --input or the pipeline's input",
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read input file {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise ConfigurationError(
+            f"input path {path} is a directory, not a file", hint="name a file in it"
+        )
+    return stat.S_ISREG(mode)  # a named pipe or /dev/stdin is fine, but can be read only once
+
+
+def _scan(path: Path, kind: InputFormat) -> int | None:
+    """Read a regular file through once: its encoding and lines checked, its items counted."""
     try:
-        if kind == "csv":
-            with _open_text(Path(path)) as stream:
-                records = sum(1 for row in csv.reader(stream) if row)
-            return max(records - 1, 0)  # the header row is not an item
-        with Path(path).open("rb") as raw:
-            return sum(1 for line in raw if line.strip())
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
+        with path.open("rb") as raw:
+            head = raw.read(4)
+        if head.startswith(_UTF16_MARKS):
+            raise ConfigurationError(
+                f"{path} is UTF-16 text, not UTF-8",
+                hint="save the file as UTF-8; in a spreadsheet program, choose 'CSV UTF-8'",
+            )
+        with _open_text(path) as stream:
+            if kind == "json":
+                while stream.read(_JSON_CHUNK):
+                    pass  # decoding is the check; elements are counted only when read
+                return None
+            lines = _lines(stream, str(path))
+            if kind == "csv":
+                records = sum(1 for row in csv.reader(lines) if row)
+                return max(records - 1, 0)  # the header row is not an item
+            return sum(1 for line in lines if line.strip())
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(str(path), exc, _first_undecodable_line(path)) from None
+    except csv.Error:
+        return None  # the reader reports it, with its line, when it gets there
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _not_utf8(source: str, exc: UnicodeDecodeError, line: int | None) -> ConfigurationError:
+    where = f"{source} line {line}" if line is not None else source
+    return ConfigurationError(
+        f"{where} is not UTF-8 text ({exc.reason})",
+        hint="save the file as UTF-8; in a spreadsheet program, choose 'CSV UTF-8'",
+    )
+
+
+def _first_undecodable_line(path: Path) -> int | None:
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _lines(stream: TextIO, source: str) -> Iterator[str]:
+    """The lines of a CSV or JSONL stream, each bounded in length and free of NUL bytes."""
+    readline = stream.readline
+    number = 0
+    while line := readline(MAX_ITEM_CHARS + 1):
+        number += 1
+        if len(line) > MAX_ITEM_CHARS:
+            raise ConfigurationError(
+                f"{source} line {number} is longer than {MAX_ITEM_CHARS:,} characters",
+                hint="one item per line; is this file in the format its name says?",
+            )
+        if "\0" in line:
+            raise ConfigurationError(
+                f"{source} line {number} holds a NUL byte: this looks like a binary file, not text",
+                hint="give a CSV, JSON Lines or JSON file saved as UTF-8 text",
+            )
+        yield line
 
 
 # --- readers ---------------------------------------------------------------------------------
@@ -141,27 +245,38 @@ def _open_text(path: Path) -> TextIO:
     return path.open(encoding=_ENCODING, newline="")
 
 
+def _stdin_items(kind: InputFormat) -> Iterator[Item]:
+    # sys.stdin decodes with the locale's encoding and, under a C locale, smuggles invalid
+    # bytes through as surrogates; input is UTF-8, checked strictly, like a file.
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (a test's StringIO)
+        yield from items_from_stream(sys.stdin, kind, "stdin")
+        return
+    stream = io.TextIOWrapper(buffer, encoding=_ENCODING, newline="")
+    try:
+        yield from items_from_stream(stream, kind, "stdin")
+    finally:
+        stream.detach()  # leave sys.stdin's buffer open for whoever owns it
+
+
 def _iterate_file(path: Path | str, kind: InputFormat) -> Iterator[Item]:
     source = "stdin" if is_stdio(path) else str(path)
     try:
         if is_stdio(path):
-            yield from items_from_stream(sys.stdin, kind, source)
+            yield from _stdin_items(kind)
             return
         with _open_text(Path(path)) as stream:
             yield from items_from_stream(stream, kind, source)
     except UnicodeDecodeError as exc:
-        raise ConfigurationError(
-            f"{source} is not UTF-8 text ({exc.reason})",
-            hint="save the file as UTF-8",
-        ) from exc
+        raise _not_utf8(source, exc, None) from exc
     except OSError as exc:
         raise ConfigurationError(f"cannot read {source}: {exc.strerror or exc}") from exc
 
 
 def _read_csv(stream: TextIO, source: str) -> Iterator[Item]:
-    # csv.reader rather than DictReader: a row with too many fields must be an error naming
-    # its line, not a dict with an odd extra key.
-    reader = csv.reader(stream)
+    # csv.reader rather than DictReader: a row with too few or too many fields must be an
+    # error naming its line, not a dict with a missing or odd extra key.
+    reader = csv.reader(_lines(stream, source))
     try:
         header = next(reader, None)
         if not header:
@@ -171,22 +286,29 @@ def _read_csv(stream: TextIO, source: str) -> Iterator[Item]:
         for row in reader:
             if not row:
                 continue  # a blank line, as DictReader skips them
-            if len(row) > width:
+            if len(row) != width:
                 raise ConfigurationError(
-                    f"{source} line {reader.line_num}: the row has {len(row)} fields but the "
-                    f"header has {width}",
-                    hint="quote values that contain commas, or add the missing column names",
+                    f"{source} line {reader.line_num}: the row has {_fields(len(row))} but "
+                    f"the header has {_fields(width)}",
+                    hint="give every row one value per column, an empty value being nothing "
+                    "between two commas, and quote values that contain commas",
                 )
-            values = dict(zip(header, row, strict=False))
-            # A short row keeps every column, empty, so items all have the same fields.
-            for name in header[len(row) :]:
-                values[name] = ""
-            yield Item(json=values)
+            yield Item(json=dict(zip(header, row, strict=True)))
     except csv.Error as exc:
         raise ConfigurationError(f"{source} line {reader.line_num}: {exc}") from exc
 
 
+def _fields(count: int) -> str:
+    return f"{count} field" if count == 1 else f"{count} fields"
+
+
 def _check_csv_header(header: list[str], source: str) -> None:
+    if header[0].lstrip().startswith(("{", "[")):
+        raise ConfigurationError(
+            f"{source} line 1: the CSV header starts with {header[0].lstrip()[0]!r}: this "
+            "looks like JSON, not CSV",
+            hint="name the file .jsonl or .json, or pass the matching --input-format",
+        )
     seen: set[str] = set()
     for column, name in enumerate(header, start=1):
         if not name.strip():
@@ -204,17 +326,20 @@ def _check_csv_header(header: list[str], source: str) -> None:
 
 def _read_jsonl(stream: TextIO, source: str) -> Iterator[Item]:
     shape = _ItemShape(source)
-    for line_number, line in enumerate(stream, start=1):
+    for line_number, line in enumerate(_lines(stream, source), start=1):
         if not line.strip():
             continue
+        where = f"line {line_number}"
         try:
-            value = json.loads(line)
+            value = json_input.decode(line)
         except json.JSONDecodeError as exc:
             raise ConfigurationError(
-                f"{source} line {line_number}: not valid JSON: {exc.msg} (column {exc.colno})",
+                f"{source} {where}: not valid JSON: {exc.msg} (column {exc.colno})",
                 hint="each line must hold one complete JSON object",
             ) from exc
-        yield shape.item(value, f"line {line_number}")
+        except json_input.JsonValueError as exc:
+            raise ConfigurationError(f"{source} {where}: {exc}") from exc
+        yield shape.item(value, where)
 
 
 def _read_json_array(stream: TextIO, source: str) -> Iterator[Item]:
@@ -300,7 +425,7 @@ def _json_type(value: Any) -> str:
 class _JsonArrayScanner:
     """Yields ``(position, value)`` for each element of a JSON array, reading chunk by chunk.
 
-    ``json.JSONDecoder.raw_decode`` decodes one element from a text buffer; when the buffer
+    ``json_input.raw_decode`` decodes (and checks) one element from a text buffer; when the buffer
     ends inside an element it is refilled (at least doubling what is held, so a huge element
     is re-scanned a bounded number of times) and the element is decoded again. Consumed text
     is dropped from the buffer so memory stays at about one chunk plus the largest element.
@@ -311,7 +436,6 @@ class _JsonArrayScanner:
     def __init__(self, stream: TextIO, source: str) -> None:
         self._stream = stream
         self._source = source
-        self._decoder = json.JSONDecoder()
         self._buffer = ""
         self._pos = 0
         self._eof = False
@@ -367,21 +491,33 @@ class _JsonArrayScanner:
     def _decode(self, position: int) -> Any:
         while True:
             try:
-                value, end = self._decoder.raw_decode(self._buffer, self._pos)
+                value, end = json_input.raw_decode(self._buffer, self._pos)
             except json.JSONDecodeError as exc:
-                if self._fill():
+                if self._fill(position):
                     continue
                 raise ConfigurationError(
                     f"{self._source} line {self._line(exc.pos)}: element {position} is not "
                     f"valid JSON: {exc.msg}"
                 ) from exc
+            except json_input.JsonValueError as exc:
+                raise ConfigurationError(
+                    f"{self._source} line {self._line()}: element {position}: {exc}"
+                ) from exc
             # A number or literal that touches the end of the buffer may go on in the next
             # chunk ("12" of "1234"); objects, arrays and strings end with a closing mark.
             touches_end = end == len(self._buffer)
-            if touches_end and not isinstance(value, dict | list | str) and self._fill():
+            if touches_end and not isinstance(value, dict | list | str) and self._fill(position):
                 continue
+            if end - self._pos > MAX_ITEM_CHARS:
+                raise self._too_long(position)
             self._pos = end
             return value
+
+    def _too_long(self, position: int) -> ConfigurationError:
+        return ConfigurationError(
+            f"{self._source} line {self._line()}: element {position} is longer than "
+            f"{MAX_ITEM_CHARS:,} characters"
+        )
 
     def _peek(self) -> str:
         """The next non-whitespace character (consuming the whitespace), or "" at the end."""
@@ -397,10 +533,15 @@ class _JsonArrayScanner:
             if not self._fill():
                 return ""
 
-    def _fill(self) -> bool:
-        """Drop consumed text and read more; False at the end of the stream."""
+    def _fill(self, position: int | None = None) -> bool:
+        """Drop consumed text and read more; False at the end of the stream.
+
+        ``position`` is the element being decoded, which may not grow past the bound.
+        """
         if self._eof:
             return False
+        if position is not None and len(self._buffer) - self._pos > MAX_ITEM_CHARS:
+            raise self._too_long(position)
         # Read before dropping: at the end nothing moves, so offsets of the text held (as in
         # a decode error being reported) stay valid.
         chunk = self._stream.read(max(_JSON_CHUNK, len(self._buffer) - self._pos))
@@ -422,12 +563,31 @@ class _JsonArrayScanner:
 # --- writer ----------------------------------------------------------------------------------
 
 # Built once: json.dumps builds a new encoder on every call that passes options.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# allow_nan=False: Python would write NaN and Infinity, which are not JSON.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def encode_line(item: Mapping[str, Any]) -> str:
-    """An item as one compact line of JSON, as the output file and the journal store it."""
-    return _ENCODER.encode(item)
+    """An item as one compact line of JSON, as the output file and the journal store it.
+
+    Input files cannot hold NaN or Infinity (the readers refuse them), but an API answer or
+    a computed value can: those become ``null``, as JavaScript's ``JSON.stringify`` (and so
+    n8n) writes them, so that every line stays valid JSON.
+    """
+    try:
+        return _ENCODER.encode(item)
+    except ValueError:
+        return _ENCODER.encode(_finite(item))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _finite(child) for key, child in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(child) for child in value]
+    return value
 
 
 class OutputWriter:
@@ -524,11 +684,12 @@ class OutputWriter:
 
 
 __all__ = [
+    "MAX_ITEM_CHARS",
     "InputFormat",
     "OutputWriter",
-    "count_items",
     "is_stdio",
     "items_from_stream",
+    "open_input",
     "read_items",
     "resolve_format",
 ]

@@ -43,7 +43,9 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+from plivo_node import json_input
 from plivo_node.context import JsonObject
 from plivo_node.errors import ConfigurationError
 from plivo_node.item_io import is_stdio
@@ -398,14 +400,9 @@ class RunJournal:
         self._check_usable()
         self._commit_pending()
         cursor = self._connection.execute(
-            "SELECT idx, state, outputs, input FROM item WHERE step = ?", (step,)
+            "SELECT step, idx, state, outputs, input FROM item WHERE step = ?", (step,)
         )
-        return {
-            index: Record(
-                ItemState(state), None if outputs is None else json.loads(outputs), fingerprint
-            )
-            for index, state, outputs, fingerprint in cursor
-        }
+        return {row[1]: _decode_item(self.path, row) for row in cursor}
 
     # --- group commit -----------------------------------------------------------------------
 
@@ -543,9 +540,10 @@ def _prepare(
         if "sandbox" not in _run_columns(connection):  # a journal from before the column
             connection.execute("ALTER TABLE run ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0")
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        run = _read_run(connection)
+        run = _read_run(connection, path)
         if resume:
             _check_resumable(path, run, run_key)
+            _check_items(connection, path)
             with _write_errors(path):
                 # Unfinished again until this attempt ends well; a sandbox run resumed live
                 # has reached Plivo.
@@ -577,12 +575,17 @@ def _run_columns(connection: sqlite3.Connection) -> set[str]:
     return {row[1] for row in connection.execute("PRAGMA table_info(run)")}
 
 
-def _read_run(connection: sqlite3.Connection) -> JournaledRun | None:
+def _read_run(connection: sqlite3.Connection, path: Path) -> JournaledRun | None:
+    """The journal's run record with its item counts, checked; None if there is none."""
     # A journal from before the sandbox column counts as a run that reached Plivo.
     query = _SELECT_RUN if "sandbox" in _run_columns(connection) else _SELECT_OLD_RUN
     row = connection.execute(query).fetchone()
     if row is None:
         return None
+    if not isinstance(row[0], str):
+        raise _damaged(path, "the run record", "its run key is not text")
+    if not _is_time(row[1]) or not (row[2] is None or _is_time(row[2])):
+        raise _damaged(path, "the run record", "its start or finish time is not a time")
     counts = dict(
         connection.execute("SELECT state, COUNT(*) FROM item WHERE step = 0 GROUP BY state")
     )
@@ -616,7 +619,7 @@ def read_journaled_run(path: Path) -> JournaledRun | None:
     try:
         if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             return None
-        return _read_run(connection)
+        return _read_run(connection, path)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise _in_use_error(path) from exc
@@ -625,6 +628,82 @@ def read_journaled_run(path: Path) -> JournaledRun | None:
         return None
     finally:
         connection.close()
+
+
+# --- reading back what was written ----------------------------------------------------------
+# The journal is a file on disk: it can be damaged, edited, or written by another program. A
+# resume acts on what it reads (replays outputs, skips sends), so every row is checked before
+# the run starts and a damaged journal stops it with nothing sent.
+
+
+def _damaged(path: Path, where: str, what: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"the run journal {path} is damaged: {where}: {what}",
+        hint="a resume cannot trust it; restore the journal from a copy, or pass --restart to "
+        "discard it and start over, which sends again the items it recorded as sent: check "
+        "Plivo's logs first",
+    )
+
+
+def _is_time(value: Any) -> bool:
+    # Seconds since 1970, up to the year 5138: anything else cannot be shown as a date.
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e11
+
+
+def _check_items(connection: sqlite3.Connection, path: Path) -> None:
+    """Every item row decodes (see :func:`_decode_item`), or the journal is damaged."""
+    for row in connection.execute("SELECT step, idx, state, outputs, input FROM item"):
+        _decode_item(path, row)
+
+
+def _decode_item(path: Path, row: tuple[Any, ...]) -> Record:
+    """One item row as a :class:`Record`, every field checked."""
+    step, index, state, outputs, fingerprint = row
+    if not _is_index(step) or not _is_index(index):
+        raise _damaged(path, f"a row for step {step!r}, item {index!r}", "not an item position")
+    where = f"step {step}, item {index}"
+    if state not in _STATE_VALUES:
+        raise _damaged(path, where, f"unknown state {_shown(state)}")
+    if fingerprint is not None and not isinstance(fingerprint, str):
+        raise _damaged(path, where, "its input fingerprint is not text")
+    if outputs is None:
+        return Record(ItemState(state), None, fingerprint)
+    if not isinstance(outputs, str):
+        raise _damaged(path, where, "its outputs are not text")
+    try:
+        decoded = json_input.decode(outputs, max_depth=_OUTPUTS_DEPTH)
+    except ValueError as exc:  # JSONDecodeError and JsonValueError alike
+        raise _damaged(path, where, f"its outputs are not valid JSON ({exc})") from None
+    if not isinstance(decoded, list) or not all(_is_output_record(o) for o in decoded):
+        raise _damaged(path, where, "its outputs are not a list of output items")
+    return Record(ItemState(state), decoded, fingerprint)
+
+
+_STATE_VALUES = frozenset(state.value for state in ItemState)
+# An input item may be json_input.MAX_DEPTH deep; the outputs list, an output record and its
+# error object wrap it in a few more levels.
+_OUTPUTS_DEPTH = json_input.MAX_DEPTH + 8
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_output_record(value: Any) -> bool:
+    """The shape the runner writes: {"json": {...}, "pairedItem": {"item": n}, ...}."""
+    if not isinstance(value, dict) or not isinstance(value.get("json"), dict):
+        return False
+    paired = value.get("pairedItem")
+    if not isinstance(paired, dict) or not _is_index(paired.get("item")):
+        return False
+    if "output" in value and not _is_index(value["output"]):
+        return False
+    return value.get("error") is None or isinstance(value["error"], dict)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _check_resumable(path: Path, run: JournaledRun | None, run_key: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from plivo_node.description import NodeDescription, validate_against_schema
 from plivo_node.description.yaml_source import read_yaml_text
 from plivo_node.engine import OnError, Step
-from plivo_node.errors import PipelineError, PlivoNodeError, ProblemListError
+from plivo_node.errors import ConfigurationError, PipelineError, PlivoNodeError, ProblemListError
 from plivo_node.parameters import ParameterResolver
 from plivo_node.resources import BULK_PREPARERS, HANDLERS
 
@@ -76,7 +76,19 @@ def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
 
 
 def _resolve_path(base_dir: Path, value: str) -> Path:
-    path = Path(value).expanduser()
+    if "\0" in value:
+        raise ConfigurationError(
+            f"the pipeline's path {value!r} contains a NUL character", hint="remove it"
+        )
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~name/..." for a user this system does not know
+        user = value[1:].split("/", 1)[0]
+        unknown = f"there is no user {user!r}" if user else "the home directory is not known"
+        raise ConfigurationError(
+            f"the pipeline's path {value!r} starts with ~{user}, but {unknown}",
+            hint="write the path out in full, or use ~/ for your own home directory",
+        ) from None
     if path.is_absolute() or value == "-":
         return path
     return Path(os.path.normpath(base_dir / path))
@@ -134,9 +146,16 @@ def load_pipeline(path: Path) -> PipelineSpec:
     """Read, parse and validate a pipeline file."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise PipelineError(source, [f"cannot read the file: {exc.strerror}"]) from None
+        raise PipelineError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PipelineError(
+            source, [f"line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
+        ) from None
     return parse_pipeline(text, source=source, base_dir=path.resolve().parent)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
-from collections.abc import Iterator
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,16 @@ from plivo_node.context import BinaryData, Item
 from plivo_node.errors import ConfigurationError
 from plivo_node.item_io import (
     OutputWriter,
-    count_items,
     encode_line,
     items_from_stream,
     read_items,
     resolve_format,
 )
+
+
+def total_of(path: Path | str) -> int | None:
+    """The item count open_input gives for the progress total."""
+    return item_io.open_input(path)[1]
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -109,21 +114,29 @@ def test_csv_quoted_field_may_span_lines_and_bom_is_dropped(tmp_path: Path) -> N
         {"to": "1", "text": "line one\nline two"},
         {"to": "2", "text": "b"},
     ]
-    assert count_items(path) == 2
+    assert total_of(path) == 2
 
 
-def test_csv_short_row_fills_missing_columns_with_empty_strings(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.csv", "a,b,c\n1\n")
-    assert next(read_items(path)).json == {"a": "1", "b": "", "c": ""}
+def test_csv_short_row_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    # Filling the missing columns with "" would send a message with a blank field.
+    path = write(tmp_path, "c.csv", "a,b,c\n1,2,3\n1\n")
+    items = read_items(path)
+    assert next(items).json == {"a": "1", "b": "2", "c": "3"}
+    with pytest.raises(
+        ConfigurationError, match="line 3: the row has 1 field but the header has 3"
+    ):
+        next(items)
+    empty_values = write(tmp_path, "e.csv", "a,b,c\n1,,\n")
+    assert next(read_items(empty_values)).json == {"a": "1", "b": "", "c": ""}
 
 
 def test_empty_csv_has_no_items(tmp_path: Path) -> None:
     path = write(tmp_path, "c.csv", "")
     assert list(read_items(path)) == []
-    assert count_items(path) == 0
+    assert total_of(path) == 0
     header_only = write(tmp_path, "h.csv", "to,text\n")
     assert list(read_items(header_only)) == []
-    assert count_items(header_only) == 0
+    assert total_of(header_only) == 0
 
 
 def test_csv_row_with_too_many_fields_names_its_line(tmp_path: Path) -> None:
@@ -160,7 +173,7 @@ def test_non_utf8_input_is_a_configuration_error(tmp_path: Path) -> None:
 def test_jsonl_lines_become_items_and_blank_lines_are_skipped(tmp_path: Path) -> None:
     path = write(tmp_path, "c.jsonl", '{"to": "1", "n": 2}\n\n   \n{"to": "2"}\n')
     assert [item.json for item in read_items(path)] == [{"to": "1", "n": 2}, {"to": "2"}]
-    assert count_items(path) == 2
+    assert total_of(path) == 2
 
 
 def test_ndjson_is_jsonl(tmp_path: Path) -> None:
@@ -230,7 +243,7 @@ def test_mixing_plain_objects_and_n8n_items_is_refused(tmp_path: Path) -> None:
 def test_stdin_is_read_as_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"to": "1"}\n{"to": "2"}\n'))
     assert [item.json for item in read_items("-")] == [{"to": "1"}, {"to": "2"}]
-    assert count_items("-") is None
+    assert total_of("-") is None
 
 
 # --- JSON array ------------------------------------------------------------------------------
@@ -242,7 +255,7 @@ def test_json_array_of_plain_objects(tmp_path: Path) -> None:
         {"to": "1"},
         {"to": "2", "x": [1, {"y": None}]},
     ]
-    assert count_items(path) is None
+    assert total_of(path) is None
 
 
 def test_json_array_of_n8n_items(tmp_path: Path) -> None:
@@ -345,18 +358,17 @@ def test_read_items_opens_files_lazily_and_reads_chunks(
 
 
 def test_jsonl_is_read_line_by_line() -> None:
-    class CountingLines:
+    class CountingLines(io.StringIO):
         def __init__(self, count: int) -> None:
-            self.count = count
+            super().__init__("".join(json.dumps({"n": n}) + "\n" for n in range(count)))
             self.lines_taken = 0
 
-        def __iter__(self) -> Iterator[str]:
-            for n in range(self.count):
-                self.lines_taken += 1
-                yield json.dumps({"n": n}) + "\n"
+        def readline(self, size: int | None = -1) -> str:
+            self.lines_taken += 1
+            return super().readline(size)
 
     source = CountingLines(100_000)
-    items = items_from_stream(source, "jsonl", "big.jsonl")  # type: ignore[arg-type]
+    items = items_from_stream(source, "jsonl", "big.jsonl")
     assert next(items).json == {"n": 0}
     assert source.lines_taken == 1
 
@@ -434,3 +446,158 @@ def test_writer_reports_unwritable_path(tmp_path: Path) -> None:
     blocker = write(tmp_path, "file", "")
     with pytest.raises(ConfigurationError, match="cannot write output file"):
         OutputWriter(blocker / "out.jsonl")
+
+
+# --- values refused in JSON input ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value_text", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested more than 100 levels deep"),
+        ("[" * 101 + "]" * 101, "nested more than 100 levels deep"),
+        ("9" * 5000, "more than 4300 digits"),
+        ("NaN", "NaN is not a JSON value"),
+        ("-Infinity", "-Infinity is not a JSON value"),
+        ("1e999", "the number 1e999 is too large"),
+        ('"\\udc00 alone"', "\\udc00, half of a surrogate pair"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_json_values_the_runtime_cannot_carry_are_refused_with_their_location(
+    tmp_path: Path, fmt: str, value_text: str, reason: str
+) -> None:
+    element = '{"to": "+14155550100", "v": ' + value_text + "}"
+    text = f'{{"to": "ok"}}\n{element}\n' if fmt == "jsonl" else f'[{{"to": "ok"}},\n{element}]'
+    items = read_items(write(tmp_path, f"c.{fmt}", text))
+    assert next(items).json == {"to": "ok"}
+    with pytest.raises(ConfigurationError) as caught:
+        next(items)
+    where = "line 2" if fmt == "jsonl" else "line 2: element 1"
+    assert f"c.{fmt} {where}" in str(caught.value)
+    assert reason in str(caught.value)
+
+
+def test_json_values_at_the_bounds_are_accepted(tmp_path: Path) -> None:
+    deep: Any = "leaf"
+    for _ in range(99):
+        deep = [deep]
+    line = json.dumps(
+        {"to": "1", "deep": deep, "n": int("9" * 4300), "f": 1e308, "s": "\ud83d\ude00"}
+    )
+    [item] = list(read_items(write(tmp_path, "c.jsonl", line + "\n")))
+    assert item.json["n"] == int("9" * 4300)
+    assert item.json["s"] == "😀"  # a surrogate *pair* is one character
+
+
+def test_encode_line_writes_non_finite_numbers_as_null_like_json_stringify() -> None:
+    line = encode_line({"json": {"a": float("nan"), "b": [float("inf"), 1.5]}})
+    assert json.loads(line) == {"json": {"a": None, "b": [None, 1.5]}}
+
+
+# --- text that is not what its name says -----------------------------------------------------
+
+
+def test_a_nul_byte_is_refused_as_a_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"to,text\n1,a\x00b\n")
+    with pytest.raises(ConfigurationError, match=r"c\.csv line 2 holds a NUL byte"):
+        list(read_items(path))
+
+
+def test_a_line_over_the_bound_is_refused_before_it_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(item_io, "MAX_ITEM_CHARS", 100)
+    ok = json.dumps({"to": "1"})
+    for name, text in [
+        ("c.jsonl", ok + "\n" + json.dumps({"to": "x" * 200}) + "\n"),
+        ("c.csv", "to\n1\n" + "x" * 200 + "\n"),
+    ]:
+        items = read_items(write(tmp_path, name, text))
+        next(items)
+        line = 2 if name == "c.jsonl" else 3
+        with pytest.raises(ConfigurationError, match=f"line {line} is longer than 100 characters"):
+            next(items)
+    element = json.dumps({"to": "x" * 200})
+    with pytest.raises(ConfigurationError, match="element 1 is longer than 100 characters"):
+        list(items_from_stream(io.StringIO(f"[{ok},{element}]"), "json", "c.json"))
+
+
+def test_a_csv_header_that_is_json_names_the_mismatch(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", '{"to": "1"}\n')
+    with pytest.raises(ConfigurationError, match="looks like JSON, not CSV"):
+        list(read_items(path))
+
+
+# --- open_input: everything knowable before the first send -----------------------------------
+
+
+def test_open_input_counts_and_parses_the_first_item_up_front(tmp_path: Path) -> None:
+    items, total = item_io.open_input(write(tmp_path, "c.csv", "to\r\n1\r\n2\r\n"))
+    assert total == 2
+    assert [item.json for item in items] == [{"to": "1"}, {"to": "2"}]
+    empty, none = item_io.open_input(write(tmp_path, "e.csv", ""))
+    assert (list(empty), none) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("dup.csv", b"to,to\n1,2\n", "c.csv line 1: the header names column 'to' twice"),
+        ("arr.json", b'{"to": "1"}', "must hold one JSON array"),
+        ("bad.jsonl", b"{oops\n", "line 1: not valid JSON"),
+        # The bad byte is on the last line: found by the up-front read, before any item.
+        ("enc.csv", b"to\n1\n2\nJos\xe9\n", "line 4 is not UTF-8 text"),
+        ("u16.csv", "to\n1\n".encode("utf-16"), "is UTF-16 text, not UTF-8"),
+    ],
+)
+def test_open_input_finds_file_level_problems_before_returning(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ConfigurationError, match=message.replace("c.csv", name)):
+        item_io.open_input(path)
+
+
+def test_open_input_reports_unusable_paths(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        item_io.open_input(tmp_path / "missing.csv")
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        item_io.open_input(tmp_path, "csv")
+    with pytest.raises(ConfigurationError, match="contains a NUL character"):
+        item_io.open_input("a\0b.csv")
+    with pytest.raises(ConfigurationError, match="cannot read input file"):
+        item_io.open_input("x" * 5000 + ".csv")  # longer than a file name may be
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_read_once_not_consumed_by_counting(tmp_path: Path) -> None:
+    fifo = tmp_path / "c.csv"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w", encoding="utf-8") as pipe:
+            pipe.write("to\n1\n2\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    items, total = item_io.open_input(fifo)
+    assert total is None
+    assert [item.json for item in items] == [{"to": "1"}, {"to": "2"}]
+    writer.join(timeout=5)
+
+
+def test_stdin_bytes_are_decoded_strictly_as_utf8(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A C locale's stdin would turn the bad byte into a surrogate that fails much later.
+    raw = io.TextIOWrapper(
+        io.BytesIO(b'{"to": "Jos\xe9"}\n'), encoding="ascii", errors="surrogateescape"
+    )
+    monkeypatch.setattr(sys, "stdin", raw)
+    with pytest.raises(ConfigurationError, match="stdin is not UTF-8 text"):
+        item_io.open_input("-")
+    good = io.TextIOWrapper(io.BytesIO('{"to": "José"}\n'.encode()), encoding="ascii")
+    monkeypatch.setattr(sys, "stdin", good)
+    items, total = item_io.open_input("-")
+    assert (total, [item.json for item in items]) == (None, [{"to": "José"}])

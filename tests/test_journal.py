@@ -476,3 +476,69 @@ def test_run_key_follows_pipeline_and_input(tmp_path: Path) -> None:
     # interrupted run never reached must not block the resume.
     contacts.write_text("to\n+2\n")
     assert key == compute_run_key("steps: []", contacts)
+
+
+# --- a damaged journal -----------------------------------------------------------------------
+
+
+async def journal_with_two_items(path: Path) -> None:
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0, 1])
+    journal.complete(0, 0, ItemState.DONE, [out_item(0, id="a")])
+    journal.complete(0, 1, ItemState.FAILED, [error_item(1, "bad_request")])
+    await journal.close()
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        ("UPDATE item SET outputs = 'not json' WHERE idx = 1", "item 1: its outputs are not valid"),
+        ("UPDATE item SET outputs = '[1, 2]' WHERE idx = 0", "item 0: its outputs are not a list"),
+        ("UPDATE item SET outputs = '[{\"json\": {}}]'", "item 0: its outputs are not a list"),
+        ("UPDATE item SET outputs = '[NaN]' WHERE idx = 0", "NaN is not a JSON value"),
+        ("UPDATE item SET outputs = X'00' WHERE idx = 0", "item 0: its outputs are not text"),
+        ("UPDATE item SET state = 'sent' WHERE idx = 1", "item 1: unknown state 'sent'"),
+        ("UPDATE item SET idx = 'one' WHERE idx = 1", "item 'one': not an item position"),
+        (
+            "UPDATE item SET input = X'07' WHERE idx = 0",
+            "item 0: its input fingerprint is not text",
+        ),
+        ("UPDATE run SET started_at = 'noon'", "the run record: its start or finish time"),
+        ("UPDATE run SET run_key = X'6b'", "the run record: its run key is not text"),
+    ],
+)
+async def test_a_damaged_row_stops_a_resume_before_anything_runs(
+    path: Path, damage: str, problem: str
+) -> None:
+    await journal_with_two_items(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(damage)
+    connection.close()
+    with pytest.raises(ConfigurationError) as caught:
+        RunJournal.open(path, run_key="k", resume=True)
+    message = str(caught.value)
+    assert f"the run journal {path} is damaged" in message
+    assert problem in message
+    assert "--restart" in message
+
+
+async def test_a_damaged_run_record_is_reported_to_a_new_run_too(path: Path) -> None:
+    await journal_with_two_items(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE run SET started_at = 1e300, finished_at = NULL")
+    connection.close()
+    with pytest.raises(ConfigurationError, match="is damaged: the run record"):
+        RunJournal.open(path, run_key="k", resume=False)
+
+
+async def test_deep_outputs_of_an_item_at_the_input_bound_resume(path: Path) -> None:
+    deep: object = "leaf"
+    for _ in range(99):  # as deep as an input item may be
+        deep = [deep]
+    journal = RunJournal.open(path, run_key="k", resume=False)
+    await journal.begin(0, [0])
+    journal.complete(0, 0, ItemState.DONE, [out_item(0, deep=deep)])
+    await journal.close()
+    journal = RunJournal.open(path, run_key="k", resume=True)
+    assert journal.records(0)[0].outputs == [out_item(0, deep=deep)]
+    await journal.close()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from plivo_node.description import load_node_description
-from plivo_node.errors import PipelineError
-from plivo_node.pipeline import DEFAULT_RATE_LIMIT, build_steps, parse_pipeline
+from plivo_node.errors import ConfigurationError, PipelineError
+from plivo_node.pipeline import DEFAULT_RATE_LIMIT, build_steps, load_pipeline, parse_pipeline
 
 BASE = Path("/pipelines")
 
@@ -103,3 +103,41 @@ steps:
     assert problems[1] == (
         "step 'Second': bulk: true is supported for sms.send only, not pricing.get; remove it"
     )
+
+
+# --- paths and file encoding ---------------------------------------------------------------
+
+ONE_STEP = f"steps: [{{name: s, node: plivo, parameters: {SMS_STEP}}}]\n"
+
+
+@pytest.mark.parametrize("key", ["input", "output"])
+def test_a_path_under_an_unknown_user_is_a_clear_error(key: str) -> None:
+    text = f"version: 1\n{key}: ~no-such-user-x9/contacts.csv\n{ONE_STEP}"
+    with pytest.raises(ConfigurationError, match="there is no user 'no-such-user-x9'"):
+        parse(text)
+
+
+def test_a_path_with_a_nul_character_is_a_clear_error() -> None:
+    text = f'version: 1\ninput: "a\\0b.csv"\n{ONE_STEP}'
+    with pytest.raises(ConfigurationError, match="contains a NUL character"):
+        parse(text)
+
+
+def test_a_pipeline_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"version: 1\nname: Jos\xe9\nsteps: []\n")
+    with pytest.raises(PipelineError) as caught:
+        load_pipeline(path)
+    assert caught.value.problems == [
+        "line 2: the file is not UTF-8 text (invalid continuation byte); save it as UTF-8"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [("- a\n- b\n", "a list"), ("hello\n", "the single value 'hello'"), ("", "nothing")],
+)
+def test_a_file_that_is_not_a_mapping_says_what_it_holds(text: str, holds: str) -> None:
+    assert problems_of(text) == [
+        f"p.yaml: the file must be a YAML mapping (key: value lines), but it holds {holds}"
+    ]

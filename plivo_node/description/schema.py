@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from plivo_node.paths import data_path
+from plivo_node.redaction import redact
 
 
 def schema_file_name(name: str) -> str:
@@ -54,6 +55,10 @@ def _sort_key(parts: Iterable[str | int]) -> tuple[tuple[int, int, str], ...]:
 
 _SECRET_WORDS = ("token", "password", "secret")
 _MAX_SHOWN = 60
+# Bounds on what one validation reports, whatever the document: each message's length (a
+# value or key can be megabytes long) and how many problems are listed.
+MAX_MESSAGE = 300
+MAX_PROBLEMS = 100
 
 
 def _short(value: Any) -> str:
@@ -68,6 +73,8 @@ def _message(error: ValidationError) -> str:
         if forbidden:
             names = ", ".join(repr(name) for name in forbidden)
             return f"{names} is not allowed here"
+    if error.validator == "type" and not error.absolute_path and error.validator_value == "object":
+        return f"the file must be a YAML mapping (key: value lines), but it holds {_kind(error)}"
     message = error.message
     shown = repr(error.instance)
     is_secret = any(
@@ -79,6 +86,15 @@ def _message(error: ValidationError) -> str:
     if error.validator in ("anyOf", "oneOf"):
         return _alternatives(error)
     return message
+
+
+def _kind(error: ValidationError) -> str:
+    value = error.instance
+    if value is None:
+        return "nothing"
+    if isinstance(value, list):
+        return "a list"
+    return f"the single value {_short(value)}"
 
 
 def _alternatives(error: ValidationError) -> str:
@@ -93,6 +109,22 @@ def _alternatives(error: ValidationError) -> str:
     return "matches no accepted form: " + "; ".join(dict.fromkeys(reasons))
 
 
+def _bounded(text: str) -> str:
+    # Masked before it is cut: a cut secret would no longer be recognised, and half would show.
+    text = redact(text)
+    if len(text) <= MAX_MESSAGE:
+        return text
+    return f"{text[: MAX_MESSAGE - 40]}... ({len(text):,} characters in all)"
+
+
+def bounded_problems(problems: list[str]) -> list[str]:
+    """At most :data:`MAX_PROBLEMS` problems, the rest counted in a last line."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    hidden = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS], f"... and {hidden:,} more problems"]
+
+
 def validate_against_schema(data: Any, schema_name: str, source: str) -> list[str]:
     """Every way ``data`` breaks the named schema, as ``"<path>: <message>"`` lines.
 
@@ -104,10 +136,8 @@ def validate_against_schema(data: Any, schema_name: str, source: str) -> list[st
         _validator(schema_file_name(schema_name)).iter_errors(data),
         key=lambda error: (_sort_key(error.absolute_path), error.message),
     )
-    problems: list[str] = []
+    problems: dict[str, None] = {}  # ordered, without repeats
     for error in errors:
-        location = format_path(error.absolute_path) or source
-        line = f"{location}: {_message(error)}"
-        if line not in problems:
-            problems.append(line)
-    return problems
+        location = _bounded(format_path(error.absolute_path) or source)
+        problems[f"{location}: {_bounded(_message(error))}"] = None
+    return bounded_problems(list(problems))
