@@ -12,9 +12,13 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from aiohttp import web
 
 from tests.adversarial.conftest import AUTH_ID, AUTH_TOKEN, Adversary, CliRun, secret_forms
+
+# Every case starts the CLI in a subprocess (over a second of start-up each).
+pytestmark = pytest.mark.slow
 
 # Endpoint passwords, each a distinct shape: long, short (5, Plivo's minimum), odd characters.
 LONG_PASSWORD = "Pw-long-9f3k2LqZ"
@@ -209,18 +213,26 @@ async def test_dry_run_of_an_endpoint_create_holds_no_password(adversary: Advers
 # --- the token in the configuration -----------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        f'"{AUTH_ID}:{AUTH_TOKEN}"',  # the console's pair as the whole block
+        f'{{plivoApi: "{AUTH_ID}:{AUTH_TOKEN}"}}',  # ... as the plivoApi entry
+        f'[{{authToken: "{AUTH_TOKEN}"}}]',  # a list where a mapping belongs
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "run"])
 async def test_id_token_pair_pasted_as_the_credentials_block_is_not_echoed(
-    offline: Adversary,
+    offline: Adversary, block: str, command: str
 ) -> None:
-    pair = f"{AUTH_ID}:{AUTH_TOKEN}"
-    for block in (f'"{pair}"', f'{{plivoApi: "{pair}"}}', f'[{{authToken: "{AUTH_TOKEN}"}}]'):
-        text = ACCOUNT_GET.format(output="out.jsonl") + f"credentials: {block}\n"
-        pipeline = offline.write("p.yaml", text)
-        for command in (["validate"], ["run", "--no-progress"]):
-            run = await offline.run(command[0], str(pipeline), *command[1:])
-            assert run.code == 2, run
-            assert "credentials" in run.stderr + run.stdout
-            offline.assert_clean(run)
+    text = ACCOUNT_GET.format(output="out.jsonl") + f"credentials: {block}\n"
+    pipeline = offline.write("p.yaml", text)
+    run = await offline.run(
+        command, str(pipeline), *(["--no-progress"] if command == "run" else [])
+    )
+    assert run.code == 2, run
+    assert "credentials" in run.stderr + run.stdout
+    offline.assert_clean(run)
 
 
 async def test_id_token_pair_in_the_token_variable_is_refused_unechoed(
