@@ -31,7 +31,7 @@ import asyncio
 import functools
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -145,6 +145,9 @@ class Step:
     raw_parameters: Mapping[str, Any] = field(default_factory=dict)
     # Input fields a secret parameter reads: never copied into an error item, always masked.
     secret_fields: frozenset[str] = frozenset()
+    # Whether a parameter is a secret (an endpoint password); False spares each item the cost
+    # of its own secrets scope.
+    secret_parameters: bool = True
 
     @property
     def resource(self) -> str:
@@ -177,14 +180,22 @@ def item_context(step: Step, flow: FlowItem, client: ApiClient) -> OperationCont
 
 async def run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
     """Resolve, dispatch and wrap one item; every failure becomes part of the result."""
+    if not step.secret_parameters:
+        return await _run_item(step, flow, client)
     # Secret parameters register their values in this scope as they resolve.
     with item_secrets(secret_values(flow.item.json, step.secret_fields)):
-        try:
-            jsons = await step.handler(item_context(step, flow, client))
-        except PlivoNodeError as exc:
-            return error_result(step, flow, exc)
-        if has_item_secrets():  # an answer echoing the item's password, say
-            jsons = [redact_json(j) for j in jsons]
+        result = await _run_item(step, flow, client)
+        if result.error is None and has_item_secrets():  # an answer echoing the password
+            outputs = tuple(replace(out, json=redact_json(out.json)) for out in result.outputs)
+            result = replace(result, outputs=outputs)
+    return result
+
+
+async def _run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
+    try:
+        jsons = await step.handler(item_context(step, flow, client))
+    except PlivoNodeError as exc:
+        return error_result(step, flow, exc)
     outputs = tuple(OutputItem(json=j, paired_item=flow.index) for j in jsons)
     return ItemResult(index=flow.index, outputs=outputs)
 

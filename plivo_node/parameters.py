@@ -280,13 +280,13 @@ def fields_read(source: str) -> set[str]:
     return {match.group(1) or match.group(3) for match in _FIELD_READ.finditer(source)}
 
 
-def _secret_sources(slots: Iterable[_Slot]) -> Iterator[str]:
-    """The expression texts of every secret parameter among ``slots`` (collections included)."""
+def _secret_slots(slots: Iterable[_Slot]) -> Iterator[_Slot]:
+    """Every secret parameter among ``slots``, collections' fields included."""
     for slot in slots:
         if slot.fields is not None:
-            yield from _secret_sources(slot.fields)
-        elif slot.prop.is_secret and slot.expression is not None:
-            yield slot.expression.source
+            yield from _secret_slots(slot.fields)
+        elif slot.prop.is_secret:
+            yield slot
 
 
 def _fresh(value: Any) -> Any:
@@ -336,8 +336,13 @@ class ParameterResolver:
         )
         # Input fields whose values become a secret parameter (an endpoint password read with
         # ={{ $json.pw }}): the executor masks them wherever the item's json is copied.
+        secret_slots = list(_secret_slots(slots))
+        self.has_secret_parameters = bool(secret_slots)
         self.secret_input_fields: frozenset[str] = frozenset(
-            name for source in _secret_sources(slots) for name in fields_read(source)
+            name
+            for slot in secret_slots
+            if slot.expression is not None
+            for name in fields_read(slot.expression.source)
         )
 
     # -- once per step ----------------------------------------------------------------------

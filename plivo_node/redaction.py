@@ -39,8 +39,7 @@ import base64
 import contextvars
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
@@ -81,6 +80,8 @@ def _b64(text: str) -> str:
 
 class Redactor:
     """A set of secrets (plus those of ``parent``) and the masking of them in texts."""
+
+    __slots__ = ("_matcher", "_parent", "_secrets")
 
     def __init__(self, parent: Redactor | None = None) -> None:
         self._parent = parent
@@ -211,17 +212,25 @@ def shorten(text: str, limit: int, ellipsis: str = "...") -> str:
     return text if len(text) <= limit else text[:limit] + ellipsis
 
 
-@contextmanager
-def item_secrets(secrets: Iterable[object] = ()) -> Iterator[Redactor]:
-    """A scope for one item: secrets registered inside it are masked only within it."""
-    scope = Redactor(parent=_current())
-    for secret in secrets:
-        scope.add(secret)
-    token = _SCOPE.set(scope)
-    try:
-        yield scope
-    finally:
-        _SCOPE.reset(token)
+class item_secrets:  # noqa: N801 - used as a function: ``with item_secrets(...):``
+    """A scope for one item: secrets registered inside it are masked only within it.
+
+    A class rather than a ``@contextmanager`` generator: it is entered once per item.
+    """
+
+    __slots__ = ("_scope", "_token")
+
+    def __init__(self, secrets: Iterable[object] = ()) -> None:
+        self._scope = Redactor(parent=_current())
+        for secret in secrets:
+            self._scope.add(secret)
+
+    def __enter__(self) -> Redactor:
+        self._token = _SCOPE.set(self._scope)
+        return self._scope
+
+    def __exit__(self, *exc_info: object) -> None:
+        _SCOPE.reset(self._token)
 
 
 def has_item_secrets() -> bool:

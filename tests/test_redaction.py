@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 from plivo_node.context import Item, OperationContext
-from plivo_node.description import validate_against_schema
+from plivo_node.description import load_node_description, validate_against_schema
 from plivo_node.engine import FlowItem, OnError, Step, run_item
 from plivo_node.errors import ApiError, ParameterError
 from plivo_node.item_io import OutputWriter
 from plivo_node.journal import ItemState, RunJournal
 from plivo_node.parameters import fields_read
+from plivo_node.pipeline import build_steps, parse_pipeline
 from plivo_node.redaction import (
     MASK,
     RedactingStream,
@@ -314,3 +315,39 @@ def test_schema_errors_still_quote_ordinary_values() -> None:
     document = {"version": 1, "steps": [{"name": "a", "node": "plivo", "onError": "sometimes"}]}
     problems = validate_against_schema(document, "pipeline", "p.yaml")
     assert any("'sometimes'" in problem for problem in problems)
+
+
+def test_build_steps_marks_the_secret_parameters_and_the_fields_they_read() -> None:
+    text = """
+version: 1
+steps:
+  - name: Create
+    node: plivo
+    parameters:
+      resource: endpoint
+      operation: create
+      username: "={{ $json.user }}"
+      password: "={{ $json.creds.pw }}"
+      alias: desk
+  - name: Update
+    node: plivo
+    parameters:
+      resource: endpoint
+      operation: update
+      endpoint_id: "={{ $json.endpoint_id }}"
+      updateFields:
+        password: "={{ $json['new pw'] }}"
+  - name: Send
+    node: plivo
+    parameters:
+      resource: sms
+      operation: send
+      from: "+14155550100"
+      to: "={{ $json.phone }}"
+      message: hi
+"""
+    spec = parse_pipeline(text, source="p.yaml", base_dir=Path())
+    create, update, send = build_steps(spec, load_node_description())
+    assert (create.secret_fields, create.secret_parameters) == (frozenset({"creds"}), True)
+    assert (update.secret_fields, update.secret_parameters) == (frozenset({"new pw"}), True)
+    assert (send.secret_fields, send.secret_parameters) == (frozenset(), False)
