@@ -20,12 +20,13 @@ partial secret survives a truncation.
 Short secrets. A secret of 12 characters or more is masked wherever it appears: an innocent
 text that happens to contain it is improbable. A shorter one (an endpoint password may have 5)
 is masked only where it stands alone, not inside a longer word (``hello`` is masked in
-``password 'hello'`` but not in ``othello``), so a weak password does not mask parts of file
-names or messages; the fields that hold it are masked by name as well (:func:`mask_fields`).
-Strings under 4 characters are not registered at all: masking every ``abc`` would garble
-everything and protect nothing; the fields holding them are still masked by name. The auth
-token itself must have at least 12 characters (:mod:`plivo_node.credentials` rejects a
-shorter one up front), so it is always masked everywhere.
+``password 'hello'`` and ``hello.csv`` but not in ``othello`` or ``hello_list.csv``): the
+safe side where a message quotes a value, without garbling every text that happens to contain
+the word. Strings under 4 characters are not registered at all: masking every ``abc`` would
+garble everything and protect nothing. Either way the fields that hold a secret are masked
+whole wherever an item's json is copied (:func:`mask_fields`), whatever the value's length.
+The auth token itself must have at least 12 characters (:mod:`plivo_node.credentials`
+refuses a shorter one up front, before anything is sent), so it is always masked everywhere.
 
 Scopes. Run-wide secrets live for the process. An item's secrets live in a scope opened with
 :func:`item_secrets` while the item runs (a :class:`contextvars.ContextVar`, so concurrent
@@ -44,10 +45,11 @@ from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
 MASK = "********"
+STRONG_SECRET_LENGTH = 12  # from this length a secret is masked even inside a longer word
+MIN_SECRET_LENGTH = 4  # shorter strings are never registered (their fields are still masked)
+
 # As plivo_node.item_io writes lines: compact, non-ASCII kept.
 _JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-STRONG_SECRET_LENGTH = 12  # from this length a secret is masked even inside a longer word
-MIN_SECRET_LENGTH = 4  # shorter strings are never registered (masked by field name only)
 
 # Field names that hold a secret wherever they appear (the manifest's rule for typeOptions
 # password, see plivo_node/description/semantic.py): their values are masked, not searched.
@@ -115,8 +117,10 @@ class Redactor:
     def finds(self, text: str) -> bool:
         """Whether ``text`` may hold a secret (a form of one appears in it, even inside a word)."""
         matcher = self._matcher
-        if matcher is not None and any(form in text for form in matcher[0]):
-            return True
+        if matcher is not None:
+            for form in matcher[0]:  # a loop, not any(): this runs for every line written
+                if form in text:
+                    return True
         return self._parent is not None and self._parent.finds(text)
 
     def text(self, text: str) -> str:
@@ -124,9 +128,12 @@ class Redactor:
         if self._parent is not None:
             text = self._parent.text(text)
         matcher = self._matcher
-        if matcher is None or not any(form in text for form in matcher[0]):
-            return text  # the common case: a few substring searches, no regex
-        return matcher[1].sub(MASK, text)
+        if matcher is None:
+            return text
+        for form in matcher[0]:
+            if form in text:
+                return matcher[1].sub(MASK, text)
+        return text  # the common case: a few substring searches, no regex
 
     def json_text(self, text: str) -> str:
         """A JSON text with every secret masked inside its strings; it stays valid JSON.
