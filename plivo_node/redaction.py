@@ -72,8 +72,7 @@ def secret_forms(secret: str, auth_id: str | None = None) -> list[str]:
     if auth_id:
         pair = f"{auth_id}:{secret}"
         forms += [pair, _b64(pair), base64.urlsafe_b64encode(pair.encode()).decode("ascii")]
-    # Longest first, so that a form containing another is masked whole.
-    return sorted(set(forms), key=len, reverse=True)
+    return list(dict.fromkeys(forms))
 
 
 def _b64(text: str) -> str:
@@ -88,9 +87,8 @@ class Redactor:
     def __init__(self, parent: Redactor | None = None) -> None:
         self._parent = parent
         self._secrets: set[tuple[str, str | None]] = set()
-        # (forms, the pattern matching any of them), replaced whole: a reader in another
-        # thread sees the old pair or the new one, never half of each.
-        self._matcher: tuple[tuple[str, ...], re.Pattern[str]] | None = None
+        # Replaced whole on each add: a reader in another thread sees the old or the new one.
+        self._matcher: _Forms | None = None
 
     def add(self, secret: object, *, auth_id: str | None = None) -> None:
         """Mask ``secret`` (a string or number) from now on; too-short values are ignored."""
@@ -100,14 +98,11 @@ class Redactor:
         if len(text) < MIN_SECRET_LENGTH or (text, auth_id) in self._secrets:
             return
         self._secrets.add((text, auth_id))
-        strong_forms: dict[str, bool] = {}
-        for value, owner in list(self._secrets):
-            strong = len(value) >= STRONG_SECRET_LENGTH
-            for form in secret_forms(value, owner):
-                strong_forms[form] = strong_forms.get(form, False) or strong
-        ordered = tuple(sorted(strong_forms, key=len, reverse=True))
-        alternatives = (_alternative(form, strong=strong_forms[form]) for form in ordered)
-        self._matcher = (ordered, re.compile("|".join(alternatives)))
+        strength = dict(self._matcher.strength) if self._matcher is not None else {}
+        strong = len(text) >= STRONG_SECRET_LENGTH
+        for form in secret_forms(text, auth_id):
+            strength[form] = strength.get(form, False) or strong
+        self._matcher = _Forms(strength)
 
     @property
     def own_secrets(self) -> bool:
@@ -118,7 +113,7 @@ class Redactor:
         """Whether ``text`` may hold a secret (a form of one appears in it, even inside a word)."""
         matcher = self._matcher
         if matcher is not None:
-            for form in matcher[0]:  # a loop, not any(): this runs for every line written
+            for form in matcher.forms:  # a loop, not any(): this runs for every line written
                 if form in text:
                     return True
         return self._parent is not None and self._parent.finds(text)
@@ -130,9 +125,9 @@ class Redactor:
         matcher = self._matcher
         if matcher is None:
             return text
-        for form in matcher[0]:
+        for form in matcher.forms:
             if form in text:
-                return matcher[1].sub(MASK, text)
+                return matcher.pattern().sub(MASK, text)
         return text  # the common case: a few substring searches, no regex
 
     def json_text(self, text: str) -> str:
@@ -159,6 +154,25 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.json(inner) for inner in value]
         return value
+
+
+class _Forms:
+    """The forms of a scope's secrets, longest first, and the regex masking them (compiled on
+    first use: an item scope that never meets its secrets never compiles one)."""
+
+    __slots__ = ("_pattern", "forms", "strength")
+
+    def __init__(self, strength: dict[str, bool]) -> None:
+        self.strength = strength  # form -> whether it may be masked inside a longer word
+        # Longest first, so that a form containing another is masked whole.
+        self.forms = tuple(sorted(strength, key=len, reverse=True))
+        self._pattern: re.Pattern[str] | None = None
+
+    def pattern(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            alternatives = (_alternative(form, strong=self.strength[form]) for form in self.forms)
+            self._pattern = re.compile("|".join(alternatives))
+        return self._pattern
 
 
 def _alternative(form: str, *, strong: bool) -> str:

@@ -351,3 +351,13 @@ steps:
     assert (create.secret_fields, create.secret_parameters) == (frozenset({"creds"}), True)
     assert (update.secret_fields, update.secret_parameters) == (frozenset({"new pw"}), True)
     assert (send.secret_fields, send.secret_parameters) == (frozenset(), False)
+
+
+def test_a_pasted_id_token_pair_is_not_quoted_wherever_it_lands() -> None:
+    document = {
+        "version": 1,
+        "steps": [{"name": "a", "node": "plivo", "parameters": f"{AUTH_ID}:{TOKEN}"}],
+    }
+    problems = validate_against_schema(document, "pipeline", "p.yaml")
+    assert any(problem.startswith("steps[0].parameters: the value") for problem in problems)
+    assert TOKEN[:6] not in "\n".join(problems)

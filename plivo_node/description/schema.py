@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -58,6 +59,8 @@ _SECRET_WORDS = ("token", "password", "secret")
 # "authId:authToken" string pasted as the whole credentials block, say.
 _SECRET_SECTIONS = ("credentials",)
 _MAX_SHOWN = 60
+# An Auth ID and a colon: the start of an "AuthID:AuthToken" pair, pasted wherever.
+_CREDENTIAL_PAIR = re.compile(r"(?:MA|SA)[A-Z0-9]{18}:")
 
 
 def _short(value: Any) -> str:
@@ -70,9 +73,12 @@ def _is_secret_name(part: object) -> bool:
 
 
 def _holds_secret(value: Any, depth: int = 0) -> bool:
-    """Whether a mapping or list has a secret-named key somewhere inside (bounded depth)."""
+    """Whether a value is an ``AuthID:token`` pair, or a mapping or list with a secret-named key
+    (or such a pair) somewhere inside (bounded depth)."""
     if depth > 20:
         return True  # too deep to tell: treat as secret, it is not worth showing anyway
+    if isinstance(value, str):
+        return bool(_CREDENTIAL_PAIR.search(value))
     if isinstance(value, dict):
         return any(
             _is_secret_name(key) or _holds_secret(inner, depth + 1) for key, inner in value.items()
