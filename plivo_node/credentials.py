@@ -202,7 +202,7 @@ def _from_block(fields: Mapping[str, Any], environ: Mapping[str, str]) -> Creden
         # The token may be written literally: mask it before anything could print it.
         if name == "authToken" and not _is_reference(raw):
             register_secret(raw.strip())
-        value = expand_environment(raw, where, environ).strip()
+        value = _expand_environment(raw, where, environ).strip()
         if name == "authToken":
             register_secret(value)
         if value:
@@ -222,7 +222,7 @@ def _is_reference(raw: str) -> bool:
     return bool(_ENV_REFERENCE.search(raw) or _SHELL_REFERENCE.fullmatch(raw))
 
 
-def expand_environment(raw: str, where: str, environ: Mapping[str, str]) -> str:
+def _expand_environment(raw: str, where: str, environ: Mapping[str, str]) -> str:
     """``raw`` with each ``${NAME}`` replaced by its environment variable (see the module doc)."""
     shell = _SHELL_REFERENCE.fullmatch(raw)
     if shell:
