@@ -51,7 +51,7 @@ def main() -> int:
     PlivoClient.request = _instant_answer  # type: ignore[assignment,method-assign]
     os.environ.update(
         PLIVO_AUTH_ID="MABENCH0000000000000",
-        PLIVO_AUTH_TOKEN="bench-token",
+        PLIVO_AUTH_TOKEN="bench-token-not-a-secret",
         PLIVO_API_URL="http://127.0.0.1:9/v1/",  # never contacted: request is stubbed
     )
     with tempfile.TemporaryDirectory(prefix="plivo-node-offline-") as scratch:

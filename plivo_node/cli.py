@@ -22,6 +22,9 @@ from plivo_node import __version__
 from plivo_node.context import Item
 from plivo_node.cost import describe_mms, estimate_cost
 from plivo_node.credentials import (
+    ENV_AUTH_ID,
+    ENV_AUTH_TOKEN,
+    MIN_TOKEN_LENGTH,
     Credentials,
     check_credentials,
     resolve_credentials,
@@ -36,7 +39,7 @@ from plivo_node.journal import RunJournal, compute_run_key, continue_hint
 from plivo_node.limiter import Pacer, RateLimiter
 from plivo_node.pipeline import PipelineSpec, build_steps, load_pipeline
 from plivo_node.progress import Progress
-from plivo_node.redaction import redact
+from plivo_node.redaction import RedactingStream, redact, register_secret
 from plivo_node.retry import RetryPolicy
 from plivo_node.run_guards import RunRequest, plan_run
 from plivo_node.runner import RunSummary, execute
@@ -409,7 +412,35 @@ def _dispatch(args: argparse.Namespace) -> int:
     return asyncio.run(_credentials_test(args.pipeline))
 
 
+@contextlib.contextmanager
+def _redacted_stdio() -> Iterator[None]:
+    """Every byte this process prints, tracebacks and argparse's messages included, is masked.
+
+    The environment's token is known from the start. A short one is not registered here: it
+    is refused when credentials are read (never used), and masking it everywhere before then
+    would garble innocent text (see plivo_node/redaction.py).
+    """
+    token = os.environ.get(ENV_AUTH_TOKEN, "").strip()
+    if len(token) >= MIN_TOKEN_LENGTH:
+        register_secret(token, auth_id=os.environ.get(ENV_AUTH_ID, "").strip() or None)
+    streams = sys.stdout, sys.stderr
+    stdout, stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+    sys.stdout, sys.stderr = stdout, stderr
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            stdout.flush()
+            stderr.flush()
+        sys.stdout, sys.stderr = streams
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _redacted_stdio():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)

@@ -2,17 +2,29 @@
 
 Credentials come from the pipeline file's ``credentials: {plivoApi: {...}}`` block when it has
 one, else from ``PLIVO_AUTH_ID`` / ``PLIVO_AUTH_TOKEN`` (the variables Plivo's own SDKs read).
-Values in the block may name environment variables (``${VAR}`` or ``$VAR``) so that pipeline
-files can be committed without secrets.
+Values in the block may name environment variables so that pipeline files can be committed
+without secrets. The rule, chosen so that a literal value always stays literal:
+
+- ``${NAME}`` is replaced by the environment variable ``NAME`` (an error if it is unset);
+- ``$${`` writes a literal ``${`` (the only escape);
+- every other ``$`` is an ordinary character: a token such as ``ab$Qx`` or ``ab$$cd`` is
+  used exactly as written;
+- a value that is only ``$NAME`` is refused, with a hint to write ``${NAME}``: it is the
+  shell's spelling of a reference, and no Plivo ID or token looks like that.
 
 "No credentials" (``None``, which lets a run use the embedded sandbox) means that nothing asks
 for a live account: a credentials block, or any ``PLIVO_`` variable set even to an empty value,
 asks for one, so an unset variable is an error, never a quiet switch to the sandbox (a cron job
 would report success having sent nothing).
 
-The auth token is registered with :mod:`plivo_node.redaction` the moment a
-:class:`Credentials` exists, and no message built here ever contains it. Malformed auth IDs
-are not echoed either: a swapped Auth ID / Auth Token pair would otherwise print the token.
+The auth token is registered with :mod:`plivo_node.redaction` (with its Auth ID, so
+``id:token`` and its base64 are masked too) as soon as it is read, before it is checked, and no
+message built here ever contains it. A token shorter than :data:`MIN_TOKEN_LENGTH` is refused
+up front: Plivo's tokens have 40 characters, so a shorter one is a typo or a placeholder, and
+a short string masked everywhere would garble innocent text (a token "wrong" would mask
+"out/wrong_numbers.jsonl"). An ``id:token`` pair pasted as the token is refused the same way.
+Malformed auth IDs are not echoed either: a swapped Auth ID / Auth Token pair would otherwise
+print the token.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from urllib.parse import urlsplit
 
 from plivo_node.context import ApiClient
 from plivo_node.errors import AuthenticationError, CredentialError, PlivoNodeError
-from plivo_node.redaction import register_secret
+from plivo_node.redaction import STRONG_SECRET_LENGTH, register_secret
 
 DEFAULT_BASE_URL = "https://api.plivo.com/v1/"
 CREDENTIAL_TYPE = "plivoApi"
@@ -38,10 +50,16 @@ _AUTH_ID_LENGTH = 20
 _AUTH_ID_PREFIXES = ("MA", "SA")
 _AUTH_ID_BODY = re.compile(r"[A-Z0-9]{18}")
 _TOKEN_LIKE_LENGTH = 40  # Plivo auth tokens are 40 characters: a hint that the two were swapped
+# Shorter tokens are refused: they cannot be Plivo's, and the redaction guard masks a secret
+# inside longer words only from this length (plivo_node/redaction.py).
+MIN_TOKEN_LENGTH = STRONG_SECRET_LENGTH
+# An Auth ID followed by ":": the "id:token" pair as a Basic header or a URL holds it.
+_PAIR_PREFIX = re.compile(r"\s*(?:MA|SA)[A-Z0-9]{18}:")
 
 _BLOCK_FIELDS = ("authId", "authToken", "baseUrl")
-# ``$$`` is a literal dollar; ``${NAME}`` and ``$NAME`` name environment variables.
-_ENV_REFERENCE = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+# ``$${`` is a literal ``${``; ``${NAME}`` names an environment variable; any other ``$`` is text.
+_ENV_REFERENCE = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SHELL_REFERENCE = re.compile(r"\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*")
 
 
 @dataclass(frozen=True)
@@ -54,14 +72,30 @@ class Credentials:
 
     def __post_init__(self) -> None:
         # Register first: even an error about the other fields must not be able to show it.
-        register_secret(self.auth_token)
+        register_secret(self.auth_token, auth_id=self.auth_id)
         check_auth_id(self.auth_id)
-        if not self.auth_token:
-            raise CredentialError(
-                "The Auth Token is empty",
-                hint=f"set authToken in the {CREDENTIAL_TYPE} credentials or {ENV_AUTH_TOKEN}",
-            )
+        check_auth_token(self.auth_token)
         object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
+
+
+def check_auth_token(auth_token: str) -> None:
+    """Raise :class:`CredentialError` for an empty, too short or ``id:token`` Auth Token."""
+    where = f"set authToken in the {CREDENTIAL_TYPE} credentials or {ENV_AUTH_TOKEN}"
+    if not auth_token:
+        raise CredentialError("The Auth Token is empty", hint=where)
+    if _PAIR_PREFIX.match(auth_token):
+        raise CredentialError(
+            "The Auth Token starts with an Auth ID and a colon: it looks like an "
+            "'AuthID:AuthToken' pair pasted whole",
+            hint="put the Auth ID in authId (or PLIVO_AUTH_ID) and only the part after the colon "
+            "in authToken (or PLIVO_AUTH_TOKEN)",
+        )
+    if len(auth_token) < MIN_TOKEN_LENGTH:
+        raise CredentialError(
+            f"The Auth Token has {len(auth_token)} characters; a Plivo Auth Token has "
+            f"{_TOKEN_LIKE_LENGTH} (at least {MIN_TOKEN_LENGTH} are required)",
+            hint="copy the Auth Token from the Plivo console's overview page; " + where,
+        )
 
 
 def check_auth_id(auth_id: str) -> None:
@@ -172,7 +206,7 @@ def _from_block(fields: Mapping[str, Any], environ: Mapping[str, str]) -> Creden
                 hint="quote the value in the pipeline file",
             )
         # The token may be written literally: mask it before anything could print it.
-        if name == "authToken":
+        if name == "authToken" and not _is_reference(raw):
             register_secret(raw.strip())
         try:
             value = _expand_environment(raw, where, environ).strip()
@@ -201,11 +235,24 @@ def _from_block(fields: Mapping[str, Any], environ: Mapping[str, str]) -> Creden
     return Credentials(values["authId"], values["authToken"], base_url)
 
 
+def _is_reference(raw: str) -> bool:
+    return bool(_ENV_REFERENCE.search(raw) or _SHELL_REFERENCE.fullmatch(raw))
+
+
 def _expand_environment(raw: str, where: str, environ: Mapping[str, str]) -> str:
+    """``raw`` with each ``${NAME}`` replaced by its environment variable (see the module doc)."""
+    shell = _SHELL_REFERENCE.fullmatch(raw)
+    if shell:
+        name = shell.group(1)
+        raise CredentialError(
+            f"{where} is ${name}: only ${{{name}}} (with braces) reads an environment variable",
+            hint=f"write {where.rsplit('.', 1)[-1]}: ${{{name}}}",
+        )
+
     def substitute(match: re.Match[str]) -> str:
         if match.group(1):
-            return "$"
-        name = match.group(2) or match.group(3)
+            return "${"
+        name = match.group(2)
         if name not in environ:
             raise CredentialError(
                 f"{where} refers to environment variable {name}, which is not set",
@@ -222,7 +269,7 @@ def _from_environment(environ: Mapping[str, str]) -> Credentials | None:
         return None  # nothing asks for a live account
     auth_id = environ.get(ENV_AUTH_ID, "").strip()
     auth_token = environ.get(ENV_AUTH_TOKEN, "").strip()
-    register_secret(auth_token)
+    register_secret(auth_token, auth_id=auth_id or None)
     if not auth_id or not auth_token:
         given = ", ".join(name for name in names if name in environ)
         problems = " and ".join(

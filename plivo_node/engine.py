@@ -13,7 +13,12 @@ What happens to a failing item is the step's ``onError`` (n8n's semantics):
 - ``continueRegularOutput``: an error item ``{"json": {"error": msg}}`` takes its place in the
   main output.
 - ``continueErrorOutput``: the error item goes to the error output (output 1): the input item's
-  json plus an ``error`` field, so the failing row stays visible.
+  json plus an ``error`` field, so the failing row stays visible. Its secret fields (those a
+  secret parameter such as an endpoint password reads, and any named token/password/secret)
+  are masked, never copied.
+
+Each item runs in its own secrets scope (:func:`plivo_node.redaction.item_secrets`): the values
+of its secret parameters and fields are masked in its error item, its messages and its outputs.
 
 A per-item failure never escapes as an exception (n8n's "raising node" bug): it is always an
 error item; under stopWorkflow the step also ends with :class:`StepStopped` once every result
@@ -26,7 +31,7 @@ import asyncio
 import functools
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -34,6 +39,13 @@ from plivo_node.context import ApiClient, Handler, Item, JsonObject, OperationCo
 from plivo_node.errors import PlivoNodeError
 from plivo_node.expressions import ExpressionContext
 from plivo_node.item_io import encode_line
+from plivo_node.redaction import (
+    has_item_secrets,
+    item_secrets,
+    mask_fields,
+    redact_json,
+    secret_values,
+)
 
 
 class OnError(StrEnum):
@@ -131,6 +143,11 @@ class Step:
     window: int = 2048
     bulk: bool = False
     raw_parameters: Mapping[str, Any] = field(default_factory=dict)
+    # Input fields a secret parameter reads: never copied into an error item, always masked.
+    secret_fields: frozenset[str] = frozenset()
+    # Whether a parameter is a secret (an endpoint password); False spares each item the cost
+    # of its own secrets scope.
+    secret_parameters: bool = True
 
     @property
     def resource(self) -> str:
@@ -163,6 +180,18 @@ def item_context(step: Step, flow: FlowItem, client: ApiClient) -> OperationCont
 
 async def run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
     """Resolve, dispatch and wrap one item; every failure becomes part of the result."""
+    if not step.secret_parameters:
+        return await _run_item(step, flow, client)
+    # Secret parameters register their values in this scope as they resolve.
+    with item_secrets(secret_values(flow.item.json, step.secret_fields)):
+        result = await _run_item(step, flow, client)
+        if result.error is None and has_item_secrets():  # an answer echoing the password
+            outputs = tuple(replace(out, json=redact_json(out.json)) for out in result.outputs)
+            result = replace(result, outputs=outputs)
+    return result
+
+
+async def _run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
     try:
         jsons = await step.handler(item_context(step, flow, client))
     except PlivoNodeError as exc:
@@ -175,12 +204,15 @@ def error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:
     """The error item that takes a failed item's place, per the step's onError."""
     if exc.item_index is None:
         exc.item_index = flow.index
-    error = exc.to_dict()
-    if step.on_error is OnError.CONTINUE_ERROR_OUTPUT:
-        merged = {**flow.item.json, "error": str(exc)}
-        out = OutputItem(merged, flow.index, output=ERROR_OUTPUT, error=error)
-    else:
-        out = OutputItem({"error": str(exc)}, flow.index, output=MAIN_OUTPUT, error=error)
+    with item_secrets(secret_values(flow.item.json, step.secret_fields)):
+        exc.redact_in_place()
+        error = exc.to_dict()
+        if step.on_error is OnError.CONTINUE_ERROR_OUTPUT:
+            row = redact_json(mask_fields(flow.item.json, step.secret_fields))
+            merged = {**row, "error": str(exc)}
+            out = OutputItem(merged, flow.index, output=ERROR_OUTPUT, error=error)
+        else:
+            out = OutputItem({"error": str(exc)}, flow.index, output=MAIN_OUTPUT, error=error)
     return ItemResult(index=flow.index, outputs=(out,), error=exc)
 
 

@@ -26,8 +26,10 @@ Every error has a stable ``code`` (what the CLI summary counts and output items 
 ``message`` that says what is wrong, and an optional ``hint`` that says how to fix it. Errors
 about one item carry ``item_index`` and, when one parameter is at fault, ``parameter``; the
 executor fills ``item_index`` in for errors raised below it. No error ever holds a secret: the
-transport builds messages from Plivo's answer, never from the request's credentials, and
-``to_dict`` passes every text through :func:`plivo_node.redaction.redact` as a last guard.
+transport builds messages from Plivo's answer, never from the request's credentials; ``str``
+and ``to_dict`` pass every text through :func:`plivo_node.redaction.redact` as a last guard,
+and :meth:`PlivoNodeError.redact_in_place` masks an item's error with that item's own secrets
+(its password, say) before the error leaves the item's scope.
 """
 
 from __future__ import annotations
@@ -93,6 +95,13 @@ class PlivoNodeError(Exception):
             text = f"{text} ({self.hint})"
         return redact(text)
 
+    def redact_in_place(self) -> None:
+        """Mask every secret known now in the error's texts (an item's secrets are forgotten
+        once the item is done, and the error may be printed later)."""
+        self.message = redact(self.message)
+        if self.hint:
+            self.hint = redact(self.hint)
+
     def to_dict(self) -> dict[str, Any]:
         """The error as an output item's ``error`` object."""
         data: dict[str, Any] = {"message": redact(self.message), "code": self.code}
@@ -130,6 +139,10 @@ class ProblemListError(ConfigurationError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{source}: {count} {noun}:\n{listing}")
+
+    def redact_in_place(self) -> None:
+        super().redact_in_place()
+        self.problems = [redact(p) for p in self.problems]
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -211,6 +224,11 @@ class ApiError(PlivoNodeError):
         self.retry_after = retry_after
         hint = f"Plivo said: {error_text}" if error_text else None
         super().__init__(f"{status_message(status)} ({method} {path} -> {status})", hint=hint)
+
+    def redact_in_place(self) -> None:
+        super().redact_in_place()
+        if self.error_text:
+            self.error_text = redact(self.error_text)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

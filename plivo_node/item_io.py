@@ -42,6 +42,7 @@ from typing import Any, Literal, TextIO
 from plivo_node import json_input
 from plivo_node.context import BinaryData, Item
 from plivo_node.errors import ConfigurationError
+from plivo_node.redaction import finds_secret, redact_json_text
 
 InputFormat = Literal["csv", "jsonl", "json"]
 
@@ -643,6 +644,9 @@ class OutputWriter:
         if not self._pending:
             return
         text = "\n".join(self._pending) + "\n"
+        if finds_secret(text):
+            # The last guard: items are built without secrets; any that slipped in is masked.
+            text = "\n".join(redact_json_text(line) for line in self._pending) + "\n"
         self._pending.clear()
         try:
             self._stream.write(text)

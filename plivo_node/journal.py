@@ -49,6 +49,7 @@ from plivo_node import json_input
 from plivo_node.context import JsonObject
 from plivo_node.errors import ConfigurationError
 from plivo_node.item_io import is_stdio
+from plivo_node.redaction import redact_json_text
 
 SCHEMA_VERSION = 1
 JOURNAL_SUFFIX = ".journal.sqlite"
@@ -356,6 +357,7 @@ class RunJournal:
             raise ValueError(f"complete() records an outcome, not {final.value!r}")
         # A str is the outputs already encoded as a JSON list (the runner encodes each once).
         encoded = outputs if isinstance(outputs, str) else _ENCODER.encode(list(outputs))
+        encoded = redact_json_text(encoded)  # the last guard, as for the output file
         self._pending_rows.append((step, index, final.value, encoded, fingerprint))
         self._schedule_flush()
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -268,6 +268,27 @@ def _dependency_order(slots: list[_Slot]) -> list[_Slot]:
     return ordered
 
 
+# ``$json.name``, ``$json?.name``, ``$json["name"]``, and the same after ``.json`` (as in
+# ``$input.item.json.name`` or ``$('Step').item.json.name``).
+_FIELD_READ = re.compile(
+    r"""(?:\$|\.)json\s*(?:\??\.\s*([A-Za-z_$][\w$]*)|(?:\?\.)?\[\s*(["'`])(.*?)\2\s*\])"""
+)
+
+
+def fields_read(source: str) -> set[str]:
+    """The names of the item fields an expression's text reads (a static, generous reading)."""
+    return {match.group(1) or match.group(3) for match in _FIELD_READ.finditer(source)}
+
+
+def _secret_slots(slots: Iterable[_Slot]) -> Iterator[_Slot]:
+    """Every secret parameter among ``slots``, collections' fields included."""
+    for slot in slots:
+        if slot.fields is not None:
+            yield from _secret_slots(slot.fields)
+        elif slot.prop.is_secret:
+            yield slot
+
+
 def _fresh(value: Any) -> Any:
     # Items must never share mutable values: a handler may change its params.
     if isinstance(value, dict):
@@ -312,6 +333,16 @@ class ParameterResolver:
         }
         self._per_item: tuple[_Slot, ...] = tuple(
             slot for slot in _dependency_order(slots) if slot.per_item
+        )
+        # Input fields whose values become a secret parameter (an endpoint password read with
+        # ={{ $json.pw }}): the executor masks them wherever the item's json is copied.
+        secret_slots = list(_secret_slots(slots))
+        self.has_secret_parameters = bool(secret_slots)
+        self.secret_input_fields: frozenset[str] = frozenset(
+            name
+            for slot in secret_slots
+            if slot.expression is not None
+            for name in fields_read(slot.expression.source)
         )
 
     # -- once per step ----------------------------------------------------------------------

@@ -197,6 +197,8 @@ def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
                 concurrency=step_spec.concurrency or spec.settings.concurrency,
                 bulk=step_spec.bulk,
                 raw_parameters=step_spec.parameters,
+                secret_fields=resolver.secret_input_fields,
+                secret_parameters=resolver.has_secret_parameters,
             )
         )
     if problems:

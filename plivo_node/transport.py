@@ -40,6 +40,7 @@ from plivo_node.errors import (
     api_error_for_status,
 )
 from plivo_node.limiter import Pacer, RateLimiter
+from plivo_node.redaction import shorten
 from plivo_node.retry import RetryPolicy, is_send
 
 USER_AGENT = f"plivo-node/{__version__} (Python {platform.python_version()})"
@@ -329,8 +330,10 @@ def _api_error(
         error_text = _text(body.get("error")) or _text(body.get("message"))
     elif content_type == "text/plain":
         error_text = raw.decode("utf-8", "replace").strip() or None
-    if error_text and len(error_text) > _ERROR_TEXT_LIMIT:
-        error_text = error_text[:_ERROR_TEXT_LIMIT] + "..."
+    if error_text:
+        # Masked before it is cut: a server echoing the token or the Authorization header
+        # must not leave part of it behind a truncation.
+        error_text = shorten(error_text, _ERROR_TEXT_LIMIT)
     return api_error_for_status(status)(
         status=status,
         method=method,

@@ -121,7 +121,7 @@ def test_block_values_may_name_environment_variables() -> None:
     block = {
         "plivoApi": {
             "authId": "${MY_ID}",
-            "authToken": "$MY_TOKEN",
+            "authToken": "${MY_TOKEN}",
             "baseUrl": "http://${HOST}:8080/v1",
         }
     }
@@ -132,11 +132,30 @@ def test_block_values_may_name_environment_variables() -> None:
     assert credentials.base_url == "http://127.0.0.1:8080/v1/"
 
 
-def test_double_dollar_is_a_literal_dollar() -> None:
-    block = {"plivoApi": {"authId": AUTH_ID, "authToken": "abc$$def"}}
-    credentials = resolve_credentials(block, {"def": "nope"})
+@pytest.mark.parametrize(
+    "token",
+    ["abc$$defghijklm", "abc$defghijklmn", "$abc-defghijklm", "abcdefghijklm$", "abc${}defghijk"],
+)
+def test_a_dollar_outside_braces_is_literal(token: str) -> None:
+    block = {"plivoApi": {"authId": AUTH_ID, "authToken": token}}
+    credentials = resolve_credentials(block, {"def": "nope", "defghijklmn": "nope"})
     assert credentials is not None
-    assert credentials.auth_token == "abc$def"
+    assert credentials.auth_token == token
+
+
+def test_dollar_dollar_brace_escapes_a_reference() -> None:
+    block = {"plivoApi": {"authId": AUTH_ID, "authToken": "abc$${HOME}defgh"}}
+    credentials = resolve_credentials(block, {"HOME": "nope"})
+    assert credentials is not None
+    assert credentials.auth_token == "abc${HOME}defgh"
+
+
+def test_a_bare_shell_reference_is_refused_with_the_braced_spelling() -> None:
+    block = {"plivoApi": {"authId": AUTH_ID, "authToken": "$MY_TOKEN"}}
+    with pytest.raises(CredentialError) as caught:
+        resolve_credentials(block, {"MY_TOKEN": TOKEN})
+    assert "${MY_TOKEN}" in str(caught.value)
+    assert "$MY_TOKEN" in str(caught.value)  # the reference itself is not masked
 
 
 def test_a_missing_variable_is_named() -> None:

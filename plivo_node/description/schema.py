@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -54,16 +55,47 @@ def _sort_key(parts: Iterable[str | int]) -> tuple[tuple[int, int, str], ...]:
 
 
 _SECRET_WORDS = ("token", "password", "secret")
+# Everything under these top-level keys may be a secret, whatever its shape: an
+# "authId:authToken" string pasted as the whole credentials block, say.
+_SECRET_SECTIONS = ("credentials",)
 _MAX_SHOWN = 60
 # Bounds on what one validation reports, whatever the document: each message's length (a
 # value or key can be megabytes long) and how many problems are listed.
 MAX_MESSAGE = 300
 MAX_PROBLEMS = 100
+# An Auth ID and a colon: the start of an "AuthID:AuthToken" pair, pasted wherever.
+_CREDENTIAL_PAIR = re.compile(r"(?:MA|SA)[A-Z0-9]{18}:")
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = redact(repr(value))  # masked before it is cut: no partial secret survives
     return text if len(text) <= _MAX_SHOWN else f"{text[: _MAX_SHOWN - 5]}...{text[-1]}"
+
+
+def _is_secret_name(part: object) -> bool:
+    return isinstance(part, str) and any(word in part.lower() for word in _SECRET_WORDS)
+
+
+def _holds_secret(value: Any, depth: int = 0) -> bool:
+    """Whether a value is an ``AuthID:token`` pair, or a mapping or list with a secret-named key
+    (or such a pair) somewhere inside (bounded depth)."""
+    if depth > 20:
+        return True  # too deep to tell: treat as secret, it is not worth showing anyway
+    if isinstance(value, str):
+        return bool(_CREDENTIAL_PAIR.search(value))
+    if isinstance(value, dict):
+        return any(
+            _is_secret_name(key) or _holds_secret(inner, depth + 1) for key, inner in value.items()
+        )
+    if isinstance(value, list):
+        return any(_holds_secret(inner, depth + 1) for inner in value)
+    return False
+
+
+def _in_secret_place(error: ValidationError) -> bool:
+    """Whether the value at fault sits where a secret may be: nothing of it is ever echoed."""
+    path = list(error.absolute_path)
+    return (bool(path) and path[0] in _SECRET_SECTIONS) or any(map(_is_secret_name, path))
 
 
 def _message(error: ValidationError) -> str:
@@ -75,16 +107,17 @@ def _message(error: ValidationError) -> str:
             return f"{names} is not allowed here"
     if error.validator == "type" and not error.absolute_path and error.validator_value == "object":
         return f"the file must be a YAML mapping (key: value lines), but it holds {_kind(error)}"
+    is_secret = _in_secret_place(error)
+    if error.validator in ("anyOf", "oneOf"):
+        return _alternatives(error, is_secret=is_secret)
+    if is_secret:
+        return _secret_message(error)
     message = error.message
     shown = repr(error.instance)
-    is_secret = any(
-        isinstance(part, str) and any(word in part.lower() for word in _SECRET_WORDS)
-        for part in error.absolute_path
-    )
-    if message.startswith(shown) and (is_secret or len(shown) > _MAX_SHOWN):
-        message = ("the value" if is_secret else _short(error.instance)) + message[len(shown) :]
-    if error.validator in ("anyOf", "oneOf"):
-        return _alternatives(error)
+    if message.startswith(shown) and _holds_secret(error.instance):
+        return "the value" + message[len(shown) :]
+    if message.startswith(shown) and len(shown) > _MAX_SHOWN:
+        message = _short(error.instance) + message[len(shown) :]
     return message
 
 
@@ -97,14 +130,31 @@ def _kind(error: ValidationError) -> str:
     return f"the single value {_short(value)}"
 
 
-def _alternatives(error: ValidationError) -> str:
+def _secret_message(error: ValidationError) -> str:
+    """The problem without the value: no part of a secret-holding value is ever quoted."""
+    shown = repr(error.instance)
+    if error.message.startswith(shown):
+        return "the value" + error.message[len(shown) :]
+    if error.validator == "additionalProperties":
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = sorted(schema.get("properties") or {})
+        return "unknown field" + (f" (the fields are {', '.join(allowed)})" if allowed else "")
+    if error.validator == "required":
+        return error.message  # names from the schema, not from the value
+    return f"the value does not satisfy '{error.validator}' here"
+
+
+def _alternatives(error: ValidationError, *, is_secret: bool) -> str:
     """Why each accepted form refused the value: "matches no accepted form: a; b"."""
     reasons: list[str] = []
     for sub in error.context or []:
         where = format_path(sub.relative_path)
-        reason = sub.message
-        if not where and reason.startswith(repr(sub.instance)):
-            reason = "the value" + reason[len(repr(sub.instance)) :]
+        if is_secret or _holds_secret(sub.instance):
+            reason = _secret_message(sub)
+        else:
+            reason = sub.message
+            if not where and reason.startswith(repr(sub.instance)):
+                reason = "the value" + reason[len(repr(sub.instance)) :]
         reasons.append(f"{where}: {reason}" if where else reason)
     return "matches no accepted form: " + "; ".join(dict.fromkeys(reasons))
 
