@@ -114,6 +114,11 @@ class RateLimiter:
         return self._paused_until
 
     @property
+    def in_flight(self) -> int:
+        """Slots acquired and not yet released: requests waiting for their answer."""
+        return self._in_flight
+
+    @property
     def held(self) -> int:
         """Slots counted now: in flight, or released within the last ``per_seconds``."""
         if self.rate is not None:
