@@ -24,6 +24,7 @@ instead of timing real waits.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -87,7 +88,7 @@ class RateLimiter:
     ) -> None:
         if rate is not None:
             requests, per_seconds = rate
-            if requests < 1 or per_seconds <= 0:
+            if requests < 1 or not 0 < per_seconds < math.inf:  # NaN fails this too
                 raise ValueError("a rate limit needs at least 1 request per a positive period")
         self.rate = rate
         self._clock = clock

@@ -7,6 +7,7 @@ collected and reported in one :class:`PipelineError`, each with its location.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
     data, problems = read_yaml_text(text)
     if problems:
         raise PipelineError(source, problems)
-    problems = validate_against_schema(data, "pipeline", source)
+    problems = validate_against_schema(data, "pipeline", source) or _infinite_settings(data)
     if problems:
         raise PipelineError(source, problems)
     names = [s["name"] for s in data["steps"]]
@@ -73,6 +74,22 @@ def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
             [f"steps: step names must be unique; repeated: {', '.join(duplicates)}"],
         )
     return _spec_from_data(data, source=source, base_dir=base_dir)
+
+
+def _infinite_settings(data: Mapping[str, Any]) -> list[str]:
+    """YAML's .nan and .inf pass the schema's bounds (NaN compares false with everything)."""
+    settings = data.get("settings") or {}
+    limit = settings.get("rateLimit")
+    numbers = {  # name: (value, an example of a good one)
+        "rateLimit.perSeconds": (limit.get("perSeconds") if isinstance(limit, dict) else 0, 5),
+        "timeoutSeconds": (settings.get("timeoutSeconds", 0), 30),
+        "messagesPerSecond": (settings.get("messagesPerSecond", 0), 1),
+    }
+    return [
+        f"settings.{name}: {value!r} is not a finite number; give a positive number, e.g. {good}"
+        for name, (value, good) in numbers.items()
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
 
 
 def _resolve_path(base_dir: Path, value: str) -> Path:

@@ -266,7 +266,9 @@ def test_retry_after_pause_is_bounded() -> None:
     assert limiter.slow_down(86400.0) == 60.0
 
 
-@pytest.mark.parametrize("rate", [(0, 1.0), (10, 0.0), (5, -1.0)])
+@pytest.mark.parametrize(
+    "rate", [(0, 1.0), (10, 0.0), (5, -1.0), (5, float("nan")), (5, float("inf"))]
+)
 def test_rejects_meaningless_rates(rate: tuple[int, float]) -> None:
     with pytest.raises(ValueError, match="rate limit"):
         RateLimiter(rate)
