@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from plivo_node.sandbox import Sandbox, SandboxConfig
+from plivo_node.sandbox import FaultConfig, Sandbox, SandboxConfig
 from tests.adversarial.conftest import AUTH_ID, AUTH_TOKEN, Adversary
 
 PIPELINE = """
@@ -142,3 +142,22 @@ async def test_the_sandbox_refuses_a_meaningless_rate_limit(offline: Adversary, 
     assert "--rate-limit" in run.stderr, run
     assert "REQUESTS/SECONDS" in run.stderr, run
     assert "listening" not in run.stdout
+
+
+@pytest.mark.slow
+async def test_injected_429s_are_retried_and_every_item_goes_out_once(tmp_path: Path) -> None:
+    # 429s the limiter could not foresee (another client on the account): each is retried on
+    # its own, nothing is lost, nothing doubled.
+    faults = FaultConfig(rate=0.05, seed=3, kinds=(429,))
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN, faults=faults)
+    async with Sandbox(config) as sandbox:
+        adversary = Adversary(tmp_path, sandbox)
+        adversary.write("contacts.csv", contacts(40))
+        pipeline = adversary.write("p.yaml", PIPELINE.format(settings=""))
+        run = await adversary.run("run", str(pipeline), "--no-progress")
+        assert run.code == 0, run
+        assert sandbox.state.fault_log, "no 429 was injected: the test proves nothing"
+        assert adversary.messages_sent() == 40
+        adversary.assert_sent_at_most_once()
+        assert output_errors(adversary) == []
+        adversary.assert_clean(run)
