@@ -94,9 +94,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._in_flight = 0  # slots acquired and not yet released
-        self._released: deque[float] = (
-            deque()
-        )  # release times of the last per_seconds, oldest first
+        # Release times within the last per_seconds, oldest first (the clock only goes up).
+        self._released: deque[float] = deque()
         self._on_release: asyncio.Future[None] | None = None  # a waiter for any release
         # One acquirer at a time waits for a slot: asyncio.Lock is FIFO, so order is kept.
         self._lock = asyncio.Lock()
