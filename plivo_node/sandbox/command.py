@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-limit",
         type=_rate,
         metavar="REQUESTS/SECONDS",
-        help="answer 429 past this rate, e.g. 300/5 (Plivo's limit); default: no limit",
+        help="answer 429 past this rate, counted as requests arrive, e.g. 300/5 (Plivo's "
+        "limit); default: no limit",
     )
     parser.add_argument(
         "--fault-rate", type=float, default=0.0, help="share of requests that fail (0..1)"
