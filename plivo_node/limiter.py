@@ -1,11 +1,21 @@
 """Client-side rate limits: the account's request rate, 429 pauses, and per-sender pacing.
 
 :class:`RateLimiter` keeps requests within Plivo's documented 300 requests per 5 seconds per
-account. It is a sliding-window log rather than a leaky bucket: a bucket that holds 300 lets
-300 through at once and then refills at 60/s, so one 5-second window can see 600 requests and
-draw 429s. The log remembers the start times of the last ``requests`` acquisitions and lets a
-new one start only once the oldest is ``per_seconds`` old, so *every* window of
-``per_seconds`` holds at most ``requests`` starts, whichever way the server counts.
+account, counted as the server counts them: by the time each request *arrives*. The client
+cannot see that time, only that it lies between the request's start and its response (pool
+waits, TLS and the network sit in between, and vary from request to request). So a request
+holds its place in the window from its start until ``per_seconds`` after its response: an
+:meth:`RateLimiter.acquire` returns a :class:`Slot` that the caller releases when the response
+arrives, and a new request may start only while fewer than ``requests`` slots are held or
+were released within the last ``per_seconds``.
+
+Why that is exact: suppose some window of ``per_seconds`` on the server's clock held
+``requests + 1`` arrivals, and take the one among them that started last, ``j``. Every other
+one ``i`` started no later, and arrived at most ``per_seconds`` before ``j`` arrived, so
+``i``'s response came after ``start(j) - per_seconds`` (or had not come yet) when ``j``
+started: ``requests`` slots were counted then, and ``j`` could not have started. A log of start
+times alone (the previous design) lets a request that started late in one window but arrived
+early in the next share a window with one that started early and arrived late; that drew 429s.
 
 The clock and the sleep are injectable so tests count acquisitions against a fake clock
 instead of timing real waits.
@@ -14,9 +24,11 @@ instead of timing real waits.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -25,11 +37,43 @@ PLIVO_REQUESTS = 300
 PLIVO_PER_SECONDS = 5.0
 
 
+class Slot:
+    """One request's place in the rate window, held until :meth:`release` (or the ``with``).
+
+    ``waited`` says whether getting it meant waiting (for room in the window or a pause).
+    Releasing twice is harmless, so a ``finally`` and an explicit release can both run.
+    """
+
+    __slots__ = ("_limiter", "waited")
+
+    def __init__(self, limiter: RateLimiter | None, *, waited: bool) -> None:
+        self._limiter = limiter
+        self.waited = waited
+
+    def release(self) -> None:
+        """The response arrived (or the attempt ended): start the slot's last ``per_seconds``."""
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            limiter._release()  # the slot is the limiter's own handle
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
 class RateLimiter:
-    """At most ``requests`` request starts in any ``per_seconds`` window; ``None`` means no limit.
+    """At most ``requests`` arrivals in any ``per_seconds`` window; ``None`` means no limit.
 
     :meth:`slow_down` (called on a 429) pauses every acquirer for the server's Retry-After or,
-    without one, a pause that doubles while 429s keep coming.
+    without one, a pause that doubles while 429s keep coming; with a known rate, a single 429
+    (none other within ``per_seconds``) pauses nobody: the rejected request alone is retried.
     """
 
     def __init__(
@@ -44,12 +88,15 @@ class RateLimiter:
     ) -> None:
         if rate is not None:
             requests, per_seconds = rate
-            if requests < 1 or per_seconds <= 0:
+            if requests < 1 or not 0 < per_seconds < math.inf:  # NaN fails this too
                 raise ValueError("a rate limit needs at least 1 request per a positive period")
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._starts: deque[float] = deque()
+        self._in_flight = 0  # slots acquired and not yet released
+        # Release times within the last per_seconds, oldest first (the clock only goes up).
+        self._released: deque[float] = deque()
+        self._on_release: asyncio.Future[None] | None = None  # a waiter for any release
         # One acquirer at a time waits for a slot: asyncio.Lock is FIFO, so order is kept.
         self._lock = asyncio.Lock()
         self._base_pause = base_pause
@@ -57,6 +104,7 @@ class RateLimiter:
         self._max_retry_after = max_retry_after
         self._paused_until = 0.0
         self._pause = base_pause
+        self._last_rejection: float | None = None
         self.waits = 0  # acquisitions that had to wait (for slots or a pause)
         self.acquired = 0
 
@@ -65,11 +113,23 @@ class RateLimiter:
         """The clock time before which no request starts (0 when never paused)."""
         return self._paused_until
 
-    async def acquire(self) -> bool:
-        """Wait until a request may start; ``True`` when that meant waiting."""
+    @property
+    def in_flight(self) -> int:
+        """Slots acquired and not yet released: requests waiting for their answer."""
+        return self._in_flight
+
+    @property
+    def held(self) -> int:
+        """Slots counted now: in flight, or released within the last ``per_seconds``."""
+        if self.rate is not None:
+            self._forget_released(self._clock(), self.rate[1])
+        return self._in_flight + len(self._released)
+
+    async def acquire(self) -> Slot:
+        """Wait until a request may start; release the slot when its response arrives."""
         if self.rate is None and self._paused_until <= self._clock():
             self.acquired += 1
-            return False
+            return Slot(None, waited=False)
         # The lock is only ever held by an acquirer that is waiting, so finding it taken means
         # this one is being throttled too.
         queued = self._lock.locked()
@@ -78,7 +138,7 @@ class RateLimiter:
         self.acquired += 1
         if waited:
             self.waits += 1
-        return waited
+        return Slot(self if self.rate is not None else None, waited=waited)
 
     async def _wait_for_slot(self) -> bool:
         waited = False
@@ -91,17 +151,41 @@ class RateLimiter:
             if self.rate is None:
                 return waited
             requests, per_seconds = self.rate
-            starts = self._starts
-            while starts and now - starts[0] >= per_seconds:
-                starts.popleft()
-            if len(starts) < requests:
-                starts.append(now)
+            self._forget_released(now, per_seconds)
+            if self._in_flight + len(self._released) < requests:
+                self._in_flight += 1
                 return waited
             waited = True
-            await self._sleep(starts[0] + per_seconds - now)
+            if self._released:
+                # A release during this sleep ages out later than the oldest one: no room sooner.
+                await self._sleep(self._released[0] + per_seconds - now)
+            else:
+                # Every slot is in flight: room comes ``per_seconds`` after the next response.
+                self._on_release = asyncio.get_running_loop().create_future()
+                await self._on_release
+
+    def _forget_released(self, now: float, per_seconds: float) -> None:
+        released = self._released
+        # The same sum as the wait in _wait_for_slot, so waking at it always frees the slot
+        # (``now - released[0]`` can round below ``per_seconds`` and spin).
+        while released and released[0] + per_seconds <= now:
+            released.popleft()
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+        self._released.append(self._clock())
+        waiter, self._on_release = self._on_release, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def slow_down(self, retry_after: float | None = None) -> float:
-        """Pause all acquirers after a 429; returns the seconds until requests resume.
+        """After a 429: pause all acquirers; returns the seconds until requests resume.
+
+        With a known rate, the first 429 in ``per_seconds`` pauses nobody (returns 0): the
+        window already spaces requests as the server counts them, so a stray 429 (another
+        client on the account, a boundary the server rounds differently) is answered by
+        retrying that one request. A second 429 within ``per_seconds`` shows the budget is
+        not all ours, and pauses everyone as a limiter without a rate always does:
 
         With ``retry_after`` the pause is exactly that (bounded by ``max_retry_after``).
         Without it, a 429 that arrives during a pause came from a request already in flight
@@ -109,6 +193,9 @@ class RateLimiter:
         short, so it doubles (up to ``max_pause``); otherwise the pause is ``base_pause``.
         """
         now = self._clock()
+        last, self._last_rejection = self._last_rejection, now
+        if self.rate is not None and (last is None or now - last >= self.rate[1]):
+            return max(self._paused_until - now, 0.0)
         if retry_after is not None and retry_after >= 0:
             until = now + min(retry_after, self._max_retry_after)
             self._paused_until = max(self._paused_until, until)

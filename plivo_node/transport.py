@@ -155,21 +155,23 @@ class PlivoClient:
         attempt = 0
         while True:
             attempt += 1
-            await self._limiter.acquire()
-            if method != "GET":
-                self.writes_started += 1
-            # multipart bodies are consumed by sending, so each attempt builds its own
-            data: bytes | aiohttp.FormData | None = _multipart(files, body) if files else payload
             try:
-                return await self._attempt(
-                    session,
-                    method=method,
-                    url=url,
-                    path=path,
-                    params=params,
-                    data=data,
-                    headers=headers,
-                )
+                # The slot is held until the answer (or failure) is in: the server counted the
+                # request at some moment in between (see plivo_node.limiter).
+                with await self._limiter.acquire():
+                    if method != "GET":
+                        self.writes_started += 1
+                    # multipart bodies are consumed by sending, so each attempt builds its own
+                    data = _multipart(files, body) if files else payload
+                    return await self._attempt(
+                        session,
+                        method=method,
+                        url=url,
+                        path=path,
+                        params=params,
+                        data=data,
+                        headers=headers,
+                    )
             except (ApiError, TransportError) as error:
                 if isinstance(error, RateLimitedError):
                     self._limiter.slow_down(error.retry_after)

@@ -564,6 +564,55 @@ async def test_limiter_is_asked_before_every_request(plivo: tuple[Recorder, str]
     assert limiter.acquired == 3
 
 
+async def test_the_rate_slot_is_held_while_the_server_handles_the_request() -> None:
+    limiter = RateLimiter((10, 60.0))
+    seen_in_flight: list[int] = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        seen_in_flight.append(limiter.in_flight)
+        if request.method == "GET":
+            return web.json_response({"api_id": "x", "error": "boom"}, status=500)
+        return web.json_response({"api_id": "ok", "message_uuid": ["u"]}, status=202)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        base = f"http://127.0.0.1:{server.port}/v1/"
+        policy = RetryPolicy(backoff=False, max_attempts=2)
+        async with client_for(base, limiter=limiter, policy=policy) as client:
+            await client.request("POST", "Message/", body={"text": "hi"})
+            with pytest.raises(ServerError):
+                await client.request("GET", "")
+    # Counted while the server worked on it, released once the answer (or the error) was in.
+    assert seen_in_flight == [1, 1, 1]
+    assert limiter.in_flight == 0
+    assert limiter.held == 3  # each attempt stays in the window for 60 s after its answer
+
+
+async def test_a_failed_connection_releases_its_rate_slot() -> None:
+    limiter = RateLimiter((10, 60.0))
+    policy = RetryPolicy(backoff=False, max_attempts=3)
+    async with client_for(
+        f"http://127.0.0.1:{closed_port()}/v1/", limiter=limiter, policy=policy
+    ) as client:
+        with pytest.raises(ConnectionFailedError):
+            await client.request("GET", "")
+    assert limiter.in_flight == 0
+    assert limiter.held == 3
+
+
+async def test_a_stray_429_under_a_known_rate_retries_that_request_without_pausing_others(
+    plivo: tuple[Recorder, str],
+) -> None:
+    recorder, base = plivo
+    recorder.answers.append((429, {"api_id": "r", "error": "too many requests"}, {}))
+    limiter = RateLimiter((100, 5.0))
+    async with client_for(base, limiter=limiter) as client:
+        await asyncio.gather(*(client.request("GET", "") for _ in range(5)))
+    assert len(recorder.seen) == 6
+    assert limiter.paused_until == 0.0  # nobody else waited for the rejected one
+
+
 # --- lifecycle and the live credentials test ----------------------------------------------
 
 

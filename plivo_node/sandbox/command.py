@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from plivo_node.sandbox.config import (
     DEFAULT_AUTH_ID,
@@ -20,11 +21,15 @@ DEFAULT_PORT = 8089
 def _rate(text: str) -> tuple[int, float]:
     requests, _, seconds = text.partition("/")
     try:
-        return int(requests), float(seconds or 1)
+        rate = int(requests), float(seconds or 1)
     except ValueError:
+        rate = (0, 0.0)
+    if rate[0] < 1 or not 0 < rate[1] < math.inf:  # NaN fails this too
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a rate; write REQUESTS/SECONDS, e.g. 300/5"
-        ) from None
+            f"{text!r} is not a rate; write REQUESTS/SECONDS with at least 1 request and a "
+            "positive, finite number of seconds, e.g. 300/5"
+        )
+    return rate
 
 
 def _fault_kinds(text: str) -> tuple[FaultKind, ...]:
@@ -50,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-limit",
         type=_rate,
         metavar="REQUESTS/SECONDS",
-        help="answer 429 past this rate, e.g. 300/5 (Plivo's limit); default: no limit",
+        help="answer 429 past this rate, counted as requests arrive, e.g. 300/5 (Plivo's "
+        "limit); default: no limit",
     )
     parser.add_argument(
         "--fault-rate", type=float, default=0.0, help="share of requests that fail (0..1)"

@@ -6,6 +6,7 @@ is written (the CLI, a test) rather than deep inside a request.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -120,7 +121,7 @@ class SandboxConfig:
             )
         if self.rate_limit is not None:
             requests, per_seconds = self.rate_limit
-            if requests < 1 or per_seconds <= 0:
+            if requests < 1 or not 0 < per_seconds < math.inf:  # NaN fails this too
                 raise ConfigurationError(
                     f"Sandbox rate_limit {self.rate_limit!r} is invalid",
                     hint="give (requests >= 1, per_seconds > 0), e.g. (300, 5)",

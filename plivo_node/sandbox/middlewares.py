@@ -1,7 +1,8 @@
 """The layers every request passes through, outermost first:
 
-errors (Plivo's error body for anything raised) → intake (path and HTTP Basic auth, then and
-only then the body, within bounds; log the request) → rate limit → faults → latency → the route.
+(rate-limit count on arrival, from the headers alone) → errors (Plivo's error body for anything
+raised) → intake (path and HTTP Basic auth, then and only then the body, within bounds; log the
+request) → rate limit (429 for the requests counted over it) → faults → latency → the route.
 
 The last three are only installed when configured, to keep the hot path short.
 """
@@ -176,14 +177,41 @@ def _authorized(header: str, expected: str, config: SandboxConfig) -> bool:
     )
 
 
-def rate_limit_middleware(config: SandboxConfig) -> Middleware:
-    """429 with ``{"error": "too many requests"}`` past ``config.rate_limit``."""
+# Set by the arrival count when the account's window was full: seconds until it has room.
+OVER_LIMIT = web.RequestKey("sandbox_over_limit", float)
+
+
+def rate_limit_middlewares(config: SandboxConfig) -> tuple[Middleware, Middleware]:
+    """Plivo's account limit (429 ``{"error": "too many requests"}``), counted on *arrival*.
+
+    Plivo counts a request when it reaches it, so the first layer (outermost) counts each
+    authenticated account request as soon as its headers are in: reading the body, logging
+    and routing come later and must not move it into another window. The second layer, in
+    the usual place after the request log and auth, answers 429 for the ones counted over.
+    Refused requests do not count.
+    """
     assert config.rate_limit is not None
     limiter = SlidingWindowLimiter(*config.rate_limit)
+    expected_header = _basic_auth_header(config.auth_id, config.auth_token)
 
     @web.middleware
-    async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
-        wait = limiter.acquire()
+    async def count_arrival(request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        auth_id = path[len(ACCOUNT_PREFIX) :].partition("/")[0]
+        header = request.headers.get("Authorization", "")
+        if (
+            path.startswith(ACCOUNT_PREFIX)
+            and auth_id == config.auth_id
+            and _authorized(header, expected_header, config)
+        ):
+            wait = limiter.acquire()
+            if wait is not None:
+                request[OVER_LIMIT] = wait
+        return await handler(request)
+
+    @web.middleware
+    async def refuse_over_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        wait = request.get(OVER_LIMIT)
         if wait is not None:
             headers = (
                 {"Retry-After": retry_after_value(wait)} if config.retry_after_header else None
@@ -191,7 +219,7 @@ def rate_limit_middleware(config: SandboxConfig) -> Middleware:
             raise RejectedError(429, "too many requests", headers=headers)
         return await handler(request)
 
-    return rate_limit
+    return count_arrival, refuse_over_limit
 
 
 def faults_middleware(config: SandboxConfig, state: SandboxState) -> Middleware:
@@ -234,7 +262,9 @@ def latency_middleware(config: SandboxConfig) -> Middleware:
 def build_middlewares(config: SandboxConfig, state: SandboxState) -> list[Middleware]:
     middlewares = [errors_middleware, intake_middleware(config, state)]
     if config.rate_limit is not None:
-        middlewares.append(rate_limit_middleware(config))
+        count_arrival, refuse_over_limit = rate_limit_middlewares(config)
+        middlewares.insert(0, count_arrival)
+        middlewares.append(refuse_over_limit)
     if config.faults.rate > 0:
         middlewares.append(faults_middleware(config, state))
     if config.latency_ms > 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,6 +45,39 @@ async def test_rate_limit_answers_429_past_the_limit(retry_after: bool) -> None:
     if retry_after:
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert len(sandbox.state.messages) == 3
+
+
+async def test_rate_limit_counts_a_request_when_it_arrives_not_when_its_body_is_read() -> None:
+    # A arrives first but sends its body late; B and C come and go meanwhile. Counted by
+    # arrival (as Plivo counts), A and B fit the limit of 2 and C is the one refused.
+    config = SandboxConfig(rate_limit=(2, 60.0))
+    async with serving(config) as (sandbox, api):
+        body = json.dumps(SEND).encode()
+        reader, writer = await asyncio.open_connection(sandbox.host, sandbox.port)
+        path = f"/v1/Account/{config.auth_id}/Message/"
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n"
+            f"Authorization: {basic_auth(config.auth_id, config.auth_token)}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.5)  # lets the server read A's headers: a sync, not a measurement
+        second = await api.post("Message/", {**SEND, "dst": "14155550102"})
+        third = await api.post("Message/", {**SEND, "dst": "14155550103"})
+        writer.write(body)
+        answer = await reader.read()
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 202"), answer[:40]
+    assert (second.status, third.status) == (202, 429)
+
+
+async def test_requests_that_fail_auth_do_not_use_the_accounts_rate() -> None:
+    config = SandboxConfig(rate_limit=(1, 60.0))
+    async with serving(config) as (_, api):
+        wrong = {"Authorization": basic_auth(config.auth_id, "not-the-token")}
+        assert (await api.call("POST", "Message/", json=SEND, headers=wrong)).status == 401
+        assert (await api.post("Message/", SEND)).status == 202
+        assert (await api.post("Message/", SEND)).status == 429
 
 
 def test_sliding_window_frees_slots_as_time_passes() -> None:
