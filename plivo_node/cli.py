@@ -29,7 +29,7 @@ from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedErro
 from plivo_node.item_io import OutputWriter, count_items, read_items
 from plivo_node.journal import RunJournal, compute_run_key, default_journal_path
 from plivo_node.limiter import Pacer, RateLimiter
-from plivo_node.pipeline import PipelineSpec, build_steps, load_pipeline
+from plivo_node.pipeline import PipelineSpec, build_steps, check_pipeline_input, load_pipeline
 from plivo_node.progress import Progress
 from plivo_node.redaction import redact
 from plivo_node.retry import RetryPolicy
@@ -60,6 +60,11 @@ def _err(message: str) -> None:
     print(redact(message), file=sys.stderr)
 
 
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        _err(f"plivo-node: warning: {warning}")
+
+
 # --- run ----------------------------------------------------------------------------------
 
 
@@ -79,11 +84,17 @@ class RunOptions:
     progress: bool | None
 
 
+def _input_choice(spec: PipelineSpec, options: RunOptions) -> tuple[Path | None, str | None]:
+    """The input the run reads and its format: --input wins over the pipeline's input."""
+    path = options.input or spec.input_path
+    fmt = options.input_format or (spec.input_format if options.input is None else None)
+    return path, fmt
+
+
 def _items(
     spec: PipelineSpec, options: RunOptions
 ) -> tuple[Iterator[Item], int | None, Path | None]:
-    path = options.input or spec.input_path
-    fmt = options.input_format or (spec.input_format if options.input is None else None)
+    path, fmt = _input_choice(spec, options)
     if path is None:
         # Like n8n's manual trigger: one empty item, so a step such as account.get runs once.
         return iter([Item(json={})]), 1, None
@@ -135,6 +146,7 @@ async def _run(options: RunOptions) -> int:
     description = load_node_description()
     spec = load_pipeline(options.pipeline)
     steps = build_steps(spec, description)
+    _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
     items, total, input_path = _items(spec, options)
     _tune_garbage_collector()
     output_path = options.output or spec.output_path or Path("-")
@@ -240,6 +252,7 @@ def _validate(pipeline: Path) -> int:
     description = load_node_description()
     spec = load_pipeline(pipeline)
     steps = build_steps(spec, description)
+    _warn(check_pipeline_input(spec, spec.input_path, spec.input_format))
     names = ", ".join(f"{s.name} ({s.resource}.{s.operation})" for s in steps)
     print(f"{pipeline}: valid ({len(steps)} steps: {names})")
     return EXIT_OK
