@@ -385,6 +385,18 @@ class ParameterResolver:
         for name in raw:
             if name in valid:
                 continue
+            home = next(
+                (p for p in shown if any(f.name == name for f in p.fields()) and p.name in valid),
+                None,
+            )
+            if home is not None:
+                problems.add(
+                    str(name),
+                    f"for {self.resource} {self.operation} this is a field of "
+                    f"'{home.displayName}', not a parameter of its own",
+                    f"move it under {home.name}",
+                )
+                continue
             close = difflib.get_close_matches(str(name), valid, n=1)
             problems.add(
                 str(name),
