@@ -164,8 +164,15 @@ async def _run(options: RunOptions) -> int:
             resume=options.resume,
             restart=options.restart,
         )
-    interactive = sys.stderr.isatty() if options.progress is None else options.progress
-    progress = Progress(sys.stderr, total=total, live=interactive)
+    progress = Progress(
+        sys.stderr,
+        total=total,
+        # --progress: the live bar; --no-progress: nothing; neither: the bar on a terminal,
+        # a periodic line in logs.
+        live=sys.stderr.isatty() if options.progress is None else options.progress,
+        enabled=options.progress is not False,
+        resumed=journal.recorded(step=0) if journal is not None and options.resume else 0,
+    )
 
     def on_result(step_index: int, result: ItemResult) -> None:
         if step_index == 0:
@@ -199,7 +206,7 @@ async def _run(options: RunOptions) -> int:
                 ) from exc
             finished = summary.stopped is None
             progress.close()
-            if summary.segments_by_country:
+            if summary.segments_by_country and spec.settings.cost_estimate:
                 summary.estimated_cost = await estimate_cost(
                     live_client, summary.segments_by_country
                 )
@@ -353,7 +360,9 @@ def _parser() -> argparse.ArgumentParser:
     add_sandbox_arguments(sandbox)
 
     credentials = sub.add_parser("credentials", help="credential commands")
-    cred_sub = credentials.add_subparsers(dest="credentials_command", required=True)
+    # Not required: without a subcommand, the group's help is printed (see _dispatch).
+    cred_sub = credentials.add_subparsers(dest="credentials_command", metavar="{test}")
+    credentials.set_defaults(group_parser=credentials)
     cred_test = cred_sub.add_parser("test", help="check the configured credentials against the API")
     cred_test.add_argument("--pipeline", type=Path, help="take credentials from this pipeline file")
     return parser
@@ -382,6 +391,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _describe(credential=args.credential)
     if args.command == "sandbox":
         return _sandbox(args)
+    if args.credentials_command is None:
+        # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
+        # code, so a script that forgot the subcommand does not pass for a success.
+        args.group_parser.print_help(sys.stderr)
+        return EXIT_USAGE
     return asyncio.run(_credentials_test(args.pipeline))
 
 

@@ -35,6 +35,7 @@ class Settings:
     rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
     timeout_seconds: float = 30.0
     messages_per_second: float | None = None
+    cost_estimate: bool = True  # look up SMS prices for the summary
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def _settings_from(raw: Mapping[str, Any]) -> Settings:
         rate_limit=rate_limit,
         timeout_seconds=float(raw.get("timeoutSeconds", 30.0)),
         messages_per_second=raw.get("messagesPerSecond"),
+        cost_estimate=bool(raw.get("costEstimate", True)),
     )
 
 
