@@ -37,7 +37,7 @@ from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedErro
 from plivo_node.item_io import OutputWriter, open_input
 from plivo_node.journal import RunJournal, compute_run_key, continue_hint
 from plivo_node.limiter import Pacer, RateLimiter
-from plivo_node.pipeline import PipelineSpec, build_steps, load_pipeline
+from plivo_node.pipeline import PipelineSpec, build_steps, check_pipeline_input, load_pipeline
 from plivo_node.progress import Progress
 from plivo_node.redaction import RedactingStream, redact, register_secret
 from plivo_node.retry import RetryPolicy
@@ -69,6 +69,11 @@ def _err(message: str) -> None:
     print(redact(message), file=sys.stderr)
 
 
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        _err(f"plivo-node: warning: {warning}")
+
+
 # --- run ----------------------------------------------------------------------------------
 
 
@@ -88,11 +93,17 @@ class RunOptions:
     progress: bool | None
 
 
+def _input_choice(spec: PipelineSpec, options: RunOptions) -> tuple[Path | None, str | None]:
+    """The input the run reads and its format: --input wins over the pipeline's input."""
+    path = options.input or spec.input_path
+    fmt = options.input_format or (spec.input_format if options.input is None else None)
+    return path, fmt
+
+
 def _items(
     spec: PipelineSpec, options: RunOptions
 ) -> tuple[Iterator[Item], int | None, Path | None]:
-    path = options.input or spec.input_path
-    fmt = options.input_format or (spec.input_format if options.input is None else None)
+    path, fmt = _input_choice(spec, options)
     if path is None:
         # Like n8n's manual trigger: one empty item, so a step such as account.get runs once.
         return iter([Item(json={})]), 1, None
@@ -153,6 +164,7 @@ async def _run(options: RunOptions) -> int:
     description = load_node_description()
     spec = load_pipeline(options.pipeline)
     steps = build_steps(spec, description)
+    _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
     items, total, input_path = _items(spec, options)
     run_key = compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path)
     plan = plan_run(
@@ -170,12 +182,6 @@ async def _run(options: RunOptions) -> int:
         )
     )
     _tune_garbage_collector()
-    interactive = sys.stderr.isatty() if options.progress is None else options.progress
-    progress = Progress(sys.stderr, total=total, live=interactive)
-
-    def on_result(step_index: int, result: ItemResult) -> None:
-        if step_index == 0:
-            progress.advance(failed=result.error is not None)
 
     async with (
         _api_target(spec, options.mode) as target,
@@ -197,6 +203,21 @@ async def _run(options: RunOptions) -> int:
                     sandbox=target.embedded_sandbox,
                 )
             client = DryRunClient(live_client) if options.dry_run else live_client
+            progress = Progress(
+                sys.stderr,
+                total=total,
+                # --progress: the live bar; --no-progress: nothing; neither: the bar on a
+                # terminal, a periodic line in logs.
+                live=sys.stderr.isatty() if options.progress is None else options.progress,
+                enabled=options.progress is not False,
+                # The ETA is this run's own rate: items replayed from the journal do not count.
+                resumed=journal.recorded(step=0) if journal is not None and options.resume else 0,
+            )
+
+            def on_result(step_index: int, result: ItemResult) -> None:
+                if step_index == 0:
+                    progress.advance(failed=result.error is not None)
+
             finished = False
             try:
                 with OutputWriter(plan.output) as writer:
@@ -214,7 +235,7 @@ async def _run(options: RunOptions) -> int:
                 progress.close()
                 if journal is not None:
                     await journal.close(finished=finished)
-            if summary.segments_by_country:
+            if summary.segments_by_country and spec.settings.cost_estimate:
                 summary.estimated_cost = await estimate_cost(
                     live_client, summary.segments_by_country
                 )
@@ -274,6 +295,7 @@ def _validate(pipeline: Path) -> int:
     description = load_node_description()
     spec = load_pipeline(pipeline)
     steps = build_steps(spec, description)
+    _warn(check_pipeline_input(spec, spec.input_path, spec.input_format))
     names = ", ".join(f"{s.name} ({s.resource}.{s.operation})" for s in steps)
     print(f"{pipeline}: valid ({len(steps)} steps: {names})")
     return EXIT_OK
@@ -380,7 +402,9 @@ def _parser() -> argparse.ArgumentParser:
     add_sandbox_arguments(sandbox)
 
     credentials = sub.add_parser("credentials", help="credential commands")
-    cred_sub = credentials.add_subparsers(dest="credentials_command", required=True)
+    # Not required: without a subcommand, the group's help is printed (see _dispatch).
+    cred_sub = credentials.add_subparsers(dest="credentials_command", metavar="{test}")
+    credentials.set_defaults(group_parser=credentials)
     cred_test = cred_sub.add_parser("test", help="check the configured credentials against the API")
     cred_test.add_argument("--pipeline", type=Path, help="take credentials from this pipeline file")
     return parser
@@ -409,6 +433,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _describe(credential=args.credential)
     if args.command == "sandbox":
         return _sandbox(args)
+    if args.credentials_command is None:
+        # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
+        # code, so a script that forgot the subcommand does not pass for a success.
+        args.group_parser.print_help(sys.stderr)
+        return EXIT_USAGE
     return asyncio.run(_credentials_test(args.pipeline))
 
 

@@ -5,6 +5,10 @@ fetched once (``GET Pricing/?country_iso=XX``) and multiplied out. Countries who
 be fetched are listed, not guessed. MMS are counted apart and not priced: the Pricing API gives
 SMS rates only, and pricing an MMS at them would be wrong.
 
+The estimate is an extra: it never fails a run. A lookup that breaks in any way becomes the
+summary line "estimated cost: unavailable (...)", never an exception or another exit code, and
+a pipeline can switch the lookup off (``settings.costEstimate: false``).
+
 Only messages a send actually queued count: a bulk item whose destination an earlier item of
 the group already had (``duplicate_of``, status ``duplicate``) queued nothing new for it, and a
 destination Plivo refused (``invalid_number``) was not sent.
@@ -92,8 +96,11 @@ class CostEstimate:
     by_country: Mapping[str, Decimal] = field(default_factory=dict)
     unpriced: tuple[str, ...] = ()
     unpriced_segments: int = 0
+    failure: str | None = None  # why there is no estimate at all
 
     def __str__(self) -> str:
+        if self.failure is not None:
+            return f"unavailable ({self.failure})"
         text = f"{self.total:.5f} {self.currency}"
         if self.by_country:
             shares = ", ".join(f"{c}: {v:.5f}" for c, v in sorted(self.by_country.items()))
@@ -108,7 +115,15 @@ class CostEstimate:
 
 
 async def estimate_cost(client: ApiClient, segments_by_country: Mapping[str, int]) -> CostEstimate:
-    """Price ``segments_by_country`` at each country's outbound SMS rate."""
+    """Price ``segments_by_country`` at each country's outbound SMS rate; never raises."""
+    try:
+        return await _price(client, segments_by_country)
+    except Exception as exc:  # noqa: BLE001 - the messages are sent: a price must not fail the run
+        reason = exc.message if isinstance(exc, PlivoNodeError) else type(exc).__name__
+        return CostEstimate(total=Decimal(0), failure=f"the price lookup failed: {reason}")
+
+
+async def _price(client: ApiClient, segments_by_country: Mapping[str, int]) -> CostEstimate:
     countries = sorted(c for c, n in segments_by_country.items() if n > 0)
     rates = await asyncio.gather(*(_outbound_rate(client, country) for country in countries))
     total = Decimal(0)
@@ -139,7 +154,8 @@ async def _outbound_rate(client: ApiClient, country: str) -> Decimal | None:
         response = await client.request("GET", "Pricing/", query={"country_iso": country})
     except PlivoNodeError:
         return None
-    message = (response.body or {}).get("message")
+    body = response.body if isinstance(response.body, Mapping) else {}
+    message = body.get("message")
     outbound = message.get("outbound") if isinstance(message, Mapping) else None
     rate = outbound.get("rate") if isinstance(outbound, Mapping) else None
     if rate is None or isinstance(rate, bool):

@@ -397,6 +397,15 @@ class RunJournal:
 
     # --- reading (for a resume) -------------------------------------------------------------
 
+    def recorded(self, *, step: int) -> int:
+        """How many items of ``step`` the journal holds (what a resume replays), counted in SQL."""
+        self._check_usable()
+        self._commit_pending()
+        row = self._connection.execute(
+            "SELECT COUNT(*) FROM item WHERE step = ?", (step,)
+        ).fetchone()
+        return int(row[0])
+
     def records(self, step: int) -> dict[int, Record]:
         """Every journaled item of ``step`` by index, in one query."""
         self._check_usable()

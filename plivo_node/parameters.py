@@ -298,6 +298,12 @@ def _fresh(value: Any) -> Any:
     return value
 
 
+# Which parameters a (resource, operation) may show depends only on the description, so it
+# is worked out once per pair rather than once per step: a pipeline of 20,000 steps has a
+# handful of pairs. The description is kept in the value so its id() stays its own.
+_SHOWN_FOR_OPERATION: dict[tuple[int, str, str], tuple[NodeDescription, list[Property]]] = {}
+
+
 class _Problems(list[str]):
     """The problems found while a step's parameters are prepared, reported all at once."""
 
@@ -323,7 +329,7 @@ class ParameterResolver:
         self.operation = self._fixed_choice(description, raw, "operation", self.resource)
         problems = _Problems()
         known = {"resource": self.resource, "operation": self.operation}
-        shown_for_operation = self._shown_for_operation(description.properties, known)
+        shown_for_operation = self._shown_for_operation(description, known)
         self._reject_unknown(raw, shown_for_operation, problems)
         slots = self._prepare(shown_for_operation, raw, known, problems)
         if problems:
@@ -384,14 +390,24 @@ class ParameterResolver:
 
     @staticmethod
     def _shown_for_operation(
-        properties: tuple[Property, ...], known: Mapping[str, Any]
+        description: NodeDescription, known: Mapping[str, Any]
     ) -> list[Property]:
         """The parameters this resource and operation may show (other conditions aside)."""
+        key = (id(description), known["resource"], known["operation"])
+        cached = _SHOWN_FOR_OPERATION.get(key)
+        if cached is not None:
+            return cached[1]
 
-        def lookup(key: str) -> Any:
-            return known.get(key.removeprefix("/"), UNKNOWN)
+        def lookup(name: str) -> Any:
+            return known.get(name.removeprefix("/"), UNKNOWN)
 
-        return [prop for prop in properties if evaluate(prop.displayOptions, lookup) is not False]
+        shown = [
+            prop
+            for prop in description.properties
+            if evaluate(prop.displayOptions, lookup) is not False
+        ]
+        _SHOWN_FOR_OPERATION[key] = (description, shown)
+        return shown
 
     def _reject_unknown(
         self, raw: Mapping[str, Any], shown: list[Property], problems: _Problems
@@ -399,6 +415,18 @@ class ParameterResolver:
         valid = sorted({prop.name for prop in shown})
         for name in raw:
             if name in valid:
+                continue
+            home = next(
+                (p for p in shown if any(f.name == name for f in p.fields()) and p.name in valid),
+                None,
+            )
+            if home is not None:
+                problems.add(
+                    str(name),
+                    f"for {self.resource} {self.operation} this is a field of "
+                    f"'{home.displayName}', not a parameter of its own",
+                    f"move it under {home.name}",
+                )
                 continue
             close = difflib.get_close_matches(str(name), valid, n=1)
             problems.add(

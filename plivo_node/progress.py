@@ -3,6 +3,10 @@
 The live bar redraws one line in place (carriage return, erase line), so it must never be
 wider than the terminal: a wrapped line cannot be erased and would leave a trail of copies.
 The plain form (logs, CI, pipes) writes one line per interval, however many items finish.
+A disabled progress (``--no-progress``) writes nothing at all.
+
+The rate and the ETA are this run's own: items replayed from the journal on ``--resume``
+finish at once, and counting them would promise an end far earlier than the real one.
 """
 
 from __future__ import annotations
@@ -49,8 +53,13 @@ class Progress:
         interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         width: int | None = None,
+        enabled: bool = True,
+        resumed: int = 0,
     ) -> None:
         self._stream = stream
+        self._enabled = enabled
+        # Items an interrupted run finished, replayed first: left out of the rate.
+        self._resumed = resumed
         self._total = total if total is not None and total > 0 else None
         self._live = live
         self._interval = (
@@ -68,6 +77,8 @@ class Progress:
         self.done += 1
         if failed:
             self.failed += 1
+        if not self._enabled:
+            return
         now = self._clock()
         if now - self._last_draw >= self._interval:
             self._last_draw = now
@@ -77,7 +88,8 @@ class Progress:
         """The progress text: counts, share done, rate, time left and failures."""
         now = self._clock() if now is None else now
         elapsed = now - self._started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
+        ran = self.done - min(self.done, self._resumed)
+        rate = ran / elapsed if elapsed > 0 else 0.0
         parts = []
         if self._total is not None:
             fraction = min(self.done / self._total, 1.0)

@@ -316,3 +316,22 @@ async def test_send_sms_example_estimate_equals_the_hand_computed_sum() -> None:
         country: Decimal(MESSAGE_RATES[country]) * n
         for country, n in summary.segments_by_country.items()
     }
+
+
+class _Unexpected(RuntimeError):
+    pass
+
+
+async def test_a_broken_price_lookup_is_a_summary_line_never_an_exception() -> None:
+    """The messages are sent: whatever the lookup raises, the run's outcome stands."""
+    client = FakePricing({"US": _Unexpected("boom"), "GB": {"message": ["not", "a", "map"]}})
+    estimate = await estimate_cost(client, {"US": 3, "GB": 1})
+    assert estimate.failure == "the price lookup failed: _Unexpected"
+    assert str(estimate) == "unavailable (the price lookup failed: _Unexpected)"
+
+
+async def test_an_answer_that_is_not_an_object_is_no_price() -> None:
+    client = FakePricing({"US": ["a", "list"]})  # type: ignore[dict-item]
+    estimate = await estimate_cost(client, {"US": 2})
+    assert estimate.unpriced == ("US",)
+    assert estimate.failure is None

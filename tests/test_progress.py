@@ -149,3 +149,26 @@ def test_live_bar_follows_the_terminal_width_at_each_draw(monkeypatch: pytest.Mo
         progress.advance(failed=False)
     first, second = stream.getvalue().split("\r\x1b[2K")[1:]
     assert (len(first), len(second)) == (29, 59)
+
+
+def test_a_disabled_progress_writes_nothing_however_long_the_run() -> None:
+    """--no-progress still printed a 'progress:' line every 5 s."""
+    stream, clock = io.StringIO(), FakeClock()
+    progress = Progress(stream, total=100, live=False, interval=5.0, clock=clock, enabled=False)
+    for _ in range(100):
+        clock.now += 1.0
+        progress.advance(failed=False)
+    progress.close()
+    assert stream.getvalue() == ""
+
+
+def test_the_rate_and_eta_leave_out_the_items_replayed_on_resume() -> None:
+    """900 items replayed at once made a run at 1 item/s promise to end in seconds."""
+    stream, clock = io.StringIO(), FakeClock()
+    progress = Progress(stream, total=1000, live=False, interval=5.0, clock=clock, resumed=900)
+    for _ in range(900):
+        progress.advance(failed=False)  # replayed from the journal: no time passes
+    for _ in range(10):
+        clock.now += 1.0
+        progress.advance(failed=False)  # this run's own sends: 1 per second
+    assert progress.line() == "910/1000 items (91%)  1.0/s  ETA 1m30s  0 failed"

@@ -128,6 +128,38 @@ class NodeDescription(_Frozen):
                 return prop
         return None
 
+    def parameter(self, resource: str, operation: str, path: str) -> Property | None:
+        """The parameter ``path`` (``limit``, ``additionalFields.time_limit``) of an operation."""
+        top, _, field = path.partition(".")
+        for prop in self.properties:
+            show = prop.displayOptions.show if prop.displayOptions else None
+            if prop.name != top or (
+                show is not None
+                and (
+                    resource not in show.get("resource", (resource,))
+                    or operation not in show.get("operation", (operation,))
+                )
+            ):
+                continue
+            if not field:
+                return prop
+            return next((sub for sub in prop.fields() if sub.name == field), None)
+        return None
+
+    def number_bounds(
+        self, resource: str, operation: str, path: str
+    ) -> tuple[int | None, int | None]:
+        """A whole-number parameter's ``minValue``/``maxValue``: the one source of its bounds.
+
+        Handlers check their numbers with these, so the node and its description cannot
+        disagree on what is accepted.
+        """
+        prop = self.parameter(resource, operation, path)
+        if prop is None or prop.type != "number":
+            raise KeyError(f"{resource}.{operation} has no number parameter {path!r}")
+        low, high = prop.type_option("minValue"), prop.type_option("maxValue")
+        return (None if low is None else int(low), None if high is None else int(high))
+
     def operations(self) -> frozenset[tuple[str, str]]:
         """Every (resource, operation) pair the node offers."""
         pairs: set[tuple[str, str]] = set()

@@ -1,7 +1,8 @@
 """call.make: POST Call/ (PLIVO_API.md §10.1).
 
 Only the fields the user gave go on the wire (a callback method only with its URL), so Plivo
-applies its own defaults for the rest.
+applies its own defaults for the rest: the optional numbers (time limit, ring timeout, ...) are
+fields of Additional Fields, and their bounds come from the node's description.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from plivo_node.context import JsonObject, OperationContext
+from plivo_node.description import load_node_description
 from plivo_node.errors import ParameterError
 from plivo_node.resources._common import body_of, collection, http_method, put_url_with_method
 from plivo_node.validation.fields import (
@@ -24,7 +26,6 @@ from plivo_node.validation.phone import join_destinations, normalize_number, par
 
 CALL_PATH = "Call/"
 MAX_CALLER_NAME = 50
-MAX_TIME_LIMIT = 86400  # Plivo's hard cap: 24 hours
 # DTMF digits, * and #, w (0.5 s pause) and W (1 s pause), then optionally @<tone length ms>.
 _SEND_DIGITS = re.compile(r"^[0-9*#wW]+(@\d+)?$")
 _SIP_HEADERS = re.compile(r"^[A-Za-z0-9]+=[A-Za-z0-9]+(,[A-Za-z0-9]+=[A-Za-z0-9]+)*$")
@@ -99,19 +100,16 @@ def _main_options(params: Mapping[str, Any]) -> dict[str, Any]:
         params["send_on_preanswer"], parameter="send_on_preanswer", label="Send On Preanswer"
     ):
         body["send_on_preanswer"] = True
-    if params.get("time_limit") is not None:
-        body["time_limit"] = check_int(
-            params["time_limit"],
-            parameter="time_limit",
-            label="Time Limit",
-            minimum=1,
-            maximum=MAX_TIME_LIMIT,
-        )
-    if params.get("ring_timeout") is not None:
-        body["ring_timeout"] = check_int(
-            params["ring_timeout"], parameter="ring_timeout", label="Timeout", minimum=0
-        )
     return body
+
+
+def _put_number(body: dict[str, Any], extra: Mapping[str, Any], key: str, label: str) -> None:
+    """An optional whole number, checked against the manifest's bounds, only when given."""
+    if extra.get(key) is None:
+        return
+    parameter = ADDITIONAL + key
+    low, high = load_node_description().number_bounds("call", "make", parameter)
+    body[key] = check_int(extra[key], parameter=parameter, label=label, minimum=low, maximum=high)
 
 
 def _additional_options(extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,14 +122,7 @@ def _additional_options(extra: Mapping[str, Any]) -> dict[str, Any]:
             label="Machine Detection",
             choices=("true", "hangup"),
         )
-    if extra.get("machine_detection_time") is not None:
-        body["machine_detection_time"] = check_int(
-            extra["machine_detection_time"],
-            parameter=ADDITIONAL + "machine_detection_time",
-            label="Machine Detection Time",
-            minimum=2000,
-            maximum=10000,
-        )
+    _put_number(body, extra, "machine_detection_time", "Machine Detection Time")
     put_url_with_method(
         body,
         extra,
@@ -148,13 +139,9 @@ def _additional_options(extra: Mapping[str, Any]) -> dict[str, Any]:
         label="Ring URL",
         prefix=ADDITIONAL,
     )
-    if extra.get("hangup_on_ring") is not None:
-        body["hangup_on_ring"] = check_int(
-            extra["hangup_on_ring"],
-            parameter=ADDITIONAL + "hangup_on_ring",
-            label="Hangup On Ring",
-            minimum=0,
-        )
+    _put_number(body, extra, "hangup_on_ring", "Hangup On Ring")
+    _put_number(body, extra, "ring_timeout", "Ring Timeout")
+    _put_number(body, extra, "time_limit", "Time Limit")
     sip_headers = text_value(extra.get("sip_headers"))
     if sip_headers:
         if not _SIP_HEADERS.match(sip_headers):

@@ -27,7 +27,7 @@ def number_path(number: str) -> str:
     return f"{NUMBER_PATH}{number}/"
 
 
-def _rented_number(raw: object) -> str:
+def rented_number(raw: object) -> str:
     """A number as Plivo keys it: its E.164 digits (separators and "+" dropped).
 
     Only the shape is checked: the account's own numbers are whatever Plivo rented out, and
@@ -77,7 +77,7 @@ def _filters(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def get(ctx: OperationContext) -> list[JsonObject]:
-    number = _rented_number(ctx.params.get("number"))
+    number = rented_number(ctx.params.get("number"))
     response = await ctx.client.request("GET", number_path(number))
     return [body_of(response)]
 

@@ -56,6 +56,12 @@ def test_good_pipelines_pass() -> None:
     assert validate_against_schema(minimal, "pipeline", "p.yaml") == []
 
 
+def test_parameters_as_n8n_saves_them_need_no_resource_or_operation() -> None:
+    """n8n leaves out parameters at their default (resource sms, operation send)."""
+    saved = {"version": 1, "steps": [{"name": "Plivo", "node": "plivo", "parameters": {}}]}
+    assert validate_against_schema(saved, "pipeline", "p.yaml") == []
+
+
 def test_bad_pipeline_lists_every_problem_with_its_path() -> None:
     bad = {
         "version": 2,
@@ -84,7 +90,6 @@ def test_bad_pipeline_lists_every_problem_with_its_path() -> None:
             "steps[0].onError: 'skip' is not one of ['stopWorkflow', 'continueRegularOutput', "
             "'continueErrorOutput']"
         ),
-        "steps[0].parameters: 'operation' is a required property",
         "steps[1]: Additional properties are not allowed ('retry' was unexpected)",
         "version: 1 was expected",
     ]

@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
+from plivo_node.description import load_node_description
 from plivo_node.errors import ParameterError
+from plivo_node.expressions import ExpressionContext
+from plivo_node.parameters import ParameterResolver
 from plivo_node.resources import call
 
 API_ID = "97ceeb52-58b6-11e1-86da-77300b68f8bb"
@@ -72,9 +75,9 @@ async def test_every_optional_field_given_goes_on_the_wire(plivo, run) -> None:
             caller_name="Support",
             send_digits="1w2W3#@1000",
             send_on_preanswer=True,
-            time_limit=600.0,
-            ring_timeout=30,
             additionalFields={
+                "time_limit": 600.0,
+                "ring_timeout": 30,
                 "machine_detection": "hangup",
                 "machine_detection_time": 3000,
                 "machine_detection_url": "https://example.com/amd",
@@ -98,8 +101,6 @@ async def test_every_optional_field_given_goes_on_the_wire(plivo, run) -> None:
         "caller_name": "Support",
         "send_digits": "1w2W3#@1000",
         "send_on_preanswer": True,
-        "time_limit": 600,
-        "ring_timeout": 30,
         "machine_detection": "hangup",
         "machine_detection_time": 3000,
         "machine_detection_url": "https://example.com/amd",
@@ -107,7 +108,9 @@ async def test_every_optional_field_given_goes_on_the_wire(plivo, run) -> None:
         "ring_url": "https://example.com/ring",
         "ring_method": "POST",
         "hangup_on_ring": 45,
+        "ring_timeout": 30,
         "sip_headers": "team=sales,tier=gold",
+        "time_limit": 600,
     }
 
 
@@ -130,9 +133,9 @@ async def test_bulk_and_sip_destinations(plivo, run) -> None:
         ({"hangup_url": "mailto:x@y.z"}, "hangup_url", "http(s)"),
         ({"caller_name": "x" * 51}, "caller_name", "51 characters"),
         ({"send_digits": "12a"}, "send_digits", "cannot play"),
-        ({"time_limit": 0}, "time_limit", "at least 1"),
-        ({"time_limit": 90000}, "time_limit", "at most 86400"),
-        ({"ring_timeout": 2.5}, "ring_timeout", "whole number"),
+        ({"additionalFields": {"time_limit": 0}}, "time_limit", "at least 1"),
+        ({"additionalFields": {"time_limit": 90000}}, "time_limit", "at most 86400"),
+        ({"additionalFields": {"ring_timeout": 2.5}}, "ring_timeout", "whole number"),
         ({"additionalFields": {"machine_detection": "maybe"}}, "machine_detection", "true, hangup"),
         ({"additionalFields": {"machine_detection_time": 1000}}, "machine_detection_time", "2000"),
         ({"additionalFields": {"sip_headers": "a=b;c"}}, "sip_headers", "name=value"),
@@ -147,3 +150,61 @@ async def test_bad_input_fails_before_any_request(
     assert caught.value.parameter.endswith(parameter)
     assert fragment in str(caught.value)
     assert plivo.requests == []
+
+
+def _number_fields() -> list[tuple[str, int | None, int | None]]:
+    description = load_node_description()
+    additional = description.parameter("call", "make", "additionalFields")
+    assert additional is not None
+    return [
+        (
+            f"additionalFields.{field.name}",
+            *description.number_bounds("call", "make", f"additionalFields.{field.name}"),
+        )
+        for field in additional.fields()
+        if field.type == "number"
+    ]
+
+
+@pytest.mark.parametrize(("path", "low", "high"), _number_fields())
+async def test_every_number_bound_of_the_manifest_is_the_handlers_bound(
+    plivo, run, path: str, low: int | None, high: int | None
+) -> None:
+    """hangup_on_ring once accepted 0 in the handler while the manifest said at least 1."""
+    key = path.split(".", 1)[1]
+    assert low is not None  # every call number has a lower bound
+    for value, accepted in [
+        (low - 1, False),
+        (low, True),
+        *([(high, True), (high + 1, False)] if high is not None else []),
+    ]:
+        plivo.requests.clear()
+        if accepted:
+            fired(plivo)
+            await run(call.make, params(additionalFields={key: value}))
+            assert plivo.requests[0].json[key] == value
+        else:
+            with pytest.raises(ParameterError) as caught:
+                await run(call.make, params(additionalFields={key: value}))
+            assert caught.value.parameter == path
+            assert plivo.requests == []
+
+
+async def test_defaults_of_optional_numbers_never_go_on_the_wire(plivo, run) -> None:
+    """time_limit and ring_timeout defaults went on every call: resolve as a run does."""
+    description = load_node_description()
+    resolver = ParameterResolver(
+        description,
+        {
+            "resource": "call",
+            "operation": "make",
+            "from": "+14155550100",
+            "to": "+14155550101",
+            "answer_url": "https://example.com/answer",
+        },
+        step_name="Call",
+    )
+    fired(plivo)
+    await run(call.make, resolver.resolve(ExpressionContext(json={}, item_index=0)))
+    sent = plivo.requests[0].json
+    assert set(sent) == {"from", "to", "answer_url", "answer_method"}
