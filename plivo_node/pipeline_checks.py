@@ -309,7 +309,8 @@ def check_input(
         kind = resolve_format(input_path, input_format)
     except ConfigurationError:
         return []  # the run reports the unknown format itself
-    if kind != "csv" or input_path.is_dir():
+    # Only a regular file can be read twice: the header of a pipe would be taken from the run.
+    if kind != "csv" or not input_path.is_file():
         return []
     header = _csv_header(input_path)
     if header is None:

@@ -61,10 +61,8 @@ def test_defaults_fill_in_and_only_the_operations_parameters_are_returned(
 
 
 def test_stored_false_and_zero_are_real_values(node: NodeDescription) -> None:
-    params = resolver(
-        node, **CALL, additionalFields={"ring_timeout": 0}, send_on_preanswer=False
-    ).resolve(item())
-    assert params["additionalFields"]["ring_timeout"] == 0
+    params = resolver(node, **CALL, ring_timeout=0, send_on_preanswer=False).resolve(item())
+    assert params["ring_timeout"] == 0
     assert params["send_on_preanswer"] is False
     sms = resolver(node, **SMS, to="1", message="m", log=False).resolve(item())
     assert sms["log"] is False
@@ -158,25 +156,18 @@ def test_literals_are_coerced_to_their_types(node: NodeDescription) -> None:
     params = resolver(
         node,
         **{**CALL, "to": 14155550101},
+        time_limit="600",
+        ring_timeout=30.0,
         send_on_preanswer="TRUE",
         answer_method="get",
-        additionalFields={
-            "machine_detection": True,
-            "hangup_on_ring": "12.5",
-            "time_limit": "600",
-            "ring_timeout": 30.0,
-        },
+        additionalFields={"machine_detection": True, "hangup_on_ring": "12.5"},
     ).resolve(item())
     assert params["to"] == "14155550101"
+    assert params["time_limit"] == 600
+    assert isinstance(params["ring_timeout"], int)
     assert params["send_on_preanswer"] is True
     assert params["answer_method"] == "GET"
-    assert params["additionalFields"] == {
-        "machine_detection": "true",
-        "hangup_on_ring": 12.5,
-        "time_limit": 600,
-        "ring_timeout": 30,
-    }
-    assert isinstance(params["additionalFields"]["ring_timeout"], int)
+    assert params["additionalFields"] == {"machine_detection": "true", "hangup_on_ring": 12.5}
     mms = resolver(
         node, resource="mms", operation="send", **{"from": "1"}, to="2", media_urls=["a", "b"]
     ).resolve(item())
@@ -187,14 +178,11 @@ def test_every_bad_literal_is_reported_before_any_item(node: NodeDescription) ->
     assert problems_of(
         node,
         **CALL,
+        time_limit="soon",
+        ring_timeout=-1,
         answer_method="PUT",
         send_on_preanswer="yes",
-        additionalFields={
-            "machine_detection_time": 100,
-            "sip_headers": {"a": "b"},
-            "time_limit": "soon",
-            "ring_timeout": -1,
-        },
+        additionalFields={"machine_detection_time": 100, "sip_headers": {"a": "b"}},
     ) == [
         (
             "parameters.answer_method: 'PUT' is not one of the allowed values ('GET', 'POST') (set "
@@ -205,20 +193,20 @@ def test_every_bad_literal_is_reported_before_any_item(node: NodeDescription) ->
             'true or false (the strings "true"/"false" work too))'
         ),
         (
+            "parameters.time_limit: 'soon' is not a number (set 'Time Limit' to a number from 1 to "
+            "86400)"
+        ),
+        (
+            "parameters.ring_timeout: -1 is below the minimum of 0 (set 'Timeout' to a number of "
+            "at least 0)"
+        ),
+        (
             "parameters.additionalFields.machine_detection_time: 100 is below the minimum of 2000 "
             "(set 'Machine Detection Time' to a number from 2000 to 10000)"
         ),
         (
-            "parameters.additionalFields.ring_timeout: -1 is below the minimum of 0 (set 'Ring "
-            "Timeout' to a number of at least 0)"
-        ),
-        (
             "parameters.additionalFields.sip_headers: expected text, got an object (give 'SIP "
             "Headers' a string, or an expression that yields one)"
-        ),
-        (
-            "parameters.additionalFields.time_limit: 'soon' is not a number (set 'Time Limit' to "
-            "a number from 1 to 86400)"
         ),
     ]
 
@@ -408,24 +396,23 @@ def test_no_data_expression_parameters_stay_literal(node: NodeDescription) -> No
 @pytest.mark.parametrize("text", ["1_000", "١٢٠", "infinity", "0x10", "12abc"])
 def test_numbers_use_javascript_syntax_not_pythons(node: NodeDescription, text: str) -> None:
     # Python's int()/float() read "1_000" as 1000 and Arabic-Indic digits as 120.
-    expected = f"parameters.additionalFields.time_limit: {text!r} is not a number"
-    assert problems_of(node, **CALL, additionalFields={"time_limit": text}) == [
+    expected = f"parameters.time_limit: {text!r} is not a number"
+    assert problems_of(node, **CALL, time_limit=text) == [
         f"{expected} (set 'Time Limit' to a number from 1 to 86400)"
     ]
 
 
 @pytest.mark.parametrize(("text", "number"), [(" 30 ", 30), ("1e2", 100), ("+2.5", 2.5)])
 def test_numbers_from_text(node: NodeDescription, text: str, number: float) -> None:
-    params = resolver(node, **CALL, additionalFields={"time_limit": text}).resolve(item())
-    assert params["additionalFields"]["time_limit"] == number
+    assert resolver(node, **CALL, time_limit=text).resolve(item())["time_limit"] == number
 
 
 def test_an_optional_field_given_at_the_top_level_is_pointed_to_its_collection(
     node: NodeDescription,
 ) -> None:
-    assert problems_of(node, **CALL, time_limit=60) == [
+    assert problems_of(node, **CALL, hangup_on_ring=60) == [
         (
-            "parameters.time_limit: for call make this is a field of 'Additional Fields', not a "
-            "parameter of its own (move it under additionalFields)"
+            "parameters.hangup_on_ring: for call make this is a field of 'Additional Fields', not "
+            "a parameter of its own (move it under additionalFields)"
         )
     ]

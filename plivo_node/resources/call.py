@@ -1,8 +1,9 @@
 """call.make: POST Call/ (PLIVO_API.md §10.1).
 
 Only the fields the user gave go on the wire (a callback method only with its URL), so Plivo
-applies its own defaults for the rest: the optional numbers (time limit, ring timeout, ...) are
-fields of Additional Fields, and their bounds come from the node's description.
+applies its own defaults for the rest. The top-level Time Limit and Timeout default to Plivo's
+own values and are sent only when set to something else (an n8n workflow saves no default
+either). Every number's bounds come from the node's description.
 """
 
 from __future__ import annotations
@@ -100,16 +101,32 @@ def _main_options(params: Mapping[str, Any]) -> dict[str, Any]:
         params["send_on_preanswer"], parameter="send_on_preanswer", label="Send On Preanswer"
     ):
         body["send_on_preanswer"] = True
+    _put_number(body, params, "", "time_limit", "Time Limit", unless_default=True)
+    _put_number(body, params, "", "ring_timeout", "Timeout", unless_default=True)
     return body
 
 
-def _put_number(body: dict[str, Any], extra: Mapping[str, Any], key: str, label: str) -> None:
-    """An optional whole number, checked against the manifest's bounds, only when given."""
-    if extra.get(key) is None:
+def _put_number(
+    body: dict[str, Any],
+    fields: Mapping[str, Any],
+    prefix: str,
+    key: str,
+    label: str,
+    *,
+    unless_default: bool = False,
+) -> None:
+    """An optional whole number, checked against the description's bounds, only when given
+    (and, for a top-level one, only when it differs from its default, which is Plivo's)."""
+    if fields.get(key) is None:
         return
-    parameter = ADDITIONAL + key
-    low, high = load_node_description().number_bounds("call", "make", parameter)
-    body[key] = check_int(extra[key], parameter=parameter, label=label, minimum=low, maximum=high)
+    parameter = prefix + key
+    description = load_node_description()
+    low, high = description.number_bounds("call", "make", parameter)
+    value = check_int(fields[key], parameter=parameter, label=label, minimum=low, maximum=high)
+    prop = description.parameter("call", "make", parameter)
+    if unless_default and prop is not None and value == prop.default:
+        return
+    body[key] = value
 
 
 def _additional_options(extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,7 +139,7 @@ def _additional_options(extra: Mapping[str, Any]) -> dict[str, Any]:
             label="Machine Detection",
             choices=("true", "hangup"),
         )
-    _put_number(body, extra, "machine_detection_time", "Machine Detection Time")
+    _put_number(body, extra, ADDITIONAL, "machine_detection_time", "Machine Detection Time")
     put_url_with_method(
         body,
         extra,
@@ -139,9 +156,7 @@ def _additional_options(extra: Mapping[str, Any]) -> dict[str, Any]:
         label="Ring URL",
         prefix=ADDITIONAL,
     )
-    _put_number(body, extra, "hangup_on_ring", "Hangup On Ring")
-    _put_number(body, extra, "ring_timeout", "Ring Timeout")
-    _put_number(body, extra, "time_limit", "Time Limit")
+    _put_number(body, extra, ADDITIONAL, "hangup_on_ring", "Hangup On Ring")
     sip_headers = text_value(extra.get("sip_headers"))
     if sip_headers:
         if not _SIP_HEADERS.match(sip_headers):

@@ -57,6 +57,8 @@ EXPECTED_PARAMETERS: dict[tuple[str, str], dict[str, tuple[str, Any, bool]]] = {
         "caller_name": (S, "", False),
         "send_digits": (S, "", False),
         "send_on_preanswer": (B, False, False),
+        "time_limit": (N, 14400, False),
+        "ring_timeout": (N, 120, False),
         "additionalFields": (C, {}, False),
     },
     ("account", "get"): {"subaccount": (B, False, False)},
@@ -104,7 +106,6 @@ EXPECTED_FIELDS: dict[tuple[str, str, str], set[str]] = {
     ("call", "make", "additionalFields"): {
         "machine_detection", "machine_detection_time", "machine_detection_url",
         "machine_detection_method", "ring_url", "ring_method", "hangup_on_ring", "sip_headers",
-        "ring_timeout", "time_limit",
     },
     ("application", "create", "additionalFields"): APPLICATION_FIELDS,
     ("application", "delete", "additionalFields"): {"cascade", "new_endpoint_application"},

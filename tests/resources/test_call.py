@@ -75,9 +75,9 @@ async def test_every_optional_field_given_goes_on_the_wire(plivo, run) -> None:
             caller_name="Support",
             send_digits="1w2W3#@1000",
             send_on_preanswer=True,
+            time_limit=600.0,
+            ring_timeout=30,
             additionalFields={
-                "time_limit": 600.0,
-                "ring_timeout": 30,
                 "machine_detection": "hangup",
                 "machine_detection_time": 3000,
                 "machine_detection_url": "https://example.com/amd",
@@ -133,9 +133,9 @@ async def test_bulk_and_sip_destinations(plivo, run) -> None:
         ({"hangup_url": "mailto:x@y.z"}, "hangup_url", "http(s)"),
         ({"caller_name": "x" * 51}, "caller_name", "51 characters"),
         ({"send_digits": "12a"}, "send_digits", "cannot play"),
-        ({"additionalFields": {"time_limit": 0}}, "time_limit", "at least 1"),
-        ({"additionalFields": {"time_limit": 90000}}, "time_limit", "at most 86400"),
-        ({"additionalFields": {"ring_timeout": 2.5}}, "ring_timeout", "whole number"),
+        ({"time_limit": 0}, "time_limit", "at least 1"),
+        ({"time_limit": 90000}, "time_limit", "at most 86400"),
+        ({"ring_timeout": 2.5}, "ring_timeout", "whole number"),
         ({"additionalFields": {"machine_detection": "maybe"}}, "machine_detection", "true, hangup"),
         ({"additionalFields": {"machine_detection_time": 1000}}, "machine_detection_time", "2000"),
         ({"additionalFields": {"sip_headers": "a=b;c"}}, "sip_headers", "name=value"),
@@ -156,14 +156,16 @@ def _number_fields() -> list[tuple[str, int | None, int | None]]:
     description = load_node_description()
     additional = description.parameter("call", "make", "additionalFields")
     assert additional is not None
-    return [
-        (
-            f"additionalFields.{field.name}",
-            *description.number_bounds("call", "make", f"additionalFields.{field.name}"),
-        )
-        for field in additional.fields()
-        if field.type == "number"
+    paths = ["time_limit", "ring_timeout"] + [
+        f"additionalFields.{field.name}" for field in additional.fields() if field.type == "number"
     ]
+    return [(path, *description.number_bounds("call", "make", path)) for path in paths]
+
+
+def nested(path: str, value: Any) -> dict[str, Any]:
+    """``{"a": {"b": value}}`` for the path ``a.b``."""
+    head, _, rest = path.partition(".")
+    return {head: nested(rest, value) if rest else value}
 
 
 @pytest.mark.parametrize(("path", "low", "high"), _number_fields())
@@ -171,7 +173,7 @@ async def test_every_number_bound_of_the_manifest_is_the_handlers_bound(
     plivo, run, path: str, low: int | None, high: int | None
 ) -> None:
     """hangup_on_ring once accepted 0 in the handler while the manifest said at least 1."""
-    key = path.split(".", 1)[1]
+    key = path.rpartition(".")[2]
     assert low is not None  # every call number has a lower bound
     for value, accepted in [
         (low - 1, False),
@@ -181,11 +183,11 @@ async def test_every_number_bound_of_the_manifest_is_the_handlers_bound(
         plivo.requests.clear()
         if accepted:
             fired(plivo)
-            await run(call.make, params(additionalFields={key: value}))
+            await run(call.make, params(**nested(path, value)))
             assert plivo.requests[0].json[key] == value
         else:
             with pytest.raises(ParameterError) as caught:
-                await run(call.make, params(additionalFields={key: value}))
+                await run(call.make, params(**nested(path, value)))
             assert caught.value.parameter == path
             assert plivo.requests == []
 
