@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from plivo_node import __version__
-from plivo_node.context import ApiResponse, HttpMethod, JsonObject, UploadFile
+from plivo_node.context import ApiResponse, HttpMethod, JsonObject, UploadFile, before_write
 from plivo_node.credentials import ENV_BASE_URL, Credentials
 from plivo_node.errors import (
     ApiError,
@@ -186,6 +186,8 @@ class PlivoClient:
         data: bytes | aiohttp.FormData | None,
         headers: Mapping[str, str],
     ) -> ApiResponse:
+        if method != "GET" and (hook := before_write.get()) is not None:
+            await hook()  # past every wait: the item is in flight from here (see context.py)
         try:
             async with session.request(
                 method, url, params=params, data=data, headers=headers, timeout=self._timeout

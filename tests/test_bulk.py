@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from plivo_node.bulk import MAX_UNIQUE_DESTINATIONS, run_bulk_step
-from plivo_node.context import ApiResponse, Item, OperationContext
+from plivo_node.context import ApiResponse, Item, OperationContext, before_write
 from plivo_node.engine import FlowItem, ItemResult, OnError, Step, StepStopped
 from plivo_node.errors import ParameterError, ServerError
 
@@ -57,6 +57,9 @@ class FakePlivo:
     auth_id = "MASANDBOX00000000000"
 
     async def request(self, method: str, path: str, **kwargs: Any) -> ApiResponse:
+        hook = before_write.get()
+        if hook is not None:  # as PlivoClient does once the request is about to be written
+            await hook()
         body = kwargs["body"]
         self.bodies.append(body)
         if self.fail:

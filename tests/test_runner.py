@@ -61,10 +61,15 @@ async def test_error_items_of_an_earlier_step_are_written_tagged_and_not_passed_
     assert [s.items for s in summary.steps] == [2, 1]
 
 
-async def test_a_stop_in_an_earlier_step_stops_the_run_after_what_was_done() -> None:
+async def test_a_stop_in_an_earlier_step_starts_nothing_more_in_any_step() -> None:
+    # The first step runs items 0-2 at once (nothing to wait for); item 1 fails. Under
+    # stopWorkflow the whole run stops there: the second step starts nothing after it, not
+    # even for item 0, which a resume sends on (it is journaled as done in the first step).
     summary, out = await run(OnError.STOP_WORKFLOW, [{"n": 0}, {"n": 1, "bad": True}, {"n": 2}])
     assert summary.stopped is not None
     assert summary.stopped.step_name == "First"
     assert summary.stopped.cause.item_index == 1
-    assert [o["json"].get("done") for o in out if "step" not in o] == [0]
     assert [o["error"]["itemIndex"] for o in out if "step" in o] == [1]
+    assert [o for o in out if "step" not in o] == []
+    assert [s.items for s in summary.steps] == [2, 0]
+    assert not summary.interrupted
