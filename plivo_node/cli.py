@@ -1,7 +1,8 @@
 """The ``plivo-node`` command: the only module that prints.
 
 Exit codes: 0 every item succeeded; 1 some items failed, a stopWorkflow step stopped, or the
-run stopped part-way; 2 usage or configuration error found before anything was sent.
+run stopped part-way; 2 usage or configuration error found before anything was sent;
+130 / 143 the run was stopped by SIGINT / SIGTERM (128 + the signal's number).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from plivo_node.cost import describe_mms, estimate_cost
 from plivo_node.credentials import Credentials, resolve_credentials, test_credentials
 from plivo_node.description import load_credential_type, load_node_description
 from plivo_node.dry_run import DryRunClient
-from plivo_node.engine import ItemResult, Step
+from plivo_node.engine import ItemResult, RunStop, Step
 from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedError
 from plivo_node.item_io import OutputWriter, count_items, read_items
 from plivo_node.journal import RunJournal, compute_run_key, default_journal_path
@@ -131,7 +133,92 @@ def _client(
     )
 
 
-async def _run(options: RunOptions) -> int:
+class _StopSignals:
+    """SIGINT and SIGTERM during a run: the first stops it gracefully, the second at once.
+
+    The graceful stop starts nothing new and lets requests being written finish and be
+    recorded (see :class:`plivo_node.engine.RunStop`); the second signal abandons those too,
+    or, when no step is running (a check before the first item, the cost estimate after the
+    last), cancels the run where it stands.
+    """
+
+    def __init__(self, stop: RunStop) -> None:
+        self.stop = stop
+        self.received: list[signal.Signals] = []
+        self._task = asyncio.current_task()
+        self._installed: list[signal.Signals] = []
+
+    def __enter__(self) -> _StopSignals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                # Not on Windows, nor outside the main thread: the defaults stay.
+                loop.add_signal_handler(signum, self._handle, signum)
+                self._installed.append(signum)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._installed:
+            loop.remove_signal_handler(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.received[0])
+
+    def _handle(self, signum: signal.Signals) -> None:
+        self.received.append(signum)
+        if len(self.received) == 1:
+            self.stop.request()
+        elif len(self.received) == 2 and not self.stop.force() and self._task is not None:
+            self._task.cancel()
+
+    def line(self, summary: RunSummary | None, total: int | None, obstacle: str | None) -> str:
+        """The one line a stopped run prints: what was done and how to go on."""
+        name = self.received[0].name
+        how = f"at once by a second {name}" if self.stop.forced else f"by {name}"
+        done = ""
+        if summary is not None:
+            done = f" after {summary.items}" + (f" of {total}" if total is not None else "")
+            done += " items"
+        if summary is not None and not summary.interrupted and not self.stop.forced:
+            return f"plivo-node: stopped {how}{done}: every item had run"
+        if obstacle is not None:
+            return f"plivo-node: stopped {how}{done}; {obstacle}"
+        unknown = (
+            " (requests that were in flight are reported as unknown_outcome)"
+            if self.stop.forced
+            else ""
+        )
+        return f"plivo-node: stopped {how}{done}; run again with --resume to send the rest{unknown}"
+
+
+def _resume_obstacle(
+    options: RunOptions, journal: RunJournal | None, input_path: Path | None
+) -> str | None:
+    """Why ``--resume`` could not continue this run, or None when it can."""
+    if options.dry_run:
+        return "a dry run sends nothing: run it again to check the rest"
+    if journal is None:
+        return "it kept no journal, so it cannot be resumed (the output lists what was done)"
+    if input_path is not None and str(input_path) == "-":
+        return "its input was stdin, so it cannot be resumed (the output lists what was done)"
+    return None
+
+
+async def _run_stoppable(options: RunOptions) -> int:
+    stop = RunStop()
+    with _StopSignals(stop) as signals:
+        try:
+            return await _run(options, signals)
+        except asyncio.CancelledError:
+            if not signals.stop.forced:
+                raise
+            _err(signals.line(None, None, None))
+            return signals.exit_code
+
+
+async def _run(options: RunOptions, signals: _StopSignals) -> int:
     description = load_node_description()
     spec = load_pipeline(options.pipeline)
     steps = build_steps(spec, description)
@@ -176,6 +263,7 @@ async def _run(options: RunOptions) -> int:
                         journal=journal,
                         retry_unknown=options.retry_unknown,
                         on_result=on_result,
+                        stop=signals.stop,
                     )
             except ConfigurationError as exc:
                 # Raised part-way (a bad input row, an unwritable output): items before it may
@@ -185,9 +273,9 @@ async def _run(options: RunOptions) -> int:
                     hint="items already sent are in the journal: fix this, then run again "
                     "with --resume",
                 ) from exc
-            finished = summary.stopped is None
+            finished = summary.stopped is None and not summary.interrupted
             progress.close()
-            if summary.segments_by_country:
+            if summary.segments_by_country and not signals.received:
                 summary.estimated_cost = await estimate_cost(
                     live_client, summary.segments_by_country
                 )
@@ -196,6 +284,10 @@ async def _run(options: RunOptions) -> int:
         progress.close()
         if journal is not None:
             await journal.close(finished=finished)
+    if signals.received:
+        obstacle = _resume_obstacle(options, journal, input_path)
+        _err(signals.line(summary, total, obstacle))
+        return signals.exit_code
     if summary.stopped is not None:
         _err(f"plivo-node: {summary.stopped}")
         return EXIT_ITEMS_FAILED
@@ -204,8 +296,9 @@ async def _run(options: RunOptions) -> int:
 
 def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool) -> None:
     label = "dry run" if dry_run else "run"
+    label += " stopped" if summary.interrupted else " finished"
     headline = (
-        f"plivo-node: {label} finished in {summary.elapsed:.1f}s: {summary.items} items, "
+        f"plivo-node: {label} in {summary.elapsed:.1f}s: {summary.items} items, "
         f"{summary.succeeded} succeeded, {summary.failed} failed"
     )
     lines = [headline]
@@ -362,7 +455,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             no_journal=args.no_journal,
             progress=args.progress,
         )
-        return asyncio.run(_run(options))
+        return asyncio.run(_run_stoppable(options))
     if args.command == "validate":
         return _validate(args.pipeline)
     if args.command == "describe":
@@ -383,8 +476,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"plivo-node: {exc}")
         return EXIT_ITEMS_FAILED
     except KeyboardInterrupt:
-        _err("plivo-node: interrupted; run again with --resume to continue")
-        return 130
+        # Outside a run's own signal handling (which prints how to go on), e.g. while loading.
+        _err("plivo-node: interrupted")
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":
