@@ -106,11 +106,12 @@ class OperationContext:
 Handler = Callable[[OperationContext], Awaitable[list[JsonObject]]]
 
 
-# Awaited by the transport just before it writes a request that is not a read (after the rate
-# limiter and the pacer): from that moment the item is in flight. The executor sets it for the
-# item its worker runs; the run journal marks a send there, so an item that was still waiting
-# for its turn when the run stopped is never reported as possibly sent. A context variable,
-# not a parameter, so that every request an item's handler makes, through any client wrapper,
-# passes its item's hook, and handlers and clients need not know about it.
-BeforeWrite = Callable[[], Awaitable[None]]
+# Called by the transport just before it writes a request that is not a read (after the rate
+# limiter and the pacer): from that moment the item is in flight. When it returns an awaitable
+# (the run journal's in-flight mark, committed to disk), the request waits for it. The executor
+# sets it for the item its worker runs, so an item still waiting for its turn when the run
+# stopped is never reported as possibly sent. A context variable, not a parameter, so that
+# every request an item's handler makes, through any client wrapper, passes its item's hook,
+# and handlers and clients need not know about it.
+BeforeWrite = Callable[[], Awaitable[None] | None]
 before_write: ContextVar[BeforeWrite | None] = ContextVar("before_write", default=None)

@@ -7,9 +7,10 @@ leaves in input order; the window of items held in memory is bounded, so a step 
 
 What happens to a failing item is the step's ``onError`` (n8n's semantics):
 
-- ``stopWorkflow`` (default): the first failing item, in input order, stops the step; items
-  already done (including ones after it that were in flight) are still emitted, and the error
-  names the item.
+- ``stopWorkflow`` (default): the first failing item stops the run: no request starts after
+  it, in this step or any other (items still waiting for the rate limiter are dropped, not
+  sent); items already done or being written (including ones after it) are still emitted,
+  and the error names the first failing item in input order.
 - ``continueRegularOutput``: an error item ``{"json": {"error": msg}}`` takes its place in the
   main output.
 - ``continueErrorOutput``: the error item goes to the error output (output 1): the input item's
@@ -18,6 +19,12 @@ What happens to a failing item is the step's ``onError`` (n8n's semantics):
 A per-item failure never escapes as an exception (n8n's "raising node" bug): it is always an
 error item; under stopWorkflow the step also ends with :class:`StepStopped` once every result
 produced so far has been yielded.
+
+Per-item steps and bulk steps (:mod:`plivo_node.bulk`) share one scheduler, :func:`schedule`,
+which runs units of work (an item, or a bulk group) through a pool of workers and yields their
+results in order. A unit is "in flight" only once the transport is about to write its first
+request that is not a read (the :data:`plivo_node.context.before_write` hook): that is where
+the journal marks a send, and what a stop (:class:`RunStop`) lets finish.
 """
 
 from __future__ import annotations
@@ -324,15 +331,15 @@ class _Workers(Generic[U, R]):
                 assert worker.task is not None
                 worker.task.cancel()
 
-    async def _before_write(self, worker: _Worker) -> None:
+    def _before_write(self, worker: _Worker) -> Awaitable[None] | None:
+        """The worker's :data:`before_write` hook (not a coroutine: most calls mark nothing)."""
         if worker.writing:
-            return
+            return None
         if self._stop.requested:  # the stop's cancellation is on its way: do not write
             worker.abandoned = True
             raise asyncio.CancelledError
         worker.writing = True
-        if self._mark is not None:
-            await self._mark(worker.unit)
+        return self._mark(worker.unit) if self._mark is not None else None
 
     async def _work(self, worker: _Worker) -> None:
         before_write.set(functools.partial(self._before_write, worker))

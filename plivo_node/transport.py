@@ -186,8 +186,10 @@ class PlivoClient:
         data: bytes | aiohttp.FormData | None,
         headers: Mapping[str, str],
     ) -> ApiResponse:
-        if method != "GET" and (hook := before_write.get()) is not None:
-            await hook()  # past every wait: the item is in flight from here (see context.py)
+        # Past every wait: the item is in flight from here (see context.py).
+        hook = before_write.get() if method != "GET" else None
+        if hook is not None and (marking := hook()) is not None:
+            await marking
         try:
             async with session.request(
                 method, url, params=params, data=data, headers=headers, timeout=self._timeout
