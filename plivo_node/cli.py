@@ -373,7 +373,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plivo-node",
         description="Run Plivo workflow pipelines (SMS, MMS, calls, account management).",
-        epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage or configuration.",
+        epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage or configuration, "
+        "130 / 143 a run stopped by SIGINT / SIGTERM.",
     )
     parser.add_argument("--version", action="version", version=f"plivo-node {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -259,7 +259,7 @@ async def test_per_item_stop_workflow_sends_nothing_after_the_failing_item(
 
 # --- SIGINT / SIGTERM -------------------------------------------------------------------------
 
-LIMITED = "rateLimit: {requests: 5, perSeconds: 0.25}, concurrency: 10, timeoutSeconds: 5"
+LIMITED = "rateLimit: {requests: 10, perSeconds: 0.25}, concurrency: 10, timeoutSeconds: 5"
 
 
 async def _stop_then_resume(
