@@ -174,14 +174,17 @@ class _StopSignals:
             self._task.cancel()
 
     def line(self, summary: RunSummary | None, total: int | None, obstacle: str | None) -> str:
-        """The one line a stopped run prints: what was done and how to go on."""
+        """The one line a stopped run prints: what was done and how to go on.
+
+        ``summary`` is None when the run was cancelled outside its steps (nothing in flight).
+        """
         name = self.received[0].name
         how = f"at once by a second {name}" if self.stop.forced else f"by {name}"
-        done = ""
-        if summary is not None:
-            done = f" after {summary.items}" + (f" of {total}" if total is not None else "")
-            done += " items"
-        if summary is not None and not summary.interrupted and not self.stop.forced:
+        if summary is None:
+            return f"plivo-node: stopped {how} while no item was being sent"
+        done = f" after {summary.items}" + (f" of {total}" if total is not None else "")
+        done += " items"
+        if not summary.interrupted and not self.stop.forced:
             return f"plivo-node: stopped {how}{done}: every item had run"
         if obstacle is not None:
             return f"plivo-node: stopped {how}{done}; {obstacle}"

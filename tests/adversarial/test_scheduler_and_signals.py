@@ -481,3 +481,32 @@ async def test_a_signal_in_a_two_step_run_leaves_nothing_unknown(
     assert len(items) == len(numbers)
     assert error_codes(items) == []
     assert sorted(adversary.sandbox.state.destination_counts.values()) == [1] * len(numbers)  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+async def test_a_second_signal_outside_the_steps_cancels_at_once_without_resume_advice(
+    tmp_path: Path,
+) -> None:
+    # The one send is done; the run is fetching prices for its cost estimate (held 0.8 s by
+    # the server) when both signals come: no step is running, so the run is cancelled there.
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN, latency_ms=800)
+    async with Sandbox(config) as sandbox:
+        adversary = Adversary(tmp_path, sandbox)
+        adversary.write("contacts.csv", contacts([("a", phones(1)[0])]))
+        spec = adversary.write("p.yaml", pipeline(settings="rateLimit: false"))
+        process = await adversary.start("run", str(spec), "--no-progress")
+        async with asyncio.timeout(WAIT_LIMIT):
+            while not any("Pricing" in r.path for r in sandbox.state.request_log):  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        await asyncio.sleep(0.05)  # not an assertion: two signals sent at once may merge
+        process.send_signal(signal.SIGINT)
+        run = await adversary.finish(process, ("run",))
+    assert_no_traceback(run)
+    assert run.code == 130, run
+    assert stop_lines(run) == [
+        "plivo-node: stopped at once by a second SIGINT while no item was being sent"
+    ]
+    assert "--resume" not in run.stderr
+    assert adversary.messages_sent() == 1
+    adversary.assert_clean(run)
