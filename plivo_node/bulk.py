@@ -10,9 +10,7 @@ error, or a note that an earlier item of the group already had its destination.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,13 +19,13 @@ from plivo_node.context import ApiClient, JsonObject, OperationContext
 from plivo_node.engine import (
     FlowItem,
     ItemResult,
-    OnError,
     OutputItem,
     Replay,
+    RunStop,
     Step,
-    StepStopped,
     error_result,
     item_context,
+    schedule,
 )
 from plivo_node.errors import BadRequestError, PlivoNodeError
 from plivo_node.validation.phone import BULK_SEPARATOR, MAX_BULK_DESTINATIONS
@@ -163,85 +161,86 @@ def _member_outcome(
 Prepare = Callable[[OperationContext], PreparedSend]
 BeginHook = Callable[[Sequence[int]], Awaitable[None]]
 RecordHook = Callable[[ItemResult], None]
+Results = list[tuple[FlowItem, ItemResult]]
 
-_Unit = asyncio.Future[list[tuple[FlowItem, ItemResult]]]
+
+@dataclass
+class BulkUnit:
+    """A bulk step's unit of work for the scheduler: a group to send, or one item's result.
+
+    An item whose preparation failed is a unit of its own, run in its turn like a group (so
+    that under stopWorkflow it stops the step where it stands); a replayed item is a unit
+    whose result is already known.
+    """
+
+    flows: list[FlowItem]
+    group: BulkGroup | None = None
+    result: ItemResult | None = None
+    replayed: bool = False
 
 
-class _BulkRun:
-    """The state of one bulk step: the open group and the ordered window of units in flight."""
+class _Grouper:
+    """Turns a bulk step's items, in order, into units: open groups closed as items arrive."""
 
     def __init__(
-        self,
-        step: Step,
-        client: ApiClient,
-        *,
-        prepare: Prepare,
-        replay: Replay | None,
-        begin: BeginHook | None,
-        record: RecordHook | None,
+        self, step: Step, client: ApiClient, prepare: Prepare, replay: Replay | None
     ) -> None:
-        self.step = step
-        self.client = client
-        self.prepare = prepare
-        self.replay = replay
-        self.begin = begin
-        self.record = record
-        self.semaphore = asyncio.Semaphore(step.concurrency)
-        self.window: deque[_Unit] = deque()
-        self.group: BulkGroup | None = None
-        self.flows: dict[int, FlowItem] = {}
+        self._step = step
+        self._client = client
+        self._prepare = prepare
+        self._replay = replay
+        self._group: BulkGroup | None = None
+        self._flows: list[FlowItem] = []
 
-    def take(self, flow: FlowItem) -> None:
-        """Add an item: to the open group, or as a ready result of its own."""
-        stored = self.replay(flow) if self.replay is not None else None
+    def add(self, flow: FlowItem) -> list[BulkUnit]:
+        """Take an item; return the units it closes (an item of its own closes the group)."""
+        stored = self._replay(flow) if self._replay is not None else None
         if stored is not None:
-            self._single(flow, stored)
-            return
+            return self._alone(BulkUnit([flow], result=stored, replayed=True))
         try:
-            prepared = self.prepare(item_context(self.step, flow, self.client))
+            prepared = self._prepare(item_context(self._step, flow, self._client))
         except PlivoNodeError as exc:
-            result = error_result(self.step, flow, exc)
-            if self.record is not None:
-                self.record(result)
-            self._single(flow, result)
-            return
+            return self._alone(BulkUnit([flow], result=error_result(self._step, flow, exc)))
         key = group_key(prepared.body)
-        if self.group is not None and (self.group.key != key or not self.group.fits(prepared)):
-            self.close_group()
-        if self.group is None:
-            self.group = BulkGroup(key)
-        self.group.add(flow.index, prepared)
-        self.flows[flow.index] = flow
+        closed: list[BulkUnit] = []
+        group = self._group
+        if group is not None and (group.key != key or not group.fits(prepared)):
+            closed = self.close()
+            group = None
+        if group is None:
+            group = self._group = BulkGroup(key)
+        group.add(flow.index, prepared)
+        self._flows.append(flow)
+        return closed
 
-    def close_group(self) -> None:
-        if self.group is not None:
-            self.window.append(asyncio.ensure_future(self._send(self.group)))
-            self.group = None
+    def close(self) -> list[BulkUnit]:
+        """The open group as a unit, if there is one."""
+        if self._group is None:
+            return []
+        unit = BulkUnit(self._flows, group=self._group)
+        self._group, self._flows = None, []
+        return [unit]
 
-    def _single(self, flow: FlowItem, result: ItemResult) -> None:
-        self.close_group()  # keeps output in input order
-        future: _Unit = asyncio.get_running_loop().create_future()
-        future.set_result([(flow, result)])
-        self.window.append(future)
+    def _alone(self, unit: BulkUnit) -> list[BulkUnit]:
+        return [*self.close(), unit]  # the open group goes first: output stays in input order
 
-    async def _send(self, group: BulkGroup) -> list[tuple[FlowItem, ItemResult]]:
-        indices = [index for index, _ in group.members]
-        async with self.semaphore:
-            if self.begin is not None:
-                await self.begin(indices)
-            try:
-                response = await self.client.request("POST", "Message/", body=group.body())
-            except PlivoNodeError as exc:
-                results = [
-                    error_result(self.step, self.flows[i], _for_item(exc, i)) for i in indices
-                ]
-            else:
-                outcomes = split_response(group, response.body or {})
-                results = [_member_result(self.step, self.flows[o.index], o) for o in outcomes]
-        if self.record is not None:
-            for result in results:
-                self.record(result)
-        return [(self.flows.pop(r.index), r) for r in results]
+
+async def _units(
+    items: AsyncIterator[FlowItem], grouper: _Grouper, stop: RunStop | None
+) -> AsyncIterator[BulkUnit]:
+    try:
+        async for flow in items:
+            if stop is not None and stop.requested:
+                continue  # the run is stopping: its input is read to the end, nothing is sent
+            for unit in grouper.add(flow):
+                yield unit
+    except PlivoNodeError:
+        # An unreadable row ends the input there: the group before it is still sent.
+        for unit in grouper.close():
+            yield unit
+        raise
+    for unit in grouper.close():
+        yield unit
 
 
 async def run_bulk_step(
@@ -253,45 +252,70 @@ async def run_bulk_step(
     replay: Replay | None = None,
     begin: BeginHook | None = None,
     record: RecordHook | None = None,
+    stop: RunStop | None = None,
 ) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
     """Like :func:`plivo_node.engine.run_step`, sending consecutive compatible items together.
 
     Items are prepared (parameters resolved, checks made, request built) one by one in input
     order; an item that fails preparation, or was recorded by an earlier run, closes the group
-    before it so that output order is kept. At most ``step.concurrency`` requests are in flight
-    and at most twice that many groups are held. Under stopWorkflow the first failing item stops
-    the step as in ``run_step``; an open group that was never sent is dropped.
+    before it so that output order is kept. Groups and failed items go through the engine's
+    scheduler as units: at most ``step.concurrency`` requests are in flight and at most twice
+    that many units are held; under stopWorkflow the first failing item stops the step as in
+    ``run_step`` (no request starts after it); an open group that was never sent is dropped.
+    ``begin`` marks a group's items in flight when its request is being written; ``record``
+    gets every item's result.
     """
-    run = _BulkRun(step, client, prepare=prepare, replay=replay, begin=begin, record=record)
-    stopped: StepStopped | None = None
-    source = aiter(items)
-    exhausted = False
-    source_error: PlivoNodeError | None = None  # an unreadable row ends the input there
+
+    async def run_unit(unit: BulkUnit) -> Results:
+        if unit.group is None:
+            assert unit.result is not None
+            results = [unit.result]
+        else:
+            results = await _send(step, client, unit.group, unit.flows)
+        if record is not None:
+            for result in results:
+                record(result)
+        return list(zip(unit.flows, results, strict=True))
+
+    async def mark(unit: BulkUnit) -> None:
+        if begin is not None:
+            await begin([flow.index for flow in unit.flows])
+
+    grouper = _Grouper(step, client, prepare, replay)
+    async for _unit, results in schedule(
+        step,
+        _units(items, grouper, stop),
+        run_unit,
+        failure=_first_failure,
+        max_window=step.concurrency * 2,
+        replay=_replayed,
+        mark=mark if begin is not None else None,
+        stop=stop,
+    ):
+        for flow, result in results:
+            yield flow, result
+
+
+async def _send(
+    step: Step, client: ApiClient, group: BulkGroup, flows: list[FlowItem]
+) -> list[ItemResult]:
+    """Send a group's one request; every member gets its result, in member order."""
     try:
-        while True:
-            while not exhausted and stopped is None and len(run.window) < step.concurrency * 2:
-                try:
-                    run.take(await anext(source))
-                except StopAsyncIteration:
-                    exhausted = True
-                except PlivoNodeError as exc:
-                    source_error = exc
-                    exhausted = True
-            if exhausted and stopped is None:
-                run.close_group()
-            if not run.window:
-                break
-            for flow, result in await run.window.popleft():
-                if result.error is not None and step.on_error is OnError.STOP_WORKFLOW:
-                    stopped = stopped or StepStopped(step.name, result.error)
-                yield flow, result
-    finally:
-        for unit in run.window:
-            unit.cancel()
-    if stopped is not None:
-        raise stopped
-    if source_error is not None:
-        raise source_error
+        response = await client.request("POST", "Message/", body=group.body())
+    except PlivoNodeError as exc:
+        return [error_result(step, flow, _for_item(exc, flow.index)) for flow in flows]
+    outcomes = split_response(group, response.body or {})
+    return [_member_result(step, flow, o) for flow, o in zip(flows, outcomes, strict=True)]
+
+
+def _replayed(unit: BulkUnit) -> Results | None:
+    if unit.replayed and unit.result is not None:
+        return [(unit.flows[0], unit.result)]
+    return None
+
+
+def _first_failure(results: Results) -> PlivoNodeError | None:
+    return next((result.error for _, result in results if result.error is not None), None)
 
 
 def _for_item(exc: PlivoNodeError, index: int) -> PlivoNodeError:

@@ -1,7 +1,8 @@
 """The ``plivo-node`` command: the only module that prints.
 
 Exit codes: 0 every item succeeded; 1 some items failed, a stopWorkflow step stopped, or the
-run stopped part-way; 2 usage or configuration error found before anything was sent.
+run stopped part-way; 2 usage or configuration error found before anything was sent;
+130 / 143 the run was stopped by SIGINT / SIGTERM (128 + the signal's number).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from plivo_node.credentials import (
 )
 from plivo_node.description import load_credential_type, load_node_description
 from plivo_node.dry_run import DryRunClient
-from plivo_node.engine import ItemResult, Step
+from plivo_node.engine import ItemResult, RunStop, Step
 from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedError
 from plivo_node.item_io import OutputWriter, open_input
 from plivo_node.journal import RunJournal, compute_run_key, continue_hint
@@ -160,7 +162,82 @@ def _client(
     )
 
 
-async def _run(options: RunOptions) -> int:
+class _StopSignals:
+    """SIGINT and SIGTERM during a run: the first stops it gracefully, the second at once.
+
+    The graceful stop starts nothing new and lets requests being written finish and be
+    recorded (see :class:`plivo_node.engine.RunStop`); the second signal abandons those too,
+    or, when no step is running (a check before the first item, the cost estimate after the
+    last), cancels the run where it stands.
+    """
+
+    def __init__(self, stop: RunStop) -> None:
+        self.stop = stop
+        self.received: list[signal.Signals] = []
+        self._task = asyncio.current_task()
+        self._installed: list[signal.Signals] = []
+
+    def __enter__(self) -> _StopSignals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                # Not on Windows, nor outside the main thread: the defaults stay.
+                loop.add_signal_handler(signum, self._handle, signum)
+                self._installed.append(signum)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._installed:
+            loop.remove_signal_handler(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.received[0])
+
+    def _handle(self, signum: signal.Signals) -> None:
+        self.received.append(signum)
+        if len(self.received) == 1:
+            self.stop.request()
+        elif len(self.received) == 2 and not self.stop.force() and self._task is not None:
+            self._task.cancel()
+
+    def line(self, summary: RunSummary | None, total: int | None, obstacle: str | None) -> str:
+        """The one line a stopped run prints: what was done and how to go on.
+
+        ``summary`` is None when the run was cancelled outside its steps (nothing in flight).
+        """
+        name = self.received[0].name
+        how = f"at once by a second {name}" if self.stop.forced else f"by {name}"
+        if summary is None:
+            return f"plivo-node: stopped {how} while no item was being sent"
+        done = f" after {summary.items}" + (f" of {total}" if total is not None else "")
+        done += " items"
+        if not summary.interrupted and not self.stop.forced:
+            return f"plivo-node: stopped {how}{done}: every item had run"
+        if obstacle is not None:
+            return f"plivo-node: stopped {how}{done}; {obstacle}"
+        unknown = (
+            " (requests that were in flight are reported as unknown_outcome)"
+            if self.stop.forced
+            else ""
+        )
+        return f"plivo-node: stopped {how}{done}; run again with --resume to send the rest{unknown}"
+
+
+async def _run_stoppable(options: RunOptions) -> int:
+    stop = RunStop()
+    with _StopSignals(stop) as signals:
+        try:
+            return await _run(options, signals)
+        except asyncio.CancelledError:
+            if not signals.stop.forced:
+                raise
+            _err(signals.line(None, None, None))
+            return signals.exit_code
+
+
+async def _run(options: RunOptions, signals: _StopSignals) -> int:
     description = load_node_description()
     spec = load_pipeline(options.pipeline)
     steps = build_steps(spec, description)
@@ -229,13 +306,15 @@ async def _run(options: RunOptions) -> int:
                         journal=journal,
                         retry_unknown=options.retry_unknown,
                         on_result=on_result,
+                        stop=signals.stop,
                     )
-                finished = summary.stopped is None
+                finished = summary.stopped is None and not summary.interrupted
             finally:
                 progress.close()
                 if journal is not None:
                     await journal.close(finished=finished)
-            if summary.segments_by_country and spec.settings.cost_estimate:
+            # A stopped run skips the price lookup: the user asked it to end now.
+            if summary.segments_by_country and spec.settings.cost_estimate and not signals.received:
                 summary.estimated_cost = await estimate_cost(
                     live_client, summary.segments_by_country
                 )
@@ -249,6 +328,10 @@ async def _run(options: RunOptions) -> int:
                 ) from exc
             raise
     _print_summary(summary, plan.output, dry_run=options.dry_run, sandbox=target.embedded_sandbox)
+    if signals.received:
+        obstacle = None if plan.blocker is None else f"it cannot be resumed: {plan.blocker.reason}"
+        _err(signals.line(summary, total, obstacle))
+        return signals.exit_code
     if summary.stopped is not None:
         _err(f"plivo-node: {summary.stopped}")
         return EXIT_ITEMS_FAILED
@@ -257,8 +340,9 @@ async def _run(options: RunOptions) -> int:
 
 def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool, sandbox: bool) -> None:
     label = "dry run" if dry_run else "run"
+    label += " stopped" if summary.interrupted else " finished"
     headline = (
-        f"plivo-node: {label} finished in {summary.elapsed:.1f}s: {summary.items} items, "
+        f"plivo-node: {label} in {summary.elapsed:.1f}s: {summary.items} items, "
         f"{summary.succeeded} succeeded, {summary.failed} failed"
     )
     lines = [headline]
@@ -336,7 +420,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plivo-node",
         description="Run Plivo workflow pipelines (SMS, MMS, calls, account management).",
-        epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage or configuration.",
+        epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage or configuration, "
+        "130 / 143 a run stopped by SIGINT / SIGTERM.",
     )
     parser.add_argument("--version", action="version", version=f"plivo-node {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -426,7 +511,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             no_journal=args.no_journal,
             progress=args.progress,
         )
-        return asyncio.run(_run(options))
+        return asyncio.run(_run_stoppable(options))
     if args.command == "validate":
         return _validate(args.pipeline)
     if args.command == "describe":
@@ -480,8 +565,9 @@ def _main(argv: Sequence[str] | None) -> int:
         _err(f"plivo-node: {exc}")
         return EXIT_ITEMS_FAILED
     except KeyboardInterrupt:
-        _err("plivo-node: interrupted; run again with --resume to continue")
-        return 130
+        # Outside a run's own signal handling (which prints how to go on), e.g. while loading.
+        _err("plivo-node: interrupted")
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -103,3 +104,14 @@ class OperationContext:
 # A handler returns the json of its output items (one for most operations, one per object for
 # getAll); the executor wraps each in ``{"json": ..., "pairedItem": {"item": i}}``.
 Handler = Callable[[OperationContext], Awaitable[list[JsonObject]]]
+
+
+# Called by the transport just before it writes a request that is not a read (after the rate
+# limiter and the pacer): from that moment the item is in flight. When it returns an awaitable
+# (the run journal's in-flight mark, committed to disk), the request waits for it. The executor
+# sets it for the item its worker runs, so an item still waiting for its turn when the run
+# stopped is never reported as possibly sent. A context variable, not a parameter, so that
+# every request an item's handler makes, through any client wrapper, passes its item's hook,
+# and handlers and clients need not know about it.
+BeforeWrite = Callable[[], Awaitable[None] | None]
+before_write: ContextVar[BeforeWrite | None] = ContextVar("before_write", default=None)

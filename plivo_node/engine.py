@@ -7,9 +7,10 @@ leaves in input order; the window of items held in memory is bounded, so a step 
 
 What happens to a failing item is the step's ``onError`` (n8n's semantics):
 
-- ``stopWorkflow`` (default): the first failing item, in input order, stops the step; items
-  already done (including ones after it that were in flight) are still emitted, and the error
-  names the item.
+- ``stopWorkflow`` (default): the first failing item stops the run: no request starts after
+  it, in this step or any other (items still waiting for the rate limiter are dropped, not
+  sent); items already done or being written (including ones after it) are still emitted,
+  and the error names the first failing item in input order.
 - ``continueRegularOutput``: an error item ``{"json": {"error": msg}}`` takes its place in the
   main output.
 - ``continueErrorOutput``: the error item goes to the error output (output 1): the input item's
@@ -23,6 +24,12 @@ of its secret parameters and fields are masked in its error item, its messages a
 A per-item failure never escapes as an exception (n8n's "raising node" bug): it is always an
 error item; under stopWorkflow the step also ends with :class:`StepStopped` once every result
 produced so far has been yielded.
+
+Per-item steps and bulk steps (:mod:`plivo_node.bulk`) share one scheduler, :func:`schedule`,
+which runs units of work (an item, or a bulk group) through a pool of workers and yields their
+results in order. A unit is "in flight" only once the transport is about to write its first
+request that is not a read (the :data:`plivo_node.context.before_write` hook): that is where
+the journal marks a send, and what a stop (:class:`RunStop`) lets finish.
 """
 
 from __future__ import annotations
@@ -33,9 +40,16 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from plivo_node.context import ApiClient, Handler, Item, JsonObject, OperationContext
+from plivo_node.context import (
+    ApiClient,
+    Handler,
+    Item,
+    JsonObject,
+    OperationContext,
+    before_write,
+)
 from plivo_node.errors import PlivoNodeError
 from plivo_node.expressions import ExpressionContext
 from plivo_node.item_io import encode_line
@@ -216,74 +230,287 @@ def error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:
     return ItemResult(index=flow.index, outputs=(out,), error=exc)
 
 
-class _Workers:
-    """``concurrency`` long-lived workers that take submitted items in input order.
+class RunStop:
+    """A request, shared by every step of a run, to start nothing new.
 
-    A pool rather than a task and a semaphore per item: at thousands of items per second the
-    per-item task and its wake-up are a noticeable share of the engine's cost. Because items
-    are taken first-in first-out, every item before a given one has started when it starts.
+    :meth:`request` is the graceful stop (the first SIGINT or SIGTERM, or a stopWorkflow
+    failure in any step): no unit of work starts any more, units still waiting for their turn
+    (in the rate limiter, the pacer, or a read before their send) are abandoned unsent and
+    unrecorded, so a resume sends them, and units already writing their request run to their
+    end and are recorded. :meth:`force` (a second signal) abandons those too: they stay in
+    flight in the journal, and a resume reports them as ``unknown_outcome``.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.forced = False
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` on :meth:`request` and :meth:`force` (it reads ``forced``)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.remove(listener)
+
+    def request(self) -> None:
+        if self.requested:
+            return
+        self.requested = True
+        for listener in tuple(self._listeners):
+            listener()
+
+    def force(self) -> bool:
+        """Stop at once; ``False`` when no step was running to be stopped."""
+        self.forced = True
+        self.requested = True
+        listeners = tuple(self._listeners)
+        for listener in listeners:
+            listener()
+        return bool(listeners)
+
+
+U = TypeVar("U")  # a unit of work: one item, or a bulk group
+R = TypeVar("R")  # what a unit produces
+
+
+class _Worker:
+    """One worker's state, read by the stop listener and by the before-write hook."""
+
+    __slots__ = ("abandoned", "busy", "task", "unit", "writing")
+
+    def __init__(self) -> None:
+        self.task: asyncio.Future[None] | None = None
+        self.unit: Any = None
+        self.busy = False  # running a unit
+        self.writing = False  # that unit's request is being written: it runs to its end
+        self.abandoned = False  # cancelled by a stop: its unit counts as never started
+
+
+class _Workers(Generic[U, R]):
+    """``concurrency`` long-lived workers that take submitted units in input order.
+
+    A pool rather than a task and a semaphore per unit: at thousands of items per second the
+    per-item task and its wake-up are a noticeable share of the engine's cost. Because units
+    are taken first-in first-out, every unit before a given one has started when it starts.
+    Each worker sets the :data:`before_write` hook for the unit it runs: the hook marks the
+    unit in flight (``mark``) when the transport is about to write its first request that is
+    not a read, and from then on a graceful stop lets the unit finish.
     """
 
     def __init__(
         self,
-        step: Step,
-        client: ApiClient,
-        run_one: Callable[[Step, FlowItem, ApiClient], Awaitable[ItemResult]],
+        concurrency: int,
+        run_unit: Callable[[U], Awaitable[R]],
+        *,
+        mark: Callable[[U], Awaitable[None]] | None,
+        failure: Callable[[R], PlivoNodeError | None] | None,
+        stop: RunStop,
     ) -> None:
-        self._step = step
-        self._client = client
-        self._run_one = run_one
-        self._stops_on_error = step.on_error is OnError.STOP_WORKFLOW
+        self._run_unit = run_unit
+        self._mark = mark
+        # Under stopWorkflow: a failed result requests the stop.
+        self._failure = failure
+        self._stop = stop
         self._loop = asyncio.get_running_loop()
-        self._queue: deque[tuple[FlowItem, asyncio.Future[ItemResult | None]]] = deque()
+        self._queue: deque[tuple[U, asyncio.Future[R | None]]] = deque()
         self._idle: deque[asyncio.Future[None]] = deque()
         self._closed = False
-        # Under stopWorkflow, an item failed: no other item starts.
-        self.stopping = False
-        self._tasks = [asyncio.ensure_future(self._work()) for _ in range(max(step.concurrency, 1))]
+        self._workers = [_Worker() for _ in range(max(concurrency, 1))]
+        for worker in self._workers:
+            worker.task = asyncio.ensure_future(self._work(worker))
+        stop.subscribe(self._on_stop)
 
-    def submit(self, flow: FlowItem) -> asyncio.Future[ItemResult | None]:
-        """Queue an item; its future gets the result, or None if it never started."""
-        future: asyncio.Future[ItemResult | None] = self._loop.create_future()
-        self._queue.append((flow, future))
+    def submit(self, unit: U) -> asyncio.Future[R | None]:
+        """Queue a unit; its future gets the result, or None if it never started."""
+        future: asyncio.Future[R | None] = self._loop.create_future()
+        if self._stop.requested:
+            future.set_result(None)
+            return future
+        self._queue.append((unit, future))
         if self._idle:
             self._idle.popleft().set_result(None)
         return future
 
+    def ready(self, result: R) -> asyncio.Future[R | None]:
+        """A result known without running its unit (replayed), to queue in the window."""
+        future: asyncio.Future[R | None] = self._loop.create_future()
+        future.set_result(result)
+        return future
+
     def close(self) -> None:
-        """No more items: idle workers finish."""
+        """No more units: idle workers finish."""
         self._closed = True
         while self._idle:
             self._idle.popleft().set_result(None)
 
     def cancel(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        self._stop.unsubscribe(self._on_stop)
+        for worker in self._workers:
+            assert worker.task is not None
+            worker.task.cancel()
 
-    async def _work(self) -> None:
+    def _on_stop(self) -> None:
+        """Abandon queued units and running ones not yet writing (all of them if forced)."""
+        forced = self._stop.forced
+        while self._queue:
+            _, future = self._queue.popleft()
+            if not future.done():
+                future.set_result(None)
+        for worker in self._workers:
+            if worker.busy and (forced or not worker.writing) and not worker.abandoned:
+                worker.abandoned = True
+                assert worker.task is not None
+                worker.task.cancel()
+
+    def _before_write(self, worker: _Worker) -> Awaitable[None] | None:
+        """The worker's :data:`before_write` hook (not a coroutine: most calls mark nothing)."""
+        if worker.writing:
+            return None
+        if self._stop.requested:  # the stop's cancellation is on its way: do not write
+            worker.abandoned = True
+            raise asyncio.CancelledError
+        worker.writing = True
+        return self._mark(worker.unit) if self._mark is not None else None
+
+    async def _work(self, worker: _Worker) -> None:
+        before_write.set(functools.partial(self._before_write, worker))
+        queue = self._queue
         while True:
-            while not self._queue:
+            while not queue:
                 if self._closed:
                     return
                 waiter: asyncio.Future[None] = self._loop.create_future()
                 self._idle.append(waiter)
                 await waiter
-            flow, future = self._queue.popleft()
+            unit, future = queue.popleft()
             if future.done():  # cancelled by the consumer
                 continue
-            if self.stopping:
+            if self._stop.requested:
                 future.set_result(None)
                 continue
+            worker.unit = unit
+            worker.writing = worker.abandoned = False
+            worker.busy = True
             try:
-                result = await self._run_one(self._step, flow, self._client)
+                result = await self._run_unit(unit)
+            except asyncio.CancelledError:
+                worker.busy = False
+                if not worker.abandoned:
+                    raise  # the step itself is being torn down
+                worker.abandoned = False
+                asyncio.current_task().uncancel()  # type: ignore[union-attr]
+                if not future.done():
+                    future.set_result(None)
+                continue
             except Exception as exc:  # noqa: BLE001 - a bug below the handlers: re-raised in order
+                worker.busy = False
                 if not future.done():
                     future.set_exception(exc)
                 continue
-            if result.error is not None and self._stops_on_error:
-                self.stopping = True
+            worker.busy = False
+            if self._failure is not None and self._failure(result) is not None:
+                self._stop.request()
             if not future.done():
                 future.set_result(result)
+
+
+async def schedule(
+    step: Step,
+    source: AsyncIterator[U],
+    run_unit: Callable[[U], Awaitable[R]],
+    *,
+    failure: Callable[[R], PlivoNodeError | None],
+    max_window: int,
+    replay: Callable[[U], R | None] | None = None,
+    mark: Callable[[U], Awaitable[None]] | None = None,
+    stop: RunStop | None = None,
+) -> AsyncIterator[tuple[U, R]]:
+    """The one ordered-window scheduler: run ``source``'s units, yield their results in order.
+
+    A unit is one item (:func:`run_step`) or one bulk group (:mod:`plivo_node.bulk`). At most
+    ``step.concurrency`` units run at once and at most ``max_window`` are held waiting for an
+    earlier one, so memory does not grow with the batch. ``replay`` gives a unit's result
+    recorded by an earlier, interrupted run (it is not run again); ``mark`` is awaited when a
+    unit's first request that is not a read is about to be written (the journal's in-flight
+    mark); ``failure`` tells whether a result failed.
+
+    Under stopWorkflow the first failing unit requests the run's ``stop`` as soon as it ends:
+    no other unit starts, units waiting for their turn are abandoned, units already writing
+    finish. Every result produced is yielded (so nothing sent goes unreported), then
+    :class:`StepStopped` names the first failure in input order. A failure replayed from an
+    interrupted run was already reported: resuming goes on past it.
+
+    Once ``stop`` is requested, units not yet started are not run and not yielded. A ``stop``
+    shared by the steps of a run is also a promise that the run's input ends once it is
+    requested: the source is then read to its end without starting anything, so that an
+    earlier step's units in flight are reported too.
+    """
+    shared = stop is not None
+    stop = stop if stop is not None else RunStop()
+    stops_on_error = step.on_error is OnError.STOP_WORKFLOW
+    workers: _Workers[U, R] = _Workers(
+        step.concurrency,
+        run_unit,
+        mark=mark,
+        failure=failure if stops_on_error else None,
+        stop=stop,
+    )
+    # (unit, its result to come, whether it runs now: a replayed failure does not stop the step)
+    window: deque[tuple[U, asyncio.Future[R | None], bool]] = deque()
+    first_failure: PlivoNodeError | None = None
+    exhausted = False
+    # An unreadable input row ends the input there: the units before it still run and are
+    # reported, then the error is raised.
+    source_error: PlivoNodeError | None = None
+    try:
+        while True:
+            while not exhausted and not stop.requested and len(window) < max_window:
+                try:
+                    unit = await anext(source)
+                except StopAsyncIteration:
+                    exhausted = True
+                    break
+                except PlivoNodeError as exc:
+                    source_error = exc
+                    exhausted = True
+                    break
+                stored = replay(unit) if replay is not None else None
+                if stored is None:
+                    window.append((unit, workers.submit(unit), True))
+                else:
+                    window.append((unit, workers.ready(stored), False))
+            if exhausted:
+                workers.close()
+            if not window:
+                break
+            unit, pending, fresh = window.popleft()
+            result = await pending
+            if result is None:
+                continue
+            if fresh and stops_on_error and first_failure is None:
+                first_failure = failure(result)
+            yield unit, result
+        if shared and not exhausted:
+            source_error = await _drain(source)
+    finally:
+        workers.cancel()
+        for _, future, _ in window:
+            future.cancel()
+    if first_failure is not None:
+        raise StepStopped(step.name, first_failure)
+    if source_error is not None:
+        raise source_error
+
+
+async def _drain(source: AsyncIterator[Any]) -> PlivoNodeError | None:
+    """Read a stopping run's source to its end (earlier steps report their last units)."""
+    try:
+        async for _ in source:
+            pass
+    except PlivoNodeError as exc:
+        return exc
+    return None
 
 
 async def run_step(
@@ -293,66 +520,27 @@ async def run_step(
     *,
     replay: Replay | None = None,
     run_one: Callable[[Step, FlowItem, ApiClient], Awaitable[ItemResult]] = run_item,
+    mark: Callable[[FlowItem], Awaitable[None]] | None = None,
+    stop: RunStop | None = None,
 ) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
-    """Run ``step`` over ``items``; yield each item with its result, in input order.
+    """Run ``step`` over ``items`` one item per unit; yield each item with its result, in order.
 
-    At most ``step.concurrency`` items are in flight and at most ``step.window`` results are
-    held waiting for an earlier item, so memory does not grow with the batch. ``replay``
-    supplies results recorded by an earlier, interrupted run; ``run_one`` lets the run wrap each
-    item (the journal records sends there).
-    Under stopWorkflow the first failing item, in input order, ends the step: no new item
-    starts, the failing item's result and those of items already in flight are yielded (so
-    nothing sent goes unreported), then :class:`StepStopped` is raised. A failure replayed
-    from an interrupted run was already reported: resuming goes on past it.
+    See :func:`schedule`. ``run_one`` lets the run wrap each item (the journal records
+    outcomes there) and ``mark`` marks an item in flight when its send is being written.
     """
-    workers = _Workers(step, client, run_one)
-    # (item, its result to come, whether it runs now: a replayed failure does not stop the step)
-    window: deque[tuple[FlowItem, asyncio.Future[ItemResult | None], bool]] = deque()
-    max_window = max(step.window, step.concurrency * 2)
-    stop: StepStopped | None = None
-    source = aiter(items)
-    exhausted = False
-    # An unreadable input row ends the input there: the items before it still run and are
-    # reported, then the error is raised.
-    source_error: PlivoNodeError | None = None
-    try:
-        while True:
-            while not exhausted and not workers.stopping and len(window) < max_window:
-                try:
-                    flow = await anext(source)
-                except StopAsyncIteration:
-                    exhausted = True
-                    workers.close()
-                    break
-                except PlivoNodeError as exc:
-                    source_error = exc
-                    exhausted = True
-                    workers.close()
-                    break
-                stored = replay(flow) if replay is not None else None
-                if stored is None:
-                    window.append((flow, workers.submit(flow), True))
-                else:
-                    recorded: asyncio.Future[ItemResult | None] = (
-                        asyncio.get_running_loop().create_future()
-                    )
-                    recorded.set_result(stored)
-                    window.append((flow, recorded, False))
-            if not window:
-                break
-            flow, pending, fresh = window.popleft()
-            result = await pending
-            if result is None:
-                continue
-            if fresh and result.error is not None and step.on_error is OnError.STOP_WORKFLOW:
-                workers.stopping = True
-                stop = stop or StepStopped(step.name, result.error)
-            yield flow, result
-    finally:
-        workers.cancel()
-        for _, future, _ in window:
-            future.cancel()
-    if stop is not None:
-        raise stop
-    if source_error is not None:
-        raise source_error
+
+    async for flow, result in schedule(
+        step,
+        items,
+        lambda flow: run_one(step, flow, client),
+        failure=_item_failure,
+        max_window=max(step.window, step.concurrency * 2),
+        replay=replay,
+        mark=mark,
+        stop=stop,
+    ):
+        yield flow, result
+
+
+def _item_failure(result: ItemResult) -> PlivoNodeError | None:
+    return result.error

@@ -24,6 +24,7 @@ from plivo_node.engine import (
     ItemResult,
     OnError,
     OutputItem,
+    RunStop,
     Step,
     StepStopped,
     run_item,
@@ -56,6 +57,8 @@ class RunSummary:
     estimated_cost: CostEstimate | None = None
     started: float = field(default_factory=time.monotonic)
     stopped: StepStopped | None = None
+    # Stopped from outside (a signal) before every item had run: a resume sends the rest.
+    interrupted: bool = False
 
     @property
     def items(self) -> int:
@@ -90,8 +93,11 @@ class RunSummary:
 Sink = Callable[[str], None]
 
 
-async def _input_flow(items: Iterable[Item]) -> AsyncIterator[FlowItem]:
+async def _input_flow(items: Iterable[Item], stop: RunStop) -> AsyncIterator[FlowItem]:
+    """The run's input items; no more once the run is asked to stop (what the steps expect)."""
     for index, item in enumerate(items):
+        if stop.requested:
+            return
         yield FlowItem(index, item)
 
 
@@ -104,8 +110,14 @@ async def execute(
     journal: RunJournal | None = None,
     retry_unknown: bool = False,
     on_result: Callable[[int, ItemResult], None] | None = None,
+    stop: RunStop | None = None,
 ) -> RunSummary:
-    """Run ``steps`` over ``items``; write output records to ``sink``; return the summary."""
+    """Run ``steps`` over ``items``; write output records to ``sink``; return the summary.
+
+    ``stop`` lets the caller stop the run (see :class:`RunStop`); a stopWorkflow failure in
+    any step requests it too, so that no step starts anything after it.
+    """
+    stop = stop if stop is not None else RunStop()
     summary = RunSummary(steps=[StepCounts(step.name) for step in steps])
     step_journals: list[StepJournal | None] = [
         StepJournal(journal, k, step, retry_unknown=retry_unknown) if journal else None
@@ -124,8 +136,9 @@ async def execute(
                 client,
                 prepare=BULK_PREPARERS[(step.resource, step.operation)],
                 replay=sj.replay if sj else None,
-                begin=sj.begin if sj else None,
+                begin=sj.begin if sj and sj.marks_sends else None,
                 record=sj.record if sj else None,
+                stop=stop,
             )
         return run_step(
             step,
@@ -133,6 +146,8 @@ async def execute(
             client,
             replay=sj.replay if sj else None,
             run_one=sj.run_one if sj else run_item,
+            mark=sj.begin_item if sj and sj.marks_sends else None,
+            stop=stop,
         )
 
     async def forward(
@@ -151,7 +166,7 @@ async def execute(
                 yield FlowItem(position, Item(json=out.json), ancestors)
                 position += 1
 
-    stream: AsyncIterator[FlowItem] = _input_flow(items)
+    stream: AsyncIterator[FlowItem] = _input_flow(items, stop)
     for k in range(last):
         stream = forward(k, chained(k, stream))
     try:
@@ -160,8 +175,9 @@ async def execute(
             for out in result.outputs:
                 sink(out.line)
                 summary.outputs += 1
-    except StepStopped as stop:
-        summary.stopped = stop
+    except StepStopped as stopped:
+        summary.stopped = stopped
+    summary.interrupted = stop.requested and summary.stopped is None
     summary.resumed = sum(sj.replayed for sj in step_journals if sj is not None)
     return summary
 

@@ -9,7 +9,7 @@ interrupted read, or a write that is safe to repeat, simply runs again.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any
 
 from plivo_node.context import ApiClient
@@ -169,14 +169,26 @@ class StepJournal:
             self._fingerprints.pop(result.index, None),
         )
 
-    async def begin(self, indices: Sequence[int]) -> None:
-        """Mark items in flight (durably) just before their request goes out."""
-        if self._guard_sends:
-            fingerprints = [self._fingerprints.get(index) for index in indices]
-            await self._journal.begin(self._step_index, indices, fingerprints)
+    def begin(self, indices: Sequence[int]) -> Awaitable[None]:
+        """Mark items in flight, durably, as their request is about to be written.
+
+        Awaited through the ``before_write`` hook (see :mod:`plivo_node.context`), after the
+        rate limiter and the pacer: an item still waiting for its turn when a run stops was
+        never marked, so a resume sends it instead of reporting it as unknown.
+        """
+        fingerprints = [self._fingerprints.get(index) for index in indices]
+        return self._journal.begin(self._step_index, indices, fingerprints)
+
+    def begin_item(self, flow: FlowItem) -> Awaitable[None]:
+        index = flow.index
+        return self._journal.begin(self._step_index, (index,), (self._fingerprints.get(index),))
+
+    @property
+    def marks_sends(self) -> bool:
+        """Whether this step's requests are marked in flight (sends Plivo may act on twice)."""
+        return self._guard_sends
 
     async def run_one(self, step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
-        await self.begin([flow.index])
         result = await run_item(step, flow, client)
         self.record(result)
         return result

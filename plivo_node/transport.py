@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from plivo_node import __version__
-from plivo_node.context import ApiResponse, HttpMethod, JsonObject, UploadFile
+from plivo_node.context import ApiResponse, HttpMethod, JsonObject, UploadFile, before_write
 from plivo_node.credentials import ENV_BASE_URL, Credentials
 from plivo_node.errors import (
     ApiError,
@@ -194,6 +194,10 @@ class PlivoClient:
         data: bytes | aiohttp.FormData | None,
         headers: Mapping[str, str],
     ) -> ApiResponse:
+        # Past every wait: the item is in flight from here (see context.py).
+        hook = before_write.get() if method != "GET" else None
+        if hook is not None and (marking := hook()) is not None:
+            await marking
         try:
             async with session.request(
                 method, url, params=params, data=data, headers=headers, timeout=self._timeout

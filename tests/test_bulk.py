@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from plivo_node.bulk import MAX_UNIQUE_DESTINATIONS, run_bulk_step
-from plivo_node.context import ApiResponse, Item, OperationContext
+from plivo_node.context import ApiResponse, Item, OperationContext, before_write
 from plivo_node.engine import FlowItem, ItemResult, OnError, Step, StepStopped
 from plivo_node.errors import ParameterError, ServerError
 
@@ -49,17 +49,27 @@ def prepare(ctx: OperationContext) -> Prepared:
 class FakePlivo:
     """Answers POST Message/ as Plivo does: one UUID per valid unique destination, in order."""
 
-    def __init__(self, invalid: frozenset[str] = frozenset(), fail: bool = False) -> None:
+    def __init__(
+        self,
+        invalid: frozenset[str] = frozenset(),
+        fail: bool = False,
+        failing_texts: frozenset[str] = frozenset(),
+    ) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.invalid = invalid
         self.fail = fail
+        self.failing_texts = failing_texts
 
     auth_id = "MASANDBOX00000000000"
 
     async def request(self, method: str, path: str, **kwargs: Any) -> ApiResponse:
+        hook = before_write.get()  # called as PlivoClient does, as the request is written
+        marking = hook() if hook is not None else None
+        if marking is not None:
+            await marking
         body = kwargs["body"]
         self.bodies.append(body)
-        if self.fail:
+        if self.fail or body["text"] in self.failing_texts:
             raise ServerError(status=500, method=method, path=path)
         unique = list(dict.fromkeys(body["dst"].split("<")))
         valid = [d for d in unique if d not in self.invalid]
@@ -161,21 +171,38 @@ async def test_a_failed_request_fails_every_member_with_its_own_index() -> None:
     ] * 2
 
 
-async def test_stop_workflow_stops_after_the_failing_group() -> None:
-    client = FakePlivo()
-    rows = [{"to": "14155550101"}, {"to": "bad"}] + [
-        {"to": str(14155500000 + i)} for i in range(50)
-    ]
-    seen: list[ItemResult] = []
+async def collect_until_stopped(rows: list[dict[str, Any]], client: FakePlivo) -> list[int]:
+    seen: list[int] = []
 
     async def drain() -> None:
         step = make_step(OnError.STOP_WORKFLOW)
         async for _f, r in run_bulk_step(step, flows(rows), client, prepare=prepare):
-            seen.append(r)
+            seen.append(r.index)
 
     with pytest.raises(StepStopped):
         await drain()
-    assert [r.index for r in seen][:2] == [0, 1]
+    return seen
+
+
+async def test_stop_workflow_sends_no_group_after_an_item_failing_its_checks() -> None:
+    # Groups of three with their own text after the bad row: none of them may go out.
+    client = FakePlivo()
+    rows = [{"to": "14155550101"}, {"to": "bad"}] + [
+        {"to": str(14155500000 + i), "text": f"t{i // 3}"} for i in range(30)
+    ]
+    seen = await collect_until_stopped(rows, client)
+    assert seen == [0, 1]
+    assert [b["dst"] for b in client.bodies] == ["14155550101"]
+
+
+async def test_stop_workflow_sends_no_group_after_a_failing_request() -> None:
+    client = FakePlivo(failing_texts=frozenset({"t0"}))
+    rows = [{"to": str(14155500000 + i), "text": f"t{i // 3}"} for i in range(30)]
+    seen = await collect_until_stopped(rows, client)
+    # Two requests at a time: the group beside the failing one may have started with it.
+    assert {b["text"] for b in client.bodies} <= {"t0", "t1"}
+    assert seen[:3] == [0, 1, 2]
+    assert set(seen) <= set(range(6))
 
 
 async def test_journal_hooks_see_every_member() -> None:

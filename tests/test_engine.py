@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from plivo_node.context import Item, OperationContext
+from plivo_node.context import ApiResponse, Item, OperationContext
 from plivo_node.engine import (
     ERROR_OUTPUT,
     MAIN_OUTPUT,
@@ -16,11 +16,13 @@ from plivo_node.engine import (
     ItemResult,
     OnError,
     OutputItem,
+    RunStop,
     Step,
     StepStopped,
     run_step,
 )
 from plivo_node.errors import ConfigurationError, ParameterError, ServerError
+from tests.gated_client import GatedClient, bounded, sending, settle
 
 
 class EchoResolver:
@@ -242,3 +244,124 @@ async def test_an_unreadable_input_row_ends_the_input_after_the_items_before_it(
     with pytest.raises(ConfigurationError, match="line 4"):
         await drain()
     assert seen == [0, 1, 2]
+
+
+# --- stops: nothing starts after a failure or a stop; an item is in flight once it writes ----
+
+
+def sending_step(on_error: OnError = OnError.STOP_WORKFLOW, concurrency: int = 4) -> Step:
+    return Step(
+        name="Send",
+        resolver=EchoResolver(),
+        handler=sending,
+        on_error=on_error,
+        concurrency=concurrency,
+    )
+
+
+async def consume(
+    step: Step, rows: list[Mapping[str, Any]], client: GatedClient, **kwargs: Any
+) -> tuple[asyncio.Task[None], list[ItemResult]]:
+    seen: list[ItemResult] = []
+
+    async def drain() -> None:
+        async for _flow, result in run_step(step, flows(rows), client, **kwargs):
+            seen.append(result)
+
+    return asyncio.ensure_future(drain()), seen
+
+
+async def test_stop_workflow_drops_an_item_still_waiting_for_the_limiter() -> None:
+    client = GatedClient()
+    rows = [{"n": 0, "slow": True, "fail": True}, {"n": 1, "limited": True}, {"n": 2}]
+    task, seen = await consume(sending_step(), rows, client)
+    await settle(lambda: client.written == [0, 2] and client.waiting == [1])
+    client.server.set()  # item 0 fails while item 1 waits for the limiter
+    with pytest.raises(StepStopped):
+        await bounded(task)
+    client.limiter.set()
+    await asyncio.sleep(0)
+    assert client.written == [0, 2], "an item waiting for its turn was sent after the failure"
+    assert [r.index for r in seen] == [0, 2]
+
+
+async def test_stop_workflow_lets_an_item_being_written_finish_and_reports_it() -> None:
+    client = GatedClient()
+    rows = [{"n": 0, "limited": True, "fail": True}, {"n": 1, "slow": True}, {"n": 2}]
+    task, seen = await consume(sending_step(concurrency=2), rows, client)
+    await settle(lambda: client.written == [1])
+    client.limiter.set()  # item 0 now writes and fails while item 1 awaits its answer
+    await settle(lambda: client.written == [1, 0])
+    client.server.set()
+    with pytest.raises(StepStopped) as stopped:
+        await bounded(task)
+    assert stopped.value.cause.item_index == 0
+    assert [(r.index, r.error is None) for r in seen] == [(0, False), (1, True)]
+    assert client.written == [1, 0], "item 2 started after the failure"
+
+
+async def test_a_requested_stop_finishes_writing_items_and_starts_nothing_else() -> None:
+    client = GatedClient()
+    stop = RunStop()
+    rows = [{"n": 0, "slow": True}, {"n": 1, "limited": True}, *({"n": n} for n in range(2, 9))]
+    task, seen = await consume(sending_step(concurrency=2), rows, client, stop=stop)
+    await settle(lambda: client.written == [0] and client.waiting == [1])
+    stop.request()
+    client.limiter.set()
+    client.server.set()
+    await bounded(task)  # a stop from outside is not a failure: no StepStopped
+    assert client.written == [0]
+    assert [r.index for r in seen] == [0]
+
+
+async def test_a_forced_stop_abandons_items_being_written_after_marking_them() -> None:
+    client = GatedClient()
+    stop = RunStop()
+    marked: list[int] = []
+
+    async def mark(flow: FlowItem) -> None:
+        marked.append(flow.index)
+
+    rows = [{"n": 0, "slow": True}, {"n": 1, "slow": True}]
+    task, seen = await consume(sending_step(), rows, client, stop=stop, mark=mark)
+    await settle(lambda: client.written == [0, 1])
+    stop.request()
+    assert stop.force()
+    await bounded(task)
+    assert marked == [0, 1]  # in flight in the journal: a resume reports them unknown
+    assert seen == []
+
+
+async def test_an_item_is_marked_once_when_its_first_write_starts_never_for_reads() -> None:
+    client = GatedClient()
+    client.limiter.set()
+    order: list[str] = []
+    real_request = client.request
+
+    async def logged(method: str, path: str, **kwargs: Any) -> ApiResponse:
+        order.append(method)
+        return await real_request(method, path, **kwargs)
+
+    client.request = logged  # type: ignore[method-assign]
+
+    async def mark(flow: FlowItem) -> None:
+        order.append(f"mark {flow.index}")
+
+    rows = [{"n": 0, "read_first": True, "limited": True, "twice": True}]
+    task, seen = await consume(sending_step(), rows, client, mark=mark)
+    await bounded(task)
+    assert order == ["GET", "POST", "mark 0", "POST"]
+    assert [r.error for r in seen] == [None]
+
+
+async def test_a_run_stop_reaches_items_queued_behind_the_window() -> None:
+    client = GatedClient()
+    stop = RunStop()
+    rows = [{"n": n, "limited": True} for n in range(50)]
+    task, seen = await consume(sending_step(concurrency=3), rows, client, stop=stop)
+    await settle(lambda: client.waiting == [0, 1, 2])
+    stop.request()
+    client.limiter.set()
+    await bounded(task)
+    assert client.written == []
+    assert seen == []

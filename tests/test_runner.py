@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from plivo_node.context import Item, OperationContext
-from plivo_node.engine import OnError, Step
+from plivo_node.engine import OnError, RunStop, Step
 from plivo_node.errors import ParameterError
+from plivo_node.journal import ItemState, RunJournal
 from plivo_node.runner import execute
+from tests.gated_client import GatedClient, sending, settle
 
 
 class EchoResolver:
@@ -61,10 +65,85 @@ async def test_error_items_of_an_earlier_step_are_written_tagged_and_not_passed_
     assert [s.items for s in summary.steps] == [2, 1]
 
 
-async def test_a_stop_in_an_earlier_step_stops_the_run_after_what_was_done() -> None:
+async def test_a_stop_in_an_earlier_step_starts_nothing_more_in_any_step() -> None:
+    # The first step runs items 0-2 at once (nothing to wait for); item 1 fails. Under
+    # stopWorkflow the whole run stops there: the second step starts nothing after it, not
+    # even for item 0, which a resume sends on (it is journaled as done in the first step).
     summary, out = await run(OnError.STOP_WORKFLOW, [{"n": 0}, {"n": 1, "bad": True}, {"n": 2}])
     assert summary.stopped is not None
     assert summary.stopped.step_name == "First"
     assert summary.stopped.cause.item_index == 1
-    assert [o["json"].get("done") for o in out if "step" not in o] == [0]
     assert [o["error"]["itemIndex"] for o in out if "step" in o] == [1]
+    assert [o for o in out if "step" not in o] == []
+    assert [s.items for s in summary.steps] == [2, 0]
+    assert not summary.interrupted
+
+
+# --- a stop from outside (SIGINT/SIGTERM in the CLI) --------------------------------------
+
+
+def send_step(name: str = "Send") -> Step:
+    return Step(name=name, resolver=EchoResolver(), handler=sending, concurrency=2)
+
+
+async def test_a_stop_leaves_items_that_waited_for_their_turn_out_of_the_journal(
+    tmp_path: Path,
+) -> None:
+    client = GatedClient()
+    stop = RunStop()
+    journal = RunJournal.open(tmp_path / "j.sqlite", run_key="k", resume=False)
+    rows = [{"n": 0, "slow": True}, {"n": 1, "limited": True}, *({"n": n} for n in range(2, 6))]
+    lines: list[str] = []
+    run = asyncio.ensure_future(
+        execute(
+            [send_step()],
+            [Item(json=r) for r in rows],
+            client,
+            lines.append,
+            journal=journal,
+            stop=stop,
+        )
+    )
+    await settle(lambda: client.written == [0] and client.waiting == [1])
+    stop.request()
+    client.limiter.set()
+    client.server.set()
+    async with asyncio.timeout(10):
+        summary = await run
+    records = journal.records(0)
+    await journal.close()
+    assert summary.interrupted
+    assert summary.stopped is None
+    assert {i: r.state for i, r in records.items()} == {0: ItemState.DONE}
+    assert [json.loads(line)["pairedItem"]["item"] for line in lines] == [0]
+    assert client.written == [0]
+
+
+async def test_a_stop_in_a_chain_still_reports_what_an_earlier_step_had_in_flight() -> None:
+    client = GatedClient()
+    stop = RunStop()
+    lines: list[str] = []
+
+    async def after(ctx: OperationContext) -> list[dict[str, Any]]:
+        return [{"after": ctx.params["n"]}]
+
+    steps = [
+        send_step(),
+        Step(name="After", resolver=EchoResolver(), handler=after),
+    ]
+    rows = [{"n": 0, "slow": True}, *({"n": n, "limited": True} for n in range(1, 5))]
+    run = asyncio.ensure_future(
+        execute(steps, [Item(json=r) for r in rows], client, lines.append, stop=stop)
+    )
+    await settle(lambda: client.written == [0] and client.waiting == [1])
+    stop.request()
+    client.server.set()
+    client.limiter.set()
+    async with asyncio.timeout(10):
+        summary = await run
+    # The send in flight finished and is counted (and would be journaled as done); the later
+    # step started nothing after the stop, so a resume runs it for that item.
+    assert [(s.items, s.succeeded) for s in summary.steps] == [(1, 1), (0, 0)]
+    assert summary.interrupted
+    assert lines == []
+    assert client.written == [0]
