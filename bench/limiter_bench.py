@@ -175,7 +175,7 @@ class Result:
 
 async def send_all(base_url: str, sends: int, limit: Limit) -> tuple[float, int]:
     client = PlivoClient(
-        Credentials(AUTH_ID, "bench-token", base_url),
+        Credentials(AUTH_ID, "bench-token-not-a-secret", base_url),
         concurrency=DEFAULT_CONCURRENCY,
         rate_limiter=RateLimiter((limit.requests, limit.period)),
         retry_policy=RetryPolicy(),
