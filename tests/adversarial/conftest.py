@@ -50,6 +50,21 @@ class CliRun:
         return f"plivo-node {' '.join(self.args)} -> {self.code}\n{self.stderr[-4000:]}"
 
 
+# The campaign most cases run: one personalised SMS per contact of contacts.csv.
+SMS_SEND_STEPS = """
+steps:
+  - name: Send
+    node: plivo
+    parameters:
+      resource: sms
+      operation: send
+      from: "+14155550100"
+      to: "={{ $json.phone }}"
+      message: "=Hi {{ $json.name }}"
+"""
+SMS_PIPELINE = "version: 1\ninput: contacts.csv\noutput: out.jsonl" + SMS_SEND_STEPS
+
+
 def secret_forms(secret: str, auth_id: str = AUTH_ID) -> list[str]:
     """Every form in which ``secret`` must never be written."""
     pair = f"{auth_id}:{secret}"

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.adversarial.conftest import AUTH_TOKEN, Adversary, CliRun, assert_no_traceback
+from tests.adversarial.conftest import (
+    AUTH_TOKEN,
+    SMS_PIPELINE,
+    Adversary,
+    CliRun,
+    assert_no_traceback,
+)
 
-PIPELINE = """
-version: 1
-input: contacts.csv
-output: out.jsonl
-steps:
-  - name: Send
-    node: plivo
-    parameters:
-      resource: sms
-      operation: send
-      from: "+14155550100"
-      to: "={{ $json.phone }}"
-      message: "=Hi {{ $json.name }}"
-"""
+PIPELINE = SMS_PIPELINE
 
 
 async def test_a_clean_run_passes_every_check(adversary: Adversary) -> None:

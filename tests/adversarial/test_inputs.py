@@ -17,19 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.adversarial.conftest import Adversary, CliRun
+from tests.adversarial.conftest import SMS_SEND_STEPS, Adversary, CliRun
 
-STEPS = """
-steps:
-  - name: Send
-    node: plivo
-    parameters:
-      resource: sms
-      operation: send
-      from: "+14155550100"
-      to: "={{ $json.phone }}"
-      message: "=Hi {{ $json.name }}"
-"""
+STEPS = SMS_SEND_STEPS
 PIPELINE = "version: 1\noutput: out.jsonl\n" + STEPS
 PHONES = [f"+1415555{n:04d}" for n in range(101, 111)]
 

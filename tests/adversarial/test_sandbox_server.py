@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.adversarial.conftest import AUTH_ID, AUTH_TOKEN, Adversary
+from tests.adversarial.conftest import AUTH_ID, AUTH_TOKEN, SMS_PIPELINE, Adversary
 
 MEGABYTE = 1024 * 1024
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -508,20 +508,7 @@ async def test_non_numeric_and_negative_paging_is_400_naming_the_parameter(
 
 # --- and it still sends, exactly once -----------------------------------------------------------
 
-PIPELINE = """
-version: 1
-input: contacts.csv
-output: out.jsonl
-steps:
-  - name: Send
-    node: plivo
-    parameters:
-      resource: sms
-      operation: send
-      from: "+14155550100"
-      to: "={{ $json.phone }}"
-      message: "=Hi {{ $json.name }}"
-"""
+PIPELINE = SMS_PIPELINE
 
 
 async def test_after_every_attack_a_run_through_it_sends_each_message_once(
