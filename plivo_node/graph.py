@@ -81,6 +81,9 @@ class Graph:
     steps: tuple[GraphStep, ...]
     _by_name: dict[str, GraphStep] = field(init=False, repr=False, compare=False)
     _order: dict[str, int] = field(init=False, repr=False, compare=False)
+    _ancestors_of: dict[str, frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {step.name: step for step in self.steps})
@@ -134,7 +137,7 @@ class Graph:
     def _ancestors(self, name: str) -> frozenset[str]:
         # Computed per step when asked (a $('Step') check), so a large graph costs nothing
         # unless it is queried; each walk is linear in the size of the graph.
-        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_ancestor_cache", {})
+        cache = self._ancestors_of
         if name not in cache:
             seen: set[str] = set()
             stack = [edge.source for edge in self._by_name[name].inputs]
