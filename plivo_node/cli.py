@@ -407,6 +407,31 @@ async def _credentials_test(pipeline: Path | None) -> int:
     return EXIT_OK if ok else EXIT_ITEMS_FAILED
 
 
+def _convert(workflow_path: Path, output: Path | None) -> int:
+    # Imported here: only this command reads n8n workflow files.
+    from plivo_node.n8n.convert import convert_workflow, pipeline_yaml  # noqa: PLC0415
+    from plivo_node.n8n.workflow import read_workflow  # noqa: PLC0415
+
+    conversion = convert_workflow(read_workflow(workflow_path))
+    _warn(list(conversion.notices))
+    text = pipeline_yaml(conversion, source=workflow_path.name)
+    if output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if output.resolve() == workflow_path.resolve():
+        raise ConfigurationError(
+            f"--output {output} is the workflow file itself", hint="write to another file"
+        )
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write {output}: {exc.strerror or exc}", hint="check --output"
+        ) from None
+    _err(f"plivo-node: wrote {output}")
+    return EXIT_OK
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         serve(args)
@@ -483,6 +508,12 @@ def _parser() -> argparse.ArgumentParser:
         "--credential", action="store_true", help="print the plivoApi credential type instead"
     )
 
+    convert = sub.add_parser(
+        "convert", help="print the pipeline YAML equivalent to an n8n workflow file"
+    )
+    convert.add_argument("workflow", type=Path, help="a workflow exported from n8n (JSON)")
+    convert.add_argument("--output", type=Path, help="write the YAML here (default: stdout)")
+
     sandbox = sub.add_parser("sandbox", help="run the Plivo-compatible sandbox server")
     add_sandbox_arguments(sandbox)
 
@@ -516,6 +547,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _validate(args.pipeline)
     if args.command == "describe":
         return _describe(credential=args.credential)
+    if args.command == "convert":
+        return _convert(args.workflow, args.output)
     if args.command == "sandbox":
         return _sandbox(args)
     if args.credentials_command is None:

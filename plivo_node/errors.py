@@ -5,6 +5,7 @@
     ├── ConfigurationError              configuration   whole run stops, exit code 2
     │   ├── DescriptionError            invalid_description  (node_manifest.yaml, credential types)
     │   ├── PipelineError               invalid_pipeline
+    │   ├── WorkflowError               invalid_workflow     (an n8n workflow file)
     │   └── CredentialError             invalid_credentials
     ├── ItemError                       (per item: the item fails, the batch goes on)
     │   ├── ParameterError              invalid_parameter
@@ -160,6 +161,12 @@ class PipelineError(ProblemListError):
     """A pipeline file is malformed or refers to things that do not exist."""
 
     code = "invalid_pipeline"
+
+
+class WorkflowError(ProblemListError):
+    """An n8n workflow file is malformed, or uses what this runtime cannot run as n8n would."""
+
+    code = "invalid_workflow"
 
 
 class CredentialError(ConfigurationError):

@@ -1,8 +1,9 @@
 """Pipeline files: YAML → schema validation → typed spec → runnable steps.
 
-A pipeline file names its input, output, credentials, run settings and an ordered list of
-steps; each step's output items are the next step's input. Every problem in the file is
-collected and reported in one :class:`PipelineError`, each with its location.
+A pipeline file names its input, output, credentials, run settings and a list of steps; each
+step's output items are the next step's input unless the step says where its input comes
+from (``input``, see :mod:`plivo_node.graph`). Every problem in the file is collected and
+reported in one :class:`PipelineError`, each with its location.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from plivo_node.description import NodeDescription, validate_against_schema
 from plivo_node.description.yaml_source import read_yaml_text
 from plivo_node.engine import OnError, Step
 from plivo_node.errors import ConfigurationError, PipelineError, PlivoNodeError, ProblemListError
+from plivo_node.graph import DeclaredStep, Edge, Graph, output_problems, resolve_graph
 from plivo_node.parameters import ParameterResolver
 from plivo_node.pipeline_checks import StepView, check_input, step_problems
 from plivo_node.resources import BULK_PREPARERS, HANDLERS
@@ -45,13 +47,15 @@ class StepSpec:
     on_error: OnError = OnError.STOP_WORKFLOW
     bulk: bool = False
     concurrency: int | None = None
+    type_version: float | None = None  # the node type's version the parameters were saved for
 
 
 @dataclass(frozen=True)
 class PipelineSpec:
     source: str
     base_dir: Path
-    steps: tuple[StepSpec, ...]
+    steps: tuple[StepSpec, ...]  # in file order; ``graph`` says how they connect and run
+    graph: Graph
     name: str | None = None
     input_path: Path | None = None
     input_format: str | None = None
@@ -65,6 +69,11 @@ def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
     data, problems = read_yaml_text(text)
     if problems:
         raise PipelineError(source, problems)
+    return pipeline_from_data(data, source=source, base_dir=base_dir)
+
+
+def pipeline_from_data(data: Any, *, source: str, base_dir: Path) -> PipelineSpec:
+    """Validate pipeline data (as read from YAML, or converted from an n8n workflow)."""
     problems = validate_against_schema(data, "pipeline", source)
     if problems:
         raise PipelineError(source, problems)
@@ -74,7 +83,19 @@ def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
             source,
             [f"steps: step names must be unique; repeated: {', '.join(duplicates)}"],
         )
-    return _spec_from_data(data, source=source, base_dir=base_dir)
+    graph = resolve_graph(
+        [
+            DeclaredStep(
+                name=s["name"],
+                node=s["node"],
+                input=s.get("input"),
+                error_output=s.get("onError") == OnError.CONTINUE_ERROR_OUTPUT.value,
+            )
+            for s in data["steps"]
+        ],
+        source=source,
+    )
+    return _spec_from_data(data, source=source, base_dir=base_dir, graph=graph)
 
 
 def repeated_names(names: Iterable[str]) -> list[str]:
@@ -102,7 +123,9 @@ def _resolve_path(base_dir: Path, value: str) -> Path:
     return Path(os.path.normpath(base_dir / path))
 
 
-def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> PipelineSpec:
+def _spec_from_data(
+    data: Mapping[str, Any], *, source: str, base_dir: Path, graph: Graph
+) -> PipelineSpec:
     raw_input = data.get("input")
     input_path: Path | None = None
     input_format: str | None = None
@@ -119,6 +142,7 @@ def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> 
             on_error=OnError(s.get("onError", OnError.STOP_WORKFLOW.value)),
             bulk=bool(s.get("bulk", False)),
             concurrency=s.get("concurrency"),
+            type_version=s.get("typeVersion"),
         )
         for s in data["steps"]
     )
@@ -126,6 +150,7 @@ def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> 
         source=source,
         base_dir=base_dir,
         steps=steps,
+        graph=graph,
         name=data.get("name"),
         input_path=input_path,
         input_format=input_format,
@@ -214,10 +239,29 @@ def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
                 secret_parameters=resolver.has_secret_parameters,
             )
         )
-    problems.extend(step_problems(views))
+    problems.extend(step_problems(views, spec.graph))
+    problems.extend(output_problems(spec.graph, lambda _node: len(description.outputs)))
+    if not problems and not spec.graph.is_linear:
+        problems.append(_not_runnable_yet(spec.graph))
     if problems:
         raise PipelineError(spec.source, problems)
     return steps
+
+
+def _not_runnable_yet(graph: Graph) -> str:
+    """Why a graph that is not a straight line is refused: the executor runs the steps in a
+    line, and running a branch's steps as one would send items down the wrong path."""
+    in_file = sorted(graph.steps, key=lambda step: step.position)
+    first = next(
+        step
+        for index, step in enumerate(in_file)
+        if step.inputs != ((Edge(in_file[index - 1].name),) if index else ())
+    )
+    return (
+        f"step '{first.name}': input: this version runs each step on the main output of the "
+        "step before it only; branches, several sources and error outputs do not run yet: "
+        "remove input"
+    )
 
 
 def check_pipeline_input(

@@ -5,8 +5,8 @@
 mistake that would otherwise surface only after earlier steps had created resources is
 reported up front, each naming the step, the parameter and the fix:
 
-- ``$('Step')`` / ``$node["Step"]`` naming a step that does not exist, the step itself or a
-  later one (a step reads only the items of steps that ran before it);
+- ``$('Step')`` / ``$node["Step"]`` naming a step that does not exist, the step itself, or one
+  whose items do not reach it (a later one; in a graph, one on another branch);
 - ``{{ … }}`` in a value that does not start with ``=`` (it would be sent literally);
 - constant phone numbers, URLs and ids, checked by the validators the handlers use at run time;
 - a missing input file (an error), and ``$json.field`` of the first step that the CSV input's
@@ -29,6 +29,7 @@ from plivo_node.errors import ConfigurationError, ParameterError
 from plivo_node.expressions import is_expression
 from plivo_node.expressions.template import split_template
 from plivo_node.expressions.tokens import SyntaxProblemError, Token, decode_string, tokenize
+from plivo_node.graph import Graph, linear_graph
 from plivo_node.item_io import is_stdio, resolve_format
 from plivo_node.resources._messaging import resolve_sender
 from plivo_node.resources.number import rented_number
@@ -224,21 +225,28 @@ def _constant_problems(operation: tuple[str, str], parameters: Mapping[str, Any]
 # --- the step checks ------------------------------------------------------------------------------
 
 
-def _reference_problem(name: str, position: int, order: Mapping[str, int]) -> str | None:
-    """Why ``$('name')`` cannot be read by the step at ``position``, or None when it can."""
-    if name not in order:
-        close = difflib.get_close_matches(name, list(order), n=1)
+def _reference_problem(name: str, reader: str, graph: Graph) -> str | None:
+    """Why ``$('name')`` cannot be read by the step ``reader``, or None when it can: a step
+    reads only the steps whose items reach it (in a straight line, the steps before it)."""
+    if name not in graph:
+        close = difflib.get_close_matches(name, [step.name for step in graph.steps], n=1)
         guess = f"; did you mean '{close[0]}'?" if close else ""
         return f"there is no step named '{name}'{guess}"
-    at = order[name]
-    if at == position:
+    if name == reader:
         return f"'{name}' is this step itself; a step reads only the steps before it"
-    if at > position:
+    if graph.is_upstream(name, reader):
+        return None
+    if graph.is_linear:
+        at, position = graph.step(name).position, graph.step(reader).position
         return (
             f"'{name}' is step {at + 1}, after this one (step {position + 1}); a step reads "
             f"only the steps before it: move '{name}' up, or read a step that runs earlier"
         )
-    return None
+    return (
+        f"'{name}' does not feed this step, directly or through other steps; a step reads only "
+        f"the steps its input comes from: read one of those, or make '{name}' part of this "
+        "step's input"
+    )
 
 
 @dataclass(frozen=True)
@@ -250,13 +258,15 @@ class StepView:
     parameters: Mapping[str, Any]
 
 
-def step_problems(steps: Sequence[StepView]) -> list[str]:
-    """Every problem of the steps that is known before any item is read."""
-    order: dict[str, int] = {}
-    for position, step in enumerate(steps):
-        order.setdefault(step.name, position)
+def step_problems(steps: Sequence[StepView], graph: Graph | None = None) -> list[str]:
+    """Every problem of the steps that is known before any item is read.
+
+    ``graph`` says which steps feed which (a straight line through ``steps`` when not given).
+    """
+    if graph is None:
+        graph = linear_graph(list(dict.fromkeys(step.name for step in steps)))
     problems: list[str] = []
-    for position, step in enumerate(steps):
+    for step in steps:
         where = f"step '{step.name}'"
         for path, value in _values(step.parameters):
             if not isinstance(value, str):
@@ -270,7 +280,7 @@ def step_problems(steps: Sequence[StepView]) -> list[str]:
                     )
                 continue
             for name, written in dict.fromkeys(_reads(value).steps):
-                problem = _reference_problem(name, position, order)
+                problem = _reference_problem(name, step.name, graph)
                 if problem is not None:
                     problems.append(f"{where}: parameters.{path}: {written}: {problem}")
         if step.operation is not None:
