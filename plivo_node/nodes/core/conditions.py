@@ -39,6 +39,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Literal, cast
 
 from plivo_node.errors import ParameterError
@@ -298,6 +299,10 @@ def _string(
             right = _lower(right)
     text = "" if left is None or left is MISSING else left
     other = "" if right is None or right is MISSING else right
+    if operation in ("equals", "notEquals"):
+        return strictly_equal(text, other) == (operation == "equals")
+    if not isinstance(other, str):  # a right side of type "any": JavaScript makes it text
+        other = js_text(other)
     if operation in ("regex", "notRegex"):
         found = compile_regex(
             other, where=condition.where, item_index=evaluation.item_index
@@ -306,8 +311,6 @@ def _string(
     results: dict[str, Callable[[], bool]] = {
         "empty": lambda: len(text) == 0,
         "notEmpty": lambda: len(text) != 0,
-        "equals": lambda: text == other,
-        "notEquals": lambda: text != other,
         "contains": lambda: other in text,
         "notContains": lambda: other not in text,
         "startsWith": lambda: text.startswith(other),
@@ -345,7 +348,7 @@ def _number(
 
 
 def _date_time(
-    _evaluation: _Evaluation, condition: _Condition, left: Any, right: Any, exists: bool
+    evaluation: _Evaluation, condition: _Condition, left: Any, right: Any, exists: bool
 ) -> bool:
     operation = condition.operation
     if operation == "empty":
@@ -354,6 +357,13 @@ def _date_time(
         return exists
     if not left or not right:  # either side null or undefined
         return False
+    if not isinstance(left, datetime) or not isinstance(right, datetime):
+        # Only a right side of type "any" gets here: n8n fails calling toMillis() on it.
+        raise evaluation.error(
+            f"the value {js_text(right)!r} is not a date",
+            'compare with a date, or remove operator.rightType "any"',
+            f"{condition.where}.rightValue",
+        )
     a, b = to_millis(left), to_millis(right)
     results = {
         "equals": a == b,

@@ -581,3 +581,17 @@ def test_saved_options_win_over_the_node_parameters() -> None:
     params = {"looseTypeValidation": True, "options": {"ignoreCase": True}}
     options = node_options(params, conditions, type_version=2.2, item_index=0)
     assert options == FilterOptions(case_sensitive=True, type_validation="strict", version=1)
+
+
+def test_a_right_side_of_any_type_against_text() -> None:
+    # JavaScript: "a5".includes(5) converts 5 to "5"; "5" === 5 is false.
+    assert passes("string", "contains", "a5", 5, right_type="any")
+    assert passes("string", "endsWith", "x1.5", 1.5, right_type="any")
+    assert passes("string", "startsWith", "abc", None, right_type="any")  # null ?? "" is ""
+    assert not passes("string", "equals", "5", 5, right_type="any")
+
+
+def test_a_right_side_of_any_type_against_a_date_is_an_error() -> None:
+    error = error_of("dateTime", "after", "2023-10-21", "tomorrow", right_type="any")
+    assert error.message == "the value 'tomorrow' is not a date"
+    assert error.parameter == "conditions.conditions[0].rightValue"
