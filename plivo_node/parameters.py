@@ -14,7 +14,14 @@ The rules (n8n's ``NodeHelpers.getNodeParameters`` and ``getNodeParameter``):
 - a collection resolves to a dict of only the fields the user gave;
 - ``required`` applies only to a shown parameter, and an empty string counts as missing;
 - values are checked and coerced to the parameter's type (numbers and booleans from strings,
-  options by membership, multiOptions from a list or a comma-separated string).
+  options by membership, multiOptions from a list or a comma-separated string);
+- a structured value (a filter's conditions, Edit Fields' assignments, JSON) is resolved as
+  n8n's ``getParameterValue`` does: every string inside it that starts with ``=`` is an
+  expression evaluated for the item, whatever its depth; a one-segment expression that finds
+  nothing leaves its key out (JavaScript's undefined), which conditions tell from null.
+
+A node without a ``resource`` parameter (n8n's core nodes) has no resource or operation: all
+its parameters are its own, and ``@version`` conditions read the step's ``type_version``.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from plivo_node.expressions import (
     is_expression,
     to_text,
 )
+from plivo_node.expressions.values import UNDEFINED
 from plivo_node.redaction import register_secret
 
 # JavaScript's number syntax, ASCII digits only: Python's int()/float() would also take
@@ -201,13 +209,103 @@ def _multi_options_check(prop: Property) -> Check:
     return to_list
 
 
+def _object_check(prop: Property) -> Check:
+    """A filter or an assignment collection: an object of the user's entries."""
+
+    def to_object(value: Any) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise _InvalidValueError(
+                f"expected an object, got {_kind(value)}",
+                f"give '{prop.displayName}' as n8n saves it (an object), or an expression "
+                "that yields one",
+            )
+        return dict(value)
+
+    return to_object
+
+
+def _json_check(prop: Property) -> Check:
+    """JSON: its text, or the value already parsed (an object or a list)."""
+
+    def to_json(value: Any) -> Any:
+        if isinstance(value, str | Mapping | list):
+            return value
+        raise _InvalidValueError(
+            f"expected JSON text, got {_kind(value)}",
+            f"give '{prop.displayName}' JSON text, an object or a list",
+        )
+
+    return to_json
+
+
 _CHECK_BUILDERS: Final[dict[str, Callable[[Property], Check]]] = {
     "string": _string_check,
     "number": _number_check,
     "boolean": _boolean_check,
     "options": _options_check,
     "multiOptions": _multi_options_check,
+    "notice": _string_check,
+    "json": _json_check,
+    "filter": _object_check,
+    "assignmentCollection": _object_check,
 }
+# The types whose value is a structure that may hold ={{ }} strings at any depth.
+_STRUCTURED: Final = frozenset({"json", "filter", "assignmentCollection"})
+
+
+# --- structured values: expressions anywhere inside -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A structured value compiled once: its expressions are evaluated per item, the rest of it
+    is copied. ``shape`` mirrors the value, with each ``=`` string replaced by its compiled
+    expression."""
+
+    shape: Any
+
+    @staticmethod
+    def compile(value: Any, path: str, problems: _Problems) -> _Template:
+        def walk(node: Any, where: str) -> Any:
+            if isinstance(node, Mapping):
+                return {str(key): walk(inner, f"{where}.{key}") for key, inner in node.items()}
+            if isinstance(node, list):
+                return [walk(inner, f"{where}[{index}]") for index, inner in enumerate(node)]
+            if is_expression(node):
+                try:
+                    return compile_expression(node, parameter=where)
+                except ExpressionError as error:
+                    problems.add(where, error.message, error.hint)
+            return node
+
+        return _Template(walk(value, path))
+
+    @property
+    def has_expressions(self) -> bool:
+        pending = [self.shape]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, CompiledExpression):
+                return True
+            if isinstance(node, dict):
+                pending.extend(node.values())
+            elif isinstance(node, list):
+                pending.extend(node)
+        return False
+
+    def evaluate(self, context: ExpressionContext) -> Any:
+        def fill(node: Any) -> Any:
+            if isinstance(node, CompiledExpression):
+                return node.evaluate(context, keep_undefined=True)
+            if isinstance(node, dict):
+                filled = {key: fill(inner) for key, inner in node.items()}
+                return {key: inner for key, inner in filled.items() if inner is not UNDEFINED}
+            if isinstance(node, list):
+                return [None if (inner := fill(item)) is UNDEFINED else inner for item in node]
+            return node
+
+        value = fill(self.shape)
+        return None if value is UNDEFINED else value
 
 
 # --- the prepared form of one parameter -------------------------------------------------------
@@ -225,6 +323,7 @@ class _Slot:
     expression: CompiledExpression | None = None
     check: Check | None = None
     fields: tuple[_Slot, ...] | None = None  # a collection's fields, as the user gave them
+    template: _Template | None = None  # a structured value with expressions inside
     problem: _InvalidValueError | None = None  # a literal that fails its check (raised when shown)
     use_default_when_empty: bool = True
 
@@ -234,6 +333,7 @@ class _Slot:
             self.condition is not None
             or self.expression is not None
             or self.fields is not None
+            or self.template is not None
             or self.problem is not None
             or isinstance(self.literal, list | dict)
         )
@@ -321,14 +421,29 @@ class ParameterResolver:
     operation: str
 
     def __init__(
-        self, description: NodeDescription, raw: Mapping[str, Any], *, step_name: str
+        self,
+        description: NodeDescription,
+        raw: Mapping[str, Any],
+        *,
+        step_name: str,
+        type_version: float | None = None,
     ) -> None:
         self._source = f"step '{step_name}'"
-        self._version = description.version if isinstance(description.version, int) else 1
-        self.resource = self._fixed_choice(description, raw, "resource", None)
-        self.operation = self._fixed_choice(description, raw, "operation", self.resource)
+        if type_version is not None:
+            self._version: float = type_version
+        else:
+            self._version = description.version if isinstance(description.version, int) else 1
+        known: dict[str, Any] = {}
+        if any(prop.name == "resource" for prop in description.properties):
+            self.resource = self._fixed_choice(description, raw, "resource", None)
+            self.operation = self._fixed_choice(description, raw, "operation", self.resource)
+            known = {"resource": self.resource, "operation": self.operation}
+        else:  # a core node: its parameters are its own, there is nothing to choose
+            self.resource = self.operation = ""
+        self._known = known
+        # How messages name what the parameters belong to.
+        self._scope = f"{self.resource} {self.operation}" if known else "this node"
         problems = _Problems()
-        known = {"resource": self.resource, "operation": self.operation}
         shown_for_operation = self._shown_for_operation(description, known)
         self._reject_unknown(raw, shown_for_operation, problems)
         slots = self._prepare(shown_for_operation, raw, known, problems)
@@ -393,7 +508,7 @@ class ParameterResolver:
         description: NodeDescription, known: Mapping[str, Any]
     ) -> list[Property]:
         """The parameters this resource and operation may show (other conditions aside)."""
-        key = (id(description), known["resource"], known["operation"])
+        key = (id(description), known.get("resource", ""), known.get("operation", ""))
         cached = _SHOWN_FOR_OPERATION.get(key)
         if cached is not None:
             return cached[1]
@@ -423,7 +538,7 @@ class ParameterResolver:
             if home is not None:
                 problems.add(
                     str(name),
-                    f"for {self.resource} {self.operation} this is a field of "
+                    f"for {self._scope} this is a field of "
                     f"'{home.displayName}', not a parameter of its own",
                     f"move it under {home.name}",
                 )
@@ -431,7 +546,7 @@ class ParameterResolver:
             close = difflib.get_close_matches(str(name), valid, n=1)
             problems.add(
                 str(name),
-                f"unknown parameter for {self.resource} {self.operation}"
+                f"unknown parameter for {self._scope}"
                 + (f"; did you mean '{close[0]}'?" if close else ""),
                 f"valid parameters: {', '.join(valid)}",
             )
@@ -446,7 +561,7 @@ class ParameterResolver:
         """One slot per parameter that may be shown, in manifest order."""
         # Literal values of the parameters shown for every item; anything else (an expression,
         # a parameter shown only for some items) is UNKNOWN until an item is resolved.
-        decided: dict[str, Any] = dict(known)
+        decided: dict[str, Any] = {**known, "@version": self._version}
 
         def lookup(key: str) -> Any:
             return decided.get(key.removeprefix("/"), UNKNOWN)
@@ -490,6 +605,10 @@ class ParameterResolver:
         if prop.type == "collection":
             return self._collection_slot(prop, path, value if given else {}, condition, problems)
         check = _CHECK_BUILDERS[prop.type](prop)
+        if given and prop.type in _STRUCTURED and isinstance(value, Mapping | list):
+            template = _Template.compile(value, path, problems)
+            if template.has_expressions:
+                return _Slot(prop.name, path, prop, condition, check=check, template=template)
         if given and is_expression(value):
             try:
                 compiled = compile_expression(value, parameter=path)
@@ -534,7 +653,7 @@ class ParameterResolver:
                 "give each field its own value (fields may hold expressions)",
             )
             return _Slot(prop.name, path, prop, condition, literal={})
-        root = {"resource": self.resource, "operation": self.operation}
+        root = self._known
 
         def root_lookup(key: str) -> Any:
             return root.get(key[1:], UNKNOWN) if key.startswith("/") else UNKNOWN
@@ -547,7 +666,7 @@ class ParameterResolver:
                 close = difflib.get_close_matches(str(name), names, n=1)
                 problems.add(
                     f"{path}.{name}",
-                    f"unknown field of '{prop.displayName}' for {self.resource} {self.operation}"
+                    f"unknown field of '{prop.displayName}' for {self._scope}"
                     + (f"; did you mean '{close[0]}'?" if close else ""),
                     f"valid fields: {', '.join(names)}",
                 )
@@ -623,9 +742,12 @@ class ParameterResolver:
             raise self._error(slot, slot.problem, context)
         if slot.fields is not None:
             return self._fill({}, slot.fields, context, root=root)
-        if slot.expression is None:
+        if slot.template is not None:
+            result = slot.template.evaluate(context)
+        elif slot.expression is None:
             return _fresh(slot.literal)
-        result = slot.expression.evaluate(context)
+        else:
+            result = slot.expression.evaluate(context)
         if result is None and not slot.prop.required:
             # An expression that finds nothing leaves the parameter unset.
             return _fresh(slot.prop.default) if slot.use_default_when_empty else MISSING

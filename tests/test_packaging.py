@@ -36,6 +36,9 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"plivo_node/_data/node_manifest.yaml", "plivo_node/_data/credentials/plivoApi.yaml"}
     expected |= {f"plivo_node/_data/schemas/{p.name}" for p in (REPO / "schemas").glob("*.json")}
+    core = REPO / "plivo_node" / "nodes" / "core"
+    expected |= {f"plivo_node/nodes/core/{p.name}" for p in core.glob("*.yaml")}
+    assert len(list(core.glob("*.yaml"))) == 6  # the core nodes' descriptions
     assert expected <= names
 
 

@@ -14,7 +14,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-PropertyType = Literal["string", "number", "boolean", "options", "multiOptions", "collection"]
+PropertyType = Literal[
+    "string",
+    "number",
+    "boolean",
+    "options",
+    "multiOptions",
+    "collection",
+    # n8n's structured parameters: JSON text, a note shown in the editor, a filter's
+    # conditions (If, Filter) and a list of field assignments (Edit Fields).
+    "json",
+    "notice",
+    "filter",
+    "assignmentCollection",
+]
 OptionScalar = str | int | float | bool
 
 
@@ -98,12 +111,14 @@ class NodeDescription(_Frozen):
     displayName: str
     name: str
     group: tuple[str, ...]
-    version: int | tuple[int, ...]
+    # n8n's light versioning: typeVersions such as 2.1 or 3.4 are numbers, not only integers.
+    version: int | float | tuple[int | float, ...]
     description: str
     defaults: dict[str, str]
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     properties: tuple[Property, ...]
+    outputNames: tuple[str, ...] | None = None
     credentials: tuple[CredentialRef, ...] = ()
     subtitle: str | None = None
     icon: str | None = None

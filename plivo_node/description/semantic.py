@@ -28,7 +28,13 @@ _TYPE_OPTIONS_BY_TYPE: dict[str, frozenset[str]] = {
     "options": frozenset(),
     "multiOptions": frozenset(),
     "collection": frozenset({"multipleValues"}),
+    "json": frozenset({"rows"}),
+    "notice": frozenset(),
+    "filter": frozenset({"filter"}),
+    "assignmentCollection": frozenset(),
 }
+# Structured parameters whose value is an object of the user's entries: the default is {}.
+_OBJECT_VALUED = frozenset({"filter", "assignmentCollection"})
 _SECRET_NAME = re.compile(r"token|password|secret", re.IGNORECASE)
 _CREDENTIAL_REFERENCE = re.compile(r"\$credentials\.([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -95,8 +101,10 @@ def _maybe_shown(prop: Property, resource: str, operation: str | None = None) ->
 def _check_default(prop: Property, path: str) -> list[str]:
     default = prop.default
     where = f"{path}.default"
-    if prop.type == "string" and not isinstance(default, str):
-        return [f"{where}: {default!r} is not a string (parameter '{prop.name}' is of type string)"]
+    if prop.type in ("string", "notice", "json") and not isinstance(default, str):
+        return [
+            f"{where}: {default!r} is not a string (parameter '{prop.name}' is of type {prop.type})"
+        ]
     if prop.type == "boolean" and not isinstance(default, bool):
         return [f"{where}: {default!r} is not true or false (parameter '{prop.name}' is boolean)"]
     if prop.type == "number":
@@ -116,6 +124,8 @@ def _check_default(prop: Property, path: str) -> list[str]:
             return [f"{where}: {_listing(unknown)} not among the options of '{prop.name}'"]
     if prop.type == "collection" and default != {}:
         return [f"{where}: a collection's default must be {{}} (only the fields given are kept)"]
+    if prop.type in _OBJECT_VALUED and default != {}:
+        return [f"{where}: a {prop.type} parameter's default must be {{}}"]
     return []
 
 
@@ -226,6 +236,8 @@ def _check_property(
 def _check_resource_and_operations(node: NodeDescription) -> list[str]:
     props = node.properties
     resources = [(i, p) for i, p in enumerate(props) if p.name == "resource"]
+    if not resources and not any(p.name == "operation" for p in props):
+        return []  # a node without resources (If, Edit Fields): its parameters are its own
     if len(resources) != 1:
         count = len(resources)
         return [f"properties: there must be exactly one parameter named 'resource' (found {count})"]

@@ -120,7 +120,7 @@ def is_shown(display_options: DisplayOptions | None, lookup: Lookup) -> bool:
 
 
 def scoped_lookup(
-    siblings: Mapping[str, Any], root: Mapping[str, Any], *, version: int = 1
+    siblings: Mapping[str, Any], root: Mapping[str, Any], *, version: float = 1
 ) -> Lookup:
     """A lookup for one level: ``/name`` reads the top level, ``@version`` the node's version."""
 

@@ -29,6 +29,7 @@ from plivo_node.expressions.parser import translate_segment
 from plivo_node.expressions.sandbox import ENVIRONMENT
 from plivo_node.expressions.template import split_template
 from plivo_node.expressions.tokens import SyntaxProblemError
+from plivo_node.expressions.values import UNDEFINED
 from plivo_node.expressions.variables import VARIABLES
 
 _SHOWN_CHARS: Final = 120
@@ -130,17 +131,30 @@ class CompiledExpression:
                 parameter=self.parameter,
             ) from None
 
-    def evaluate(self, context: ExpressionContext) -> Any:
-        """The template's value for one item; failures name the item and the parameter."""
+    def evaluate(self, context: ExpressionContext, *, keep_undefined: bool = False) -> Any:
+        """The template's value for one item; failures name the item and the parameter.
+
+        A one-segment template that finds nothing gives None, or with ``keep_undefined``
+        :data:`UNDEFINED`, so that a value inside a structure (a filter's ``leftValue``) can
+        tell a missing field from one that holds null, as n8n's conditions do.
+        """
         if self._evaluate is None:  # a literal, or an expression without {{ }}
             return self._pieces[0]
         try:
             plain = self._json_fields(context) if self._json_keys is not None else None
             if plain is not None:
-                return _user_value(plain[0]) if self._single else self._splice(plain)
+                if not self._single:
+                    return self._splice(plain)
+                if keep_undefined and self._json_keys and self._json_keys[0] not in context.json:
+                    return UNDEFINED
+                return _user_value(plain[0])
             with EvaluationBudget():
                 result = self._run(context)
-                return _user_value(result) if self._single else self._splice(result)
+                if not self._single:
+                    return self._splice(result)
+                if keep_undefined and result is UNDEFINED:
+                    return UNDEFINED
+                return _user_value(result)
         except _EVALUATION_ERRORS as exc:
             raise self._located(exc, context) from None
 
