@@ -18,7 +18,7 @@ from pathlib import Path
 
 from plivo_node.description import load_node_description, validate_against_schema
 from plivo_node.description.yaml_source import read_yaml_text
-from plivo_node.pipeline import _spec_from_data, build_steps, repeated_names
+from plivo_node.run.pipeline import _spec_from_data, build_steps, repeated_names
 
 STEP = """  - name: step {n}
     node: plivo

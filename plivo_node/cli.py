@@ -21,9 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from plivo_node import __version__
-from plivo_node.context import Item
-from plivo_node.cost import describe_mms, estimate_cost
-from plivo_node.credentials import (
+from plivo_node.core.errors import ConfigurationError, PlivoNodeError, RunAbortedError
+from plivo_node.core.items import Item
+from plivo_node.core.redaction import RedactingStream, redact, register_secret
+from plivo_node.description import load_credential_type, load_node_description
+from plivo_node.http.limiter import Pacer, RateLimiter
+from plivo_node.http.retry import RetryPolicy
+from plivo_node.http.transport import PlivoClient
+from plivo_node.nodes.plivo.cost import describe_mms, estimate_cost
+from plivo_node.nodes.plivo.credentials import (
     ENV_AUTH_ID,
     ENV_AUTH_TOKEN,
     MIN_TOKEN_LENGTH,
@@ -32,23 +38,17 @@ from plivo_node.credentials import (
     resolve_credentials,
     test_credentials,
 )
-from plivo_node.description import load_credential_type, load_node_description
-from plivo_node.dry_run import DryRunClient
-from plivo_node.engine import ItemResult, RunStop, Step
-from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedError
-from plivo_node.item_io import OutputWriter, open_input
-from plivo_node.journal import RunJournal, compute_run_key, continue_hint
-from plivo_node.limiter import Pacer, RateLimiter
-from plivo_node.pipeline import PipelineSpec, build_steps, check_pipeline_input, load_pipeline
-from plivo_node.progress import Progress
-from plivo_node.redaction import RedactingStream, redact, register_secret
-from plivo_node.retry import RetryPolicy
-from plivo_node.run_guards import RunRequest, plan_run
-from plivo_node.runner import RunSummary, execute
-from plivo_node.sandbox import Sandbox, SandboxConfig
-from plivo_node.sandbox.command import add_arguments as add_sandbox_arguments
-from plivo_node.sandbox.command import serve
-from plivo_node.transport import PlivoClient
+from plivo_node.nodes.plivo.dry_run import DryRunClient
+from plivo_node.run.engine import ItemResult, RunStop, Step
+from plivo_node.run.guards import RunRequest, plan_run
+from plivo_node.run.item_io import OutputWriter, open_input
+from plivo_node.run.journal import RunJournal, compute_run_key, continue_hint
+from plivo_node.run.pipeline import PipelineSpec, build_steps, check_pipeline_input, load_pipeline
+from plivo_node.run.progress import Progress
+from plivo_node.run.runner import RunSummary, execute
+from plivo_sandbox import Sandbox, SandboxConfig
+from plivo_sandbox.command import add_arguments as add_sandbox_arguments
+from plivo_sandbox.command import serve
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1
@@ -166,7 +166,7 @@ class _StopSignals:
     """SIGINT and SIGTERM during a run: the first stops it gracefully, the second at once.
 
     The graceful stop starts nothing new and lets requests being written finish and be
-    recorded (see :class:`plivo_node.engine.RunStop`); the second signal abandons those too,
+    recorded (see :class:`plivo_node.run.engine.RunStop`); the second signal abandons those too,
     or, when no step is running (a check before the first item, the cost estimate after the
     last), cancels the run where it stands.
     """
@@ -532,7 +532,7 @@ def _redacted_stdio() -> Iterator[None]:
 
     The environment's token is known from the start. A short one is not registered here: it
     is refused when credentials are read (never used), and masking it everywhere before then
-    would garble innocent text (see plivo_node/redaction.py).
+    would garble innocent text (see plivo_node/core/redaction.py).
     """
     token = os.environ.get(ENV_AUTH_TOKEN, "").strip()
     if len(token) >= MIN_TOKEN_LENGTH:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from plivo_node import paths
+from plivo_node.core import paths
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """Loading the node description and credential types: YAML → schema → semantic checks → models.
 
 Every problem of a file is reported at once, each with its location, in one
-:class:`~plivo_node.errors.DescriptionError`; no traceback reaches the user.
+:class:`~plivo_node.core.errors.DescriptionError`; no traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from plivo_node.core.errors import DescriptionError
+from plivo_node.core.paths import data_path
 from plivo_node.description.models import CredentialType, NodeDescription
 from plivo_node.description.schema import format_path, validate_against_schema
 from plivo_node.description.semantic import check_credential_type, check_node_description
 from plivo_node.description.yaml_source import read_yaml_file
-from plivo_node.errors import DescriptionError
-from plivo_node.paths import data_path
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -1,0 +1,1 @@
+"""The node types bundled with the runtime, each registered like any third-party node."""

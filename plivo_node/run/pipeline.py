@@ -1,0 +1,237 @@
+"""Pipeline files: YAML → schema validation → typed spec → runnable steps.
+
+A pipeline file names its input, output, credentials, run settings and an ordered list of
+steps; each step's output items are the next step's input. Every problem in the file is
+collected and reported in one :class:`PipelineError`, each with its location.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from plivo_node.core.errors import (
+    ConfigurationError,
+    PipelineError,
+    PlivoNodeError,
+    ProblemListError,
+)
+from plivo_node.description import NodeDescription, validate_against_schema
+from plivo_node.description.parameters import ParameterResolver
+from plivo_node.description.yaml_source import read_yaml_text
+from plivo_node.nodes.plivo.resources import BULK_PREPARERS, HANDLERS
+from plivo_node.run.engine import OnError, Step
+from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
+
+DEFAULT_CONCURRENCY = 50
+# Plivo's documented API limit: 300 requests per 5 seconds per account.
+DEFAULT_RATE_LIMIT = (300, 5.0)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run settings from the pipeline's ``settings`` block."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
+    timeout_seconds: float = 30.0
+    messages_per_second: float | None = None
+    cost_estimate: bool = True  # look up SMS prices for the summary
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    parameters: Mapping[str, Any]
+    on_error: OnError = OnError.STOP_WORKFLOW
+    bulk: bool = False
+    concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    source: str
+    base_dir: Path
+    steps: tuple[StepSpec, ...]
+    name: str | None = None
+    input_path: Path | None = None
+    input_format: str | None = None
+    output_path: Path | None = None
+    credentials: Mapping[str, Any] | None = None
+    settings: Settings = field(default_factory=Settings)
+
+
+def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
+    """Parse and validate pipeline YAML text."""
+    data, problems = read_yaml_text(text)
+    if problems:
+        raise PipelineError(source, problems)
+    problems = validate_against_schema(data, "pipeline", source)
+    if problems:
+        raise PipelineError(source, problems)
+    duplicates = repeated_names(s["name"] for s in data["steps"])
+    if duplicates:
+        raise PipelineError(
+            source,
+            [f"steps: step names must be unique; repeated: {', '.join(duplicates)}"],
+        )
+    return _spec_from_data(data, source=source, base_dir=base_dir)
+
+
+def repeated_names(names: Iterable[str]) -> list[str]:
+    """The names given more than once, sorted: counted in one pass (names.count() per step
+    made a 20,000-step file take seconds)."""
+    return sorted(name for name, count in Counter(names).items() if count > 1)
+
+
+def _resolve_path(base_dir: Path, value: str) -> Path:
+    if "\0" in value:
+        raise ConfigurationError(
+            f"the pipeline's path {value!r} contains a NUL character", hint="remove it"
+        )
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~name/..." for a user this system does not know
+        user = value[1:].split("/", 1)[0]
+        unknown = f"there is no user {user!r}" if user else "the home directory is not known"
+        raise ConfigurationError(
+            f"the pipeline's path {value!r} starts with ~{user}, but {unknown}",
+            hint="write the path out in full, or use ~/ for your own home directory",
+        ) from None
+    if path.is_absolute() or value == "-":
+        return path
+    return Path(os.path.normpath(base_dir / path))
+
+
+def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> PipelineSpec:
+    raw_input = data.get("input")
+    input_path: Path | None = None
+    input_format: str | None = None
+    if isinstance(raw_input, str):
+        input_path = _resolve_path(base_dir, raw_input)
+    elif isinstance(raw_input, Mapping):
+        input_path = _resolve_path(base_dir, raw_input["path"])
+        input_format = raw_input.get("format")
+    output = data.get("output")
+    steps = tuple(
+        StepSpec(
+            name=s["name"],
+            parameters=dict(s.get("parameters", {})),
+            on_error=OnError(s.get("onError", OnError.STOP_WORKFLOW.value)),
+            bulk=bool(s.get("bulk", False)),
+            concurrency=s.get("concurrency"),
+        )
+        for s in data["steps"]
+    )
+    return PipelineSpec(
+        source=source,
+        base_dir=base_dir,
+        steps=steps,
+        name=data.get("name"),
+        input_path=input_path,
+        input_format=input_format,
+        output_path=_resolve_path(base_dir, output) if isinstance(output, str) else None,
+        credentials=data.get("credentials"),
+        settings=_settings_from(data.get("settings") or {}),
+    )
+
+
+def _settings_from(raw: Mapping[str, Any]) -> Settings:
+    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
+    if "rateLimit" in raw:
+        limit = raw["rateLimit"]
+        rate_limit = (
+            None if limit is False else (int(limit["requests"]), float(limit["perSeconds"]))
+        )
+    return Settings(
+        concurrency=int(raw.get("concurrency", DEFAULT_CONCURRENCY)),
+        rate_limit=rate_limit,
+        timeout_seconds=float(raw.get("timeoutSeconds", 30.0)),
+        messages_per_second=raw.get("messagesPerSecond"),
+        cost_estimate=bool(raw.get("costEstimate", True)),
+    )
+
+
+def load_pipeline(path: Path) -> PipelineSpec:
+    """Read, parse and validate a pipeline file."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PipelineError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PipelineError(
+            source, [f"line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
+        ) from None
+    return parse_pipeline(text, source=source, base_dir=path.resolve().parent)
+
+
+def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
+    """Runnable steps for a spec; every step's problems are reported together."""
+    steps: list[Step] = []
+    problems: list[str] = []
+    views: list[StepView] = []
+    for step_spec in spec.steps:
+        view = StepView(step_spec.name, None, step_spec.parameters)
+        views.append(view)
+        try:
+            resolver = ParameterResolver(
+                description, step_spec.parameters, step_name=step_spec.name
+            )
+        except ProblemListError as exc:
+            problems.extend(f"{exc.source}: {problem}" for problem in exc.problems)
+            continue
+        except PlivoNodeError as exc:
+            problems.append(f"step '{step_spec.name}': {exc}")
+            continue
+        operation = (resolver.resource, resolver.operation)
+        views[-1] = replace(view, operation=operation)
+        if step_spec.bulk and operation not in BULK_PREPARERS:
+            supported = ", ".join(f"{r}.{o}" for r, o in sorted(BULK_PREPARERS))
+            problems.append(
+                f"step '{step_spec.name}': bulk: true is supported for {supported} only, "
+                f"not {resolver.resource}.{resolver.operation}; remove it"
+            )
+            continue
+        handler = HANDLERS.get(operation)
+        if handler is None:
+            problems.append(
+                f"step '{step_spec.name}': {resolver.resource}.{resolver.operation} has no handler"
+            )
+            continue
+        steps.append(
+            Step(
+                name=step_spec.name,
+                resolver=resolver,
+                handler=handler,
+                on_error=step_spec.on_error,
+                concurrency=step_spec.concurrency or spec.settings.concurrency,
+                bulk=step_spec.bulk,
+                raw_parameters=step_spec.parameters,
+                secret_fields=resolver.secret_input_fields,
+                secret_parameters=resolver.has_secret_parameters,
+            )
+        )
+    problems.extend(step_problems(views))
+    if problems:
+        raise PipelineError(spec.source, problems)
+    return steps
+
+
+def check_pipeline_input(
+    spec: PipelineSpec, input_path: Path | None, input_format: str | None
+) -> list[str]:
+    """The input checks of the static pass (see :mod:`plivo_node.run.pipeline_checks`): warnings.
+
+    ``input_path``/``input_format`` are what the run reads (``--input`` wins over the file's
+    ``input``); a missing file raises :class:`ConfigurationError`.
+    """
+    first = spec.steps[0]
+    return check_input(StepView(first.name, None, first.parameters), input_path, input_format)

@@ -1,0 +1,334 @@
+"""The static-check pass: what can be known about a pipeline before anything is sent.
+
+``validate`` and ``run`` both go through it (the step checks from
+:func:`plivo_node.run.pipeline.build_steps`, the input checks from :func:`check_input`), so a
+mistake that would otherwise surface only after earlier steps had created resources is
+reported up front, each naming the step, the parameter and the fix:
+
+- ``$('Step')`` / ``$node["Step"]`` naming a step that does not exist, the step itself or a
+  later one (a step reads only the items of steps that ran before it);
+- ``{{ … }}`` in a value that does not start with ``=`` (it would be sent literally);
+- constant phone numbers, URLs and ids, checked by the validators the handlers use at run time;
+- a missing input file (an error), and ``$json.field`` of the first step that the CSV input's
+  header does not have (a warning: the field may be meant to be empty).
+
+Every check is one walk over each step's parameters, with step names looked up in a dict, so
+the pass is linear in the size of the pipeline.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from plivo_node.core.errors import ConfigurationError, ParameterError
+from plivo_node.expressions import is_expression
+from plivo_node.expressions.template import split_template
+from plivo_node.expressions.tokens import SyntaxProblemError, Token, decode_string, tokenize
+from plivo_node.nodes.plivo.resources._messaging import resolve_sender
+from plivo_node.nodes.plivo.resources.number import rented_number
+from plivo_node.nodes.plivo.validation.fields import (
+    check_country_iso,
+    check_http_url,
+    check_numeric_id,
+)
+from plivo_node.nodes.plivo.validation.media import parse_media_urls
+from plivo_node.nodes.plivo.validation.phone import normalize_number, parse_destinations
+from plivo_node.run.item_io import is_stdio, resolve_format
+
+# --- walking a step's parameters ------------------------------------------------------------------
+
+
+def _values(parameters: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (path, value) of a step's parameters, collections' fields included."""
+    for name, value in parameters.items():
+        path = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            yield from _values(value, f"{path}.")
+        elif isinstance(value, list | tuple):
+            for index, entry in enumerate(value):
+                if isinstance(entry, Mapping):
+                    yield from _values(entry, f"{path}[{index}].")
+                else:
+                    yield f"{path}[{index}]", entry
+        else:
+            yield path, value
+
+
+# --- what an expression reads ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reads:
+    steps: tuple[tuple[str, str], ...]  # (name, as written): $('…') and $node[…]
+    fields: tuple[str, ...]  # $json.<field> of the current item
+
+
+def _is(token: Token, text: str) -> bool:
+    return token.kind == "punct" and token.text == text
+
+
+def _key_at(tokens: Sequence[Token], index: int) -> str | None:
+    """The key read at ``tokens[index]``: ``.name``, ``?.name`` or ``["name"]``; else None."""
+    if index + 1 >= len(tokens):
+        return None
+    first, second = tokens[index], tokens[index + 1]
+    if first.kind == "punct" and first.text in (".", "?.") and second.kind == "name":
+        return second.text
+    if (
+        _is(first, "[")
+        and second.kind == "string"
+        and index + 2 < len(tokens)
+        and _is(tokens[index + 2], "]")
+    ):
+        return decode_string(second.text, second.position)
+    return None
+
+
+def _reads(source: str) -> _Reads:
+    """The steps and item fields an ``=…`` value reads (nothing when it does not parse)."""
+    steps: list[tuple[str, str]] = []
+    fields: list[str] = []
+    try:
+        _, segments = split_template(source[1:])
+        for segment, _offset in segments:
+            tokens = tokenize(segment)
+            for index, token in enumerate(tokens):
+                if token.kind != "name":
+                    continue
+                after = tokens[index + 1 : index + 4]
+                if (
+                    token.text == "$"
+                    and len(after) == 3
+                    and _is(after[0], "(")
+                    and after[1].kind == "string"
+                    and _is(after[2], ")")
+                ):
+                    name = decode_string(after[1].text, after[1].position)
+                    steps.append((name, f"$('{name}')"))
+                elif token.text == "$node" and (key := _key_at(tokens, index + 1)) is not None:
+                    steps.append((key, f'$node["{key}"]'))
+                elif token.text == "$json" and (key := _key_at(tokens, index + 1)) is not None:
+                    fields.append(key)
+    except SyntaxProblemError:
+        pass  # the resolver reports the syntax problem itself, with its position
+    return _Reads(tuple(steps), tuple(fields))
+
+
+def _looks_like_template(value: str) -> bool:
+    """A literal with ``{{ … }}`` in it: an expression missing its leading ``=``."""
+    start = value.find("{{")
+    return start != -1 and value.find("}}", start + 2) != -1
+
+
+# --- constant values, checked as the handlers check them ------------------------------------------
+
+ValueCheck = Callable[[Any, str], object]
+
+
+def _url(label: str) -> ValueCheck:
+    return lambda value, parameter: check_http_url(value, parameter=parameter, label=label)
+
+
+def _numeric_id(label: str) -> ValueCheck:
+    return lambda value, parameter: check_numeric_id(value, parameter=parameter, label=label)
+
+
+def _sender(*, allow_sender_id: bool) -> ValueCheck:
+    # The same function the handlers call; a Powerpack overriding From is handled in _constants.
+    return lambda value, _parameter: resolve_sender(
+        {"from": value}, "", allow_sender_id=allow_sender_id
+    )
+
+
+_DESTINATIONS: Final[ValueCheck] = lambda value, parameter: parse_destinations(  # noqa: E731
+    value, parameter=parameter
+)
+
+# (resource, operation) -> parameter path -> the handler's check for it.
+_CONSTANT_CHECKS: Final[dict[tuple[str, str], dict[str, ValueCheck]]] = {
+    ("sms", "send"): {
+        "from": _sender(allow_sender_id=True),
+        "to": _DESTINATIONS,
+        "url": _url("URL"),
+        "additionalFields.media_urls": lambda value, parameter: parse_media_urls(
+            value, parameter=parameter
+        ),
+    },
+    ("mms", "send"): {
+        "from": _sender(allow_sender_id=False),
+        "to": _DESTINATIONS,
+        "url": _url("URL"),
+        "media_urls": lambda value, parameter: parse_media_urls(value, parameter=parameter),
+    },
+    ("call", "make"): {
+        "from": lambda value, parameter: normalize_number(value, parameter=parameter),
+        "to": lambda value, parameter: parse_destinations(
+            value, parameter=parameter, allow_sip=True
+        ),
+        "answer_url": _url("Answer URL"),
+        "hangup_url": _url("Hangup URL"),
+        "fallback_url": _url("Fallback URL"),
+        "additionalFields.machine_detection_url": _url("Machine Detection URL"),
+        "additionalFields.ring_url": _url("Ring URL"),
+    },
+    ("application", "create"): {
+        "answer_url": _url("Answer URL"),
+        "additionalFields.fallback_answer_url": _url("Fallback Answer URL"),
+        "additionalFields.hangup_url": _url("Hangup URL"),
+        "additionalFields.message_url": _url("Message URL"),
+    },
+    ("application", "delete"): {"app_id": _numeric_id("Application ID")},
+    ("application", "get"): {"app_id": _numeric_id("Application ID")},
+    ("application", "update"): {
+        "app_id": _numeric_id("Application ID"),
+        "updateFields.answer_url": _url("Answer URL"),
+        "updateFields.fallback_answer_url": _url("Fallback Answer URL"),
+        "updateFields.hangup_url": _url("Hangup URL"),
+        "updateFields.message_url": _url("Message URL"),
+    },
+    ("endpoint", "create"): {"additionalFields.app_id": _numeric_id("Application ID")},
+    ("endpoint", "delete"): {"endpoint_id": _numeric_id("Endpoint ID")},
+    ("endpoint", "get"): {"endpoint_id": _numeric_id("Endpoint ID")},
+    ("endpoint", "update"): {
+        "endpoint_id": _numeric_id("Endpoint ID"),
+        "updateFields.app_id": _numeric_id("Application ID"),
+    },
+    ("number", "get"): {"number": lambda value, _parameter: rented_number(value)},
+    ("pricing", "get"): {
+        "country_iso": lambda value, parameter: check_country_iso(value, parameter=parameter)
+    },
+}
+
+
+def _constant_problems(operation: tuple[str, str], parameters: Mapping[str, Any]) -> Iterator[str]:
+    checks = _CONSTANT_CHECKS.get(operation, {})
+    powerpack = _values(parameters.get("additionalFields") or {}, "additionalFields.")
+    uses_powerpack = any(path.endswith("powerpack_uuid") and value for path, value in powerpack)
+    for path, value in _values(parameters):
+        check = checks.get(path)
+        # Empty: 'required' is the resolver's check, and optional fields are left out.
+        if check is None or is_expression(value) or value is None or value == "":
+            continue
+        if isinstance(value, str) and _looks_like_template(value):
+            continue  # reported as a missing '=' already
+        if path == "from" and uses_powerpack:
+            continue  # a Powerpack picks the sender; the handler never reads From
+        try:
+            check(value, path)
+        except ParameterError as error:
+            hint = f" ({error.hint})" if error.hint else ""
+            yield f"parameters.{error.parameter or path}: {error.message}{hint}"
+
+
+# --- the step checks ------------------------------------------------------------------------------
+
+
+def _reference_problem(name: str, position: int, order: Mapping[str, int]) -> str | None:
+    """Why ``$('name')`` cannot be read by the step at ``position``, or None when it can."""
+    if name not in order:
+        close = difflib.get_close_matches(name, list(order), n=1)
+        guess = f"; did you mean '{close[0]}'?" if close else ""
+        return f"there is no step named '{name}'{guess}"
+    at = order[name]
+    if at == position:
+        return f"'{name}' is this step itself; a step reads only the steps before it"
+    if at > position:
+        return (
+            f"'{name}' is step {at + 1}, after this one (step {position + 1}); a step reads "
+            f"only the steps before it: move '{name}' up, or read a step that runs earlier"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class StepView:
+    """What the step checks need of a step: its name, operation and raw parameters."""
+
+    name: str
+    operation: tuple[str, str] | None  # None when the step's resource/operation is invalid
+    parameters: Mapping[str, Any]
+
+
+def step_problems(steps: Sequence[StepView]) -> list[str]:
+    """Every problem of the steps that is known before any item is read."""
+    order: dict[str, int] = {}
+    for position, step in enumerate(steps):
+        order.setdefault(step.name, position)
+    problems: list[str] = []
+    for position, step in enumerate(steps):
+        where = f"step '{step.name}'"
+        for path, value in _values(step.parameters):
+            if not isinstance(value, str):
+                continue
+            if not is_expression(value):
+                if _looks_like_template(value):
+                    problems.append(
+                        f"{where}: parameters.{path}: the value contains {{{{ … }}}} but does "
+                        "not start with '=', so it would be sent as it is written (start the "
+                        "value with = to make it an expression, like ={{ $json.name }})"
+                    )
+                continue
+            for name, written in dict.fromkeys(_reads(value).steps):
+                problem = _reference_problem(name, position, order)
+                if problem is not None:
+                    problems.append(f"{where}: parameters.{path}: {written}: {problem}")
+        if step.operation is not None:
+            problems.extend(
+                f"{where}: {problem}"
+                for problem in _constant_problems(step.operation, step.parameters)
+            )
+    return problems
+
+
+# --- the input checks -----------------------------------------------------------------------------
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The header row of a CSV file, or None when it cannot be read (the run reports why)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            return next(csv.reader(stream), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def check_input(
+    first_step: StepView, input_path: Path | None, input_format: str | None
+) -> list[str]:
+    """Warnings about the input the first step reads; a missing input file is an error."""
+    if input_path is None or is_stdio(input_path):
+        return []
+    if not input_path.exists():
+        raise ConfigurationError(
+            f"input file {input_path} does not exist",
+            hint="check --input or the pipeline's input; a relative input path is read from "
+            "the pipeline file's folder",
+        )
+    try:
+        kind = resolve_format(input_path, input_format)
+    except ConfigurationError:
+        return []  # the run reports the unknown format itself
+    # Only a regular file can be read twice: the header of a pipe would be taken from the run.
+    if kind != "csv" or not input_path.is_file():
+        return []
+    header = _csv_header(input_path)
+    if header is None:
+        return []
+    columns = set(header)
+    return [
+        f"step '{first_step.name}': parameters.{path} reads $json.{field}, but "
+        f"{input_path.name} has no column '{field}' (its columns: {', '.join(header)}); "
+        "every item would get an empty value"
+        for path, value in _values(first_step.parameters)
+        if is_expression(value)
+        for field in dict.fromkeys(_reads(value).fields)
+        if field not in columns
+    ]
+
+
+__all__ = ["StepView", "check_input", "step_problems"]
