@@ -45,7 +45,7 @@ from aiohttp import web
 from plivo_node.core.errors import PlivoNodeError
 from plivo_node.http.limiter import RateLimiter
 from plivo_node.http.retry import RetryPolicy
-from plivo_node.http.transport import PlivoClient
+from plivo_node.nodes.plivo.client import PlivoClient
 from plivo_node.nodes.plivo.credentials import Credentials
 from plivo_node.run.pipeline import DEFAULT_CONCURRENCY
 

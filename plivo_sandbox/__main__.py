@@ -10,10 +10,9 @@ from plivo_node.core.errors import ConfigurationError
 from plivo_sandbox.command import add_arguments, serve
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m plivo_sandbox", description="Run a Plivo-compatible sandbox."
-    )
+def main(argv: list[str] | None = None, *, prog: str = "python -m plivo_sandbox") -> int:
+    """Run the sandbox until stopped; ``prog`` names the command in help and errors."""
+    parser = argparse.ArgumentParser(prog=prog, description="Run a Plivo-compatible sandbox.")
     add_arguments(parser)
     try:
         with contextlib.suppress(KeyboardInterrupt):

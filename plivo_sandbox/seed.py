@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plivo_node.nodes.plivo.application_defaults import APPLICATION_DEFAULTS
 from plivo_sandbox.state import JsonDict, SandboxState
 
 SEED_CREATED = "2024-01-15"
@@ -87,24 +88,6 @@ def add_subaccount(state: SandboxState, name: str, *, enabled: bool, created: st
     }
     state.subaccounts[auth_id] = subaccount
     return subaccount
-
-
-APPLICATION_DEFAULTS: JsonDict = {
-    "answer_url": "",
-    "answer_method": "POST",
-    "hangup_url": None,  # None: copies answer_url on create
-    "hangup_method": "POST",
-    "fallback_answer_url": "",
-    "fallback_method": "POST",
-    "message_url": "",
-    "message_method": "POST",
-    "default_app": False,
-    "default_endpoint_app": False,
-    "enabled": True,
-    "log_incoming_messages": True,
-    "public_uri": False,
-    "sub_account": None,
-}
 
 
 def add_application(state: SandboxState, fields: JsonDict) -> str:

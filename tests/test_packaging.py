@@ -36,7 +36,13 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"plivo_node/_data/node_manifest.yaml", "plivo_node/_data/credentials/plivoApi.yaml"}
     expected |= {f"plivo_node/_data/schemas/{p.name}" for p in (REPO / "schemas").glob("*.json")}
+    # The sandbox is its own top-level package in the same distribution.
+    expected |= {"plivo_sandbox/__init__.py", "plivo_sandbox/__main__.py"}
     assert expected <= names
+    # The Plivo node registers itself like any third-party node.
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[plivo_node.nodes]\nplivo = plivo_node.nodes.plivo.node:NODE\n" in text
 
 
 def test_installed_data_is_preferred_over_the_repository(

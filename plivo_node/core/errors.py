@@ -9,8 +9,8 @@
     ├── ItemError                       (per item: the item fails, the batch goes on)
     │   ├── ParameterError              invalid_parameter
     │   ├── ExpressionError             expression_error
-    │   └── UnknownOutcomeError         unknown_outcome  (a send may or may not have reached Plivo)
-    ├── ApiError                        (Plivo answered with an error status)
+    │   └── UnknownOutcomeError         unknown_outcome  (a send may or may not have reached it)
+    ├── ApiError                        (the service answered with an error status)
     │   ├── BadRequestError        400  bad_request
     │   ├── AuthenticationError    401  authentication_failed
     │   ├── ForbiddenError         403  forbidden
@@ -26,7 +26,7 @@ Every error has a stable ``code`` (what the CLI summary counts and output items 
 ``message`` that says what is wrong, and an optional ``hint`` that says how to fix it. Errors
 about one item carry ``item_index`` and, when one parameter is at fault, ``parameter``; the
 executor fills ``item_index`` in for errors raised below it. No error ever holds a secret: the
-transport builds messages from Plivo's answer, never from the request's credentials; ``str``
+transport builds messages from the service's answer, never from the request's credentials; ``str``
 and ``to_dict`` pass every text through :func:`plivo_node.core.redaction.redact` as a last guard,
 and :meth:`PlivoNodeError.redact_in_place` masks an item's error with that item's own secrets
 (its password, say) before the error leaves the item's scope.
@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 
 from plivo_node.core.redaction import redact
 
-# The standard texts n8n shows for HTTP failures; Plivo's own text goes in ``description``.
+# The standard texts n8n shows for HTTP failures; the service's own text goes in ``description``.
 _STATUS_MESSAGES: dict[int, str] = {
     400: "Bad request - please check your parameters",
     401: "Authorization failed - please check your credentials",
@@ -190,19 +190,20 @@ class ExpressionError(ItemError):
 
 
 class UnknownOutcomeError(ItemError):
-    """A send went out but no answer came back: Plivo may or may not have acted on it.
+    """A send went out but no answer came back: the service may or may not have acted on it.
 
-    Plivo has no idempotency keys, so such a send is never re-sent automatically.
+    Without idempotency keys a repeat could act twice, so such a send is never re-sent
+    automatically.
     """
 
     code = "unknown_outcome"
 
 
-# --- Plivo answered with an error status ----------------------------------------------------
+# --- the service answered with an error status ----------------------------------------------
 
 
 class ApiError(PlivoNodeError):
-    """Plivo (or a compatible server) answered with an error status."""
+    """The service (or a compatible server) answered with an error status."""
 
     code = "api_error"
 
@@ -215,6 +216,7 @@ class ApiError(PlivoNodeError):
         api_id: str | None = None,
         error_text: str | None = None,
         retry_after: float | None = None,
+        service: str = "the service",
     ) -> None:
         self.status = status
         self.method = method
@@ -222,7 +224,7 @@ class ApiError(PlivoNodeError):
         self.api_id = api_id
         self.error_text = error_text
         self.retry_after = retry_after
-        hint = f"Plivo said: {error_text}" if error_text else None
+        hint = f"{service[:1].upper()}{service[1:]} said: {error_text}" if error_text else None
         super().__init__(f"{status_message(status)} ({method} {path} -> {status})", hint=hint)
 
     def redact_in_place(self) -> None:

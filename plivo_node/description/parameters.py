@@ -368,6 +368,10 @@ class ParameterResolver:
             definition = description.operation_property(resource or "")
             where = f"resource '{resource}'"
         if definition is None:
+            if not any(prop.name == name for prop in description.properties):
+                # A node without this parameter at all (Edit Fields, If): its one handler
+                # runs under the key ("", "") (plivo_node.core.node.SINGLE_OPERATION).
+                return ""
             raise PipelineError(self._source, [f"parameters.{name}: {where} has no {name}s"])
         value = raw.get(name, definition.default)
         offered = [str(option) for option in definition.option_values()]

@@ -1,9 +1,10 @@
 """Client-side rate limits: the account's request rate, 429 pauses, and per-sender pacing.
 
-:class:`RateLimiter` keeps requests within Plivo's documented 300 requests per 5 seconds per
-account, counted as the server counts them: by the time each request *arrives*. The client
-cannot see that time, only that it lies between the request's start and its response (pool
-waits, TLS and the network sit in between, and vary from request to request). So a request
+:class:`RateLimiter` keeps requests within a service's documented rate (its node declares it,
+e.g. 300 requests per 5 seconds per account), counted as the server counts them: by the time
+each request *arrives*. The client cannot see that time, only that it lies between the
+request's start and its response (pool waits, TLS and the network sit in between, and vary
+from request to request). So a request
 holds its place in the window from its start until ``per_seconds`` after its response: an
 :meth:`RateLimiter.acquire` returns a :class:`Slot` that the caller releases when the response
 arrives, and a new request may start only while fewer than ``requests`` slots are held or
@@ -33,8 +34,8 @@ from types import TracebackType
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-PLIVO_REQUESTS = 300
-PLIVO_PER_SECONDS = 5.0
+# The longest a 429 without Retry-After pauses every request, when the pause keeps doubling.
+MAX_PAUSE = 5.0
 
 
 class Slot:
@@ -78,10 +79,10 @@ class RateLimiter:
 
     def __init__(
         self,
-        rate: tuple[int, float] | None = (PLIVO_REQUESTS, PLIVO_PER_SECONDS),
+        rate: tuple[int, float] | None,
         *,
         base_pause: float = 1.0,
-        max_pause: float = PLIVO_PER_SECONDS,
+        max_pause: float = MAX_PAUSE,
         max_retry_after: float = 120.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -213,8 +214,9 @@ class RateLimiter:
 class Pacer:
     """Spaces requests that share a key (a source number or powerpack) ``1/mps`` seconds apart.
 
-    Plivo queues messages beyond a sender's messages-per-second instead of rejecting them, and
-    expires queued messages after a while; pacing keeps that queue short. ``mps=None`` is off.
+    Messaging services queue messages beyond a sender's messages-per-second instead of
+    rejecting them, and expire queued messages after a while; pacing keeps that queue short.
+    ``mps=None`` is off.
     """
 
     def __init__(

@@ -1,19 +1,18 @@
 """The retry policy: one function, :meth:`RetryPolicy.decide`, says whether a failure is retried.
 
-Plivo has no idempotency keys, so a request is retried only when doing it again cannot do
-harm. The rule, by kind of request:
+Services without idempotency keys may act twice on a repeated request, so a request is
+retried only when doing it again cannot do harm. The rule, by kind of request:
 
 - **Reads** (GET) are retried on 429, 5xx and every connection failure or timeout.
-- **Sends** (POST ``Message/`` and POST ``Call/``) are retried only when Plivo provably did not
-  act: on 429, and on connection failures before the request was written (``request_sent``
-  False). After a 5xx, a timeout, a connection dropped after writing, or a 2xx answer that
-  cannot be read, the message or call may or may not exist: that is an
+- **Sends** (the requests the node's ``sends`` names: a message, a call) are retried only when
+  the service provably did not act: on 429, and on connection failures before the request was
+  written (``request_sent`` False). After a 5xx, a timeout, a connection dropped after
+  writing, or a 2xx answer that cannot be read, what it sends may or may not exist: that is an
   :class:`UnknownOutcomeError`, and the send is never repeated (unless the caller opts in
   with ``retry_unknown_sends``).
-- **Other writes** (POST/DELETE on ``Application/``, ``Endpoint/``, a call's ``Play/``,
-  ``Media/`` uploads, ...) follow the same provable-only rule, because many are not
-  idempotent either (creating an application twice makes two; ``Play/`` plays twice). An
-  ambiguous failure is reported as the error it was.
+- **Other writes** (creates, updates, deletes, uploads) follow the same provable-only rule,
+  because many are not idempotent either (creating an object twice makes two). An ambiguous
+  failure is reported as the error it was.
 
 Delays are capped exponential backoff with full jitter; a 429's ``Retry-After`` is honoured
 instead when present. ``backoff=False`` makes every delay 0 (for tests).
@@ -22,6 +21,7 @@ instead when present. ``backoff=False`` makes every delay 0 (for tests).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plivo_node.core.errors import (
@@ -33,20 +33,20 @@ from plivo_node.core.errors import (
     UnknownOutcomeError,
 )
 
-# The two requests that make Plivo send something the account pays for.
-_SEND_PATHS = frozenset({"Message", "Call"})
+# (method, path) -> what the request sends ("message", "call"), or None when it is no send.
+Sends = Callable[[str, str], str | None]
 
 
-def is_send(method: str, path: str) -> bool:
-    """Whether ``method path`` makes Plivo send a message or place a call."""
-    return method.upper() == "POST" and path.strip("/") in _SEND_PATHS
+def no_sends(_method: str, _path: str) -> str | None:
+    """For a service none of whose requests is a send."""
+    return None
 
 
 @dataclass(frozen=True)
 class RetryDecision:
     """What to do after a failed attempt.
 
-    ``outcome_unknown`` is set when the request was a send that may have reached Plivo: the
+    ``outcome_unknown`` is set when the request was a send that may have reached the service: the
     caller raises :class:`UnknownOutcomeError` instead of the original error.
     """
 
@@ -73,6 +73,10 @@ class RetryPolicy:
     jitter: bool = True
     backoff: bool = True
     retry_unknown_sends: bool = False
+    # Which requests are sends, and the service's name for messages: facts of the service,
+    # which its node's client sets.
+    sends: Sends = no_sends
+    service: str = "the service"
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,7 +86,7 @@ class RetryPolicy:
     def decide(self, method: str, path: str, error: PlivoNodeError, attempt: int) -> RetryDecision:
         """Whether to retry after attempt number ``attempt`` (1-based) failed with ``error``."""
         method = method.upper()
-        send = is_send(method, path)
+        send = self.sends(method, path) is not None
         if not isinstance(error, ApiError | TransportError):
             return RetryDecision.give_up(f"{error.code} is not a transient failure")
 
@@ -105,21 +109,21 @@ class RetryPolicy:
                 if decision.retry:
                     return decision
             return RetryDecision.give_up(
-                f"send failed with {error.code} after it may have reached Plivo",
+                f"send failed with {error.code} after it may have reached {self.service}",
                 outcome_unknown=True,
             )
         return RetryDecision.give_up(
-            f"write failed with {error.code} after it may have reached Plivo"
+            f"write failed with {error.code} after it may have reached {self.service}"
         )
 
     def unknown_outcome(self, method: str, path: str, error: PlivoNodeError) -> UnknownOutcomeError:
         """The error for a send whose outcome is unknown after ``error``."""
-        what = "call" if path.strip("/") == "Call" else "message"
+        what = self.sends(method.upper(), path) or "request"
         return UnknownOutcomeError(
             f"The {what} may or may not have been sent: {method.upper()} {path} failed with "
-            f"{error.code} ({error.message}) after the request may have reached Plivo, and it is "
-            "not re-sent automatically because a retry could send it twice",
-            hint=f"check Plivo's {what} logs before sending it again",
+            f"{error.code} ({error.message}) after the request may have reached {self.service}, "
+            "and it is not re-sent automatically because a retry could send it twice",
+            hint=f"check {self.service}'s {what} logs before sending it again",
         )
 
     def _again(self, attempt: int, why: str, error: PlivoNodeError) -> RetryDecision:

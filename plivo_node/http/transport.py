@@ -1,4 +1,8 @@
-"""``PlivoClient``: the one way requests reach Plivo (or the sandbox).
+"""``HttpClient``: the one way a node's requests reach its service (or a sandbox).
+
+A node's client factory builds it from a :class:`ServiceProfile`: the base URL every path is
+relative to, the ``Authorization`` header, and the service's own conventions (which requests
+are sends, which answer field carries its request id, how to pace sends that share a sender).
 
 This module is the single boundary where aiohttp and asyncio exceptions become ours
 (:class:`ConnectionFailedError`, :class:`RequestTimeoutError`) and where error statuses become
@@ -6,7 +10,7 @@ This module is the single boundary where aiohttp and asyncio exceptions become o
 request waits for the rate limiter, and every failure goes to the retry policy, which alone
 decides whether to try again.
 
-The hot path does little per request: the auth header, the headers and the account URL are
+The hot path does little per request: the auth header, the headers and the base URL are
 built once, the body is serialised once per request (not per attempt), and one session with
 a connection pool of ``concurrency`` connections serves every request.
 """
@@ -14,20 +18,21 @@ a connection pool of ``concurrency`` connections serves every request.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import math
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from plivo_node import __version__
+from plivo_node.core.api import ApiResponse, HttpMethod, UploadFile, before_write
 from plivo_node.core.errors import (
     ApiError,
     ConnectionFailedError,
@@ -37,33 +42,45 @@ from plivo_node.core.errors import (
     TransportError,
     api_error_for_status,
 )
-from plivo_node.core.items import ApiResponse, HttpMethod, JsonObject, UploadFile, before_write
+from plivo_node.core.items import JsonObject
 from plivo_node.core.redaction import shorten
 from plivo_node.http.limiter import Pacer, RateLimiter
-from plivo_node.http.retry import RetryPolicy, is_send
-from plivo_node.nodes.plivo.credentials import ENV_BASE_URL, Credentials
+from plivo_node.http.retry import RetryPolicy
 
 USER_AGENT = f"plivo-node/{__version__} (Python {platform.python_version()})"
 _ERROR_TEXT_LIMIT = 300  # a proxy's HTML error page is not worth printing whole
-_NETWORK_HINT = f"check {ENV_BASE_URL} (or the credentials' baseUrl) and your network connection"
 
 # Built once: json.dumps with options builds a new encoder on every call (hot path).
 _BODY_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
-class PlivoClient:
-    """An :class:`plivo_node.core.items.ApiClient` over aiohttp; use it as ``async with``.
+@dataclass(frozen=True)
+class ServiceProfile:
+    """What the client needs to know about the service it talks to (its node decides it)."""
+
+    base_url: str  # every request path is relative to it; ends in "/"
+    authorization: str  # the Authorization header's value
+    service: str = "the service"  # how messages name it ("Plivo said: ...")
+    # Where the base URL comes from, for hints ("check <it> and your network connection").
+    base_url_source: str = "the base URL"
+    # The answer field holding the service's id of a request, kept on its errors.
+    request_id_field: str | None = None
+    # The key of a send the pacer spaces (its sender), from the request body; None: not paced.
+    pacing_key: Callable[[Mapping[str, Any]], str | None] | None = None
+
+
+class HttpClient:
+    """An :class:`plivo_node.core.api.ApiClient` over aiohttp; use it as ``async with``.
 
     ``rate_limiter=None`` means no client-side request rate (a ``RateLimiter(None)``: 429s
-    still pause every request); pass ``RateLimiter()`` for Plivo's documented account limit
-    of 300 requests per 5 s. ``retry_policy`` defaults to
-    :class:`RetryPolicy`'s defaults. An injected ``session`` is used as is and not closed.
-    ``pacer`` optionally spaces message sends per source number / powerpack.
+    still pause every request). ``retry_policy`` defaults to :class:`RetryPolicy`'s defaults
+    (its ``sends`` say which requests are sends). An injected ``session`` is used as is and not
+    closed. ``pacer`` optionally spaces sends that share a pacing key (a sender).
     """
 
     def __init__(
         self,
-        credentials: Credentials,
+        profile: ServiceProfile,
         *,
         concurrency: int = 50,
         timeout: float = 30.0,
@@ -76,13 +93,13 @@ class PlivoClient:
             raise ValueError("concurrency must be at least 1")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        self._auth_id = credentials.auth_id
-        self._account_url = f"{credentials.base_url}Account/{credentials.auth_id}/"
-        parts = urlsplit(credentials.base_url)
+        self._profile = profile
+        self._base_url = profile.base_url
+        parts = urlsplit(profile.base_url)
         self._server = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-        token = base64.b64encode(f"{credentials.auth_id}:{credentials.auth_token}".encode())
+        self._network_hint = f"check {profile.base_url_source} and your network connection"
         self._headers = {
-            "Authorization": f"Basic {token.decode('ascii')}",
+            "Authorization": profile.authorization,
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
         }
@@ -96,15 +113,11 @@ class PlivoClient:
         self._pacer = pacer
         self._session = session
         self._owns_session = session is None
-        # Requests other than GET handed on to be written: anything that may have changed the
-        # account. While it is 0 the run can still say "nothing was sent" (exit code 2).
+        # Requests other than GET handed on to be written: anything that may have changed
+        # something. While it is 0 the run can still say "nothing was sent" (exit code 2).
         self.writes_started = 0
 
-    @property
-    def auth_id(self) -> str:
-        return self._auth_id
-
-    async def __aenter__(self) -> PlivoClient:
+    async def __aenter__(self) -> Self:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._concurrency)
             self._session = aiohttp.ClientSession(
@@ -138,20 +151,21 @@ class PlivoClient:
         """Send one request, retrying as the policy allows; see :class:`ApiClient`."""
         session = self._session
         if session is None:
-            raise RuntimeError("PlivoClient is not open: use it as `async with PlivoClient(...)`")
-        url = self._account_url + path
+            raise RuntimeError("the client is not open: use it as `async with` first")
+        url = self._base_url + path
         params = _query_string(query) if query else None
         payload: bytes | None = None
         if not files and (body is not None or method == "POST"):
             payload = _BODY_ENCODER.encode(body or {}).encode()
         headers = self._headers if files or payload is None else self._json_headers
-        send = is_send(method, path)
-        if self._pacer is not None and body is not None and send:
-            key = body.get("powerpack_uuid") or body.get("src")
+        send = self._policy.sends(method, path) is not None
+        pacing_key = self._profile.pacing_key
+        if self._pacer is not None and body is not None and send and pacing_key is not None:
+            key = pacing_key(body)
             if key:
-                await self._pacer.wait(str(key))
+                await self._pacer.wait(key)
 
-        maybe_sent = False  # an earlier attempt of this send may have reached Plivo
+        maybe_sent = False  # an earlier attempt of this send may have reached the service
         attempt = 0
         while True:
             attempt += 1
@@ -194,7 +208,7 @@ class PlivoClient:
         data: bytes | aiohttp.FormData | None,
         headers: Mapping[str, str],
     ) -> ApiResponse:
-        # Past every wait: the item is in flight from here (see context.py).
+        # Past every wait: the item is in flight from here (see plivo_node.core.api).
         hook = before_write.get() if method != "GET" else None
         if hook is not None and (marking := hook()) is not None:
             await marking
@@ -217,19 +231,39 @@ class PlivoClient:
                 raw=raw,
                 content_type=content_type,
                 retry_after=retry_after,
+                request_id_field=self._profile.request_id_field,
+                service=self._profile.service,
             )
         if status == 204 or not raw:
             return ApiResponse(status, None)
-        return ApiResponse(status, _json_object(raw, status, method, path, content_type))
+        return ApiResponse(status, self._json_object(raw, status, method, path, content_type))
+
+    def _json_object(
+        self, raw: bytes, status: int, method: str, path: str, content_type: str
+    ) -> JsonObject:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            return body
+        shown = "a JSON " + type(body).__name__ if body is not None else f"'{content_type}' content"
+        error = ApiError(status=status, method=method, path=path)
+        error.message = (
+            f"Expected a JSON object from {method} {path or '(base)'} but the server answered "
+            f"HTTP {status} with {shown}"
+        )
+        error.hint = f"check that {self._profile.base_url_source} points at the service's API"
+        raise error
 
     def _transport_error(self, exc: BaseException, method: str, path: str) -> TransportError:
         """The one place foreign exceptions become ours; ``request_sent`` errs on "maybe"."""
-        request = f"{method} {path or '(account)'}"
+        request = f"{method} {path or '(base)'}"
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return RequestTimeoutError(
                 f"Timed out connecting to {self._server} for {request}; nothing was sent",
                 request_sent=False,
-                hint=_NETWORK_HINT,
+                hint=self._network_hint,
             )
         if isinstance(exc, TimeoutError):
             return RequestTimeoutError(
@@ -242,13 +276,13 @@ class PlivoClient:
             return ConnectionFailedError(
                 f"Could not connect to {self._server} for {request}: {reason}; nothing was sent",
                 request_sent=False,
-                hint=_NETWORK_HINT,
+                hint=self._network_hint,
             )
         if isinstance(exc, aiohttp.InvalidURL):
             return ConnectionFailedError(
                 f"Invalid request URL for {request}; nothing was sent",
                 request_sent=False,
-                hint=f"check {ENV_BASE_URL} (or the credentials' baseUrl) and the path",
+                hint=f"check {self._profile.base_url_source} and the path",
             )
         if isinstance(exc, aiohttp.ServerDisconnectedError):
             what = "closed the connection before answering"
@@ -263,7 +297,7 @@ class PlivoClient:
         return ConnectionFailedError(
             f"{self._server} {what} for {request}; the request may have been received",
             request_sent=True,
-            hint=_NETWORK_HINT,
+            hint=self._network_hint,
         )
 
 
@@ -274,15 +308,15 @@ def _may_have_acted(error: PlivoNodeError) -> bool:
 
 
 def _query_string(query: Mapping[str, Any]) -> dict[str, str]:
-    """Plivo's query encoding (see :func:`_plivo_text`), ``None`` values left out."""
-    return {name: _plivo_text(value) for name, value in query.items() if value is not None}
+    """The query encoding (see :func:`_form_text`), ``None`` values left out."""
+    return {name: _form_text(value) for name, value in query.items() if value is not None}
 
 
 def _multipart(files: Sequence[UploadFile], body: Mapping[str, Any] | None) -> aiohttp.FormData:
     form = aiohttp.FormData()
     for name, value in (body or {}).items():
         if value is not None:
-            form.add_field(name, _plivo_text(value))
+            form.add_field(name, _form_text(value))
     for upload in files:
         form.add_field(
             "file", upload.data, filename=upload.file_name, content_type=upload.content_type
@@ -290,30 +324,13 @@ def _multipart(files: Sequence[UploadFile], body: Mapping[str, Any] | None) -> a
     return form
 
 
-def _plivo_text(value: Any) -> str:
-    """A query or form value as Plivo reads it: booleans as true/false, lists comma-joined."""
+def _form_text(value: Any) -> str:
+    """A query or form value as REST APIs read it: booleans as true/false, lists comma-joined."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         return ",".join(str(part) for part in value)
     return str(value)
-
-
-def _json_object(raw: bytes, status: int, method: str, path: str, content_type: str) -> JsonObject:
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        return body
-    shown = "a JSON " + type(body).__name__ if body is not None else f"'{content_type}' content"
-    error = ApiError(status=status, method=method, path=path)
-    error.message = (
-        f"Expected a JSON object from {method} {path or '(account)'} but the server answered "
-        f"HTTP {status} with {shown}"
-    )
-    error.hint = f"check that {ENV_BASE_URL} points at Plivo's API, e.g. https://api.plivo.com/v1/"
-    raise error
 
 
 def _api_error(
@@ -324,6 +341,8 @@ def _api_error(
     raw: bytes,
     content_type: str,
     retry_after: str | None,
+    request_id_field: str | None,
+    service: str,
 ) -> ApiError:
     api_id: str | None = None
     error_text: str | None = None
@@ -332,7 +351,7 @@ def _api_error(
     except ValueError:
         body = None
     if isinstance(body, dict):
-        api_id = _text(body.get("api_id"))
+        api_id = _text(body.get(request_id_field)) if request_id_field else None
         error_text = _text(body.get("error")) or _text(body.get("message"))
     elif content_type == "text/plain":
         error_text = raw.decode("utf-8", "replace").strip() or None
@@ -347,11 +366,12 @@ def _api_error(
         api_id=api_id,
         error_text=error_text,
         retry_after=_retry_after_seconds(retry_after),
+        service=service,
     )
 
 
 def _text(value: Any) -> str | None:
-    """A body field as text: strings as they are, Plivo's per-field error objects as JSON."""
+    """A body field as text: strings as they are, per-field error objects as JSON."""
     if value is None or value == "":
         return None
     if isinstance(value, str):

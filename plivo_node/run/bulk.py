@@ -1,23 +1,24 @@
-"""Bulk sends: consecutive items that differ only in their destination share one request.
+"""Bulk steps: consecutive items whose requests can be combined share one request.
 
-Plivo's Message API takes up to 1,000 unique destinations joined by ``<`` in one request and
-answers with one message UUID per valid unique destination, in order, plus ``invalid_number``
-for destinations it refused. A step with ``bulk: true`` groups consecutive items whose
-requests are otherwise identical (sender or Powerpack, text, type, media, callback, ...), sends
-each group once, and gives every input item its own output: its UUID, its ``invalid_number``
-error, or a note that an earlier item of the group already had its destination.
+A node type says, per operation, how its items combine (a
+:class:`plivo_node.core.node.BulkOperation`: prepare one item's request, a key telling which
+requests may share one, and a group that sends them and gives every member its own output or
+error). This module does the rest, the same for every node: it prepares items in input order,
+closes a group when the next item does not fit it, and runs the groups through the engine's
+one scheduler, so concurrency, stopWorkflow, the journal's in-flight marks and resume work
+as in a per-item step.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from plivo_node.core.errors import BadRequestError, PlivoNodeError
-from plivo_node.core.items import ApiClient, JsonObject, OperationContext
-from plivo_node.nodes.plivo.validation.phone import BULK_SEPARATOR, MAX_BULK_DESTINATIONS
+from plivo_node.core.api import ApiClient
+from plivo_node.core.errors import PlivoNodeError
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import BulkGroup, BulkOperation
 from plivo_node.run.engine import (
     FlowItem,
     ItemResult,
@@ -30,135 +31,8 @@ from plivo_node.run.engine import (
     schedule,
 )
 
-# Plivo's bulk limit and separator, as the phone checks apply them.
-MAX_UNIQUE_DESTINATIONS = MAX_BULK_DESTINATIONS
-DESTINATION_FIELD = "dst"
-
-
-class PreparedSend(Protocol):
-    """A validated request for one item, not yet sent (see ``resources.sms.prepare``)."""
-
-    @property
-    def body(self) -> Mapping[str, Any]: ...
-
-    @property
-    def destinations(self) -> Sequence[str]: ...
-
-    def output(self, response: Mapping[str, Any]) -> JsonObject: ...
-
-
-def group_key(body: Mapping[str, Any]) -> str:
-    """Requests with the same key differ only in their destination."""
-    return json.dumps(
-        {k: v for k, v in body.items() if k != DESTINATION_FIELD}, sort_keys=True, default=str
-    )
-
-
-@dataclass
-class BulkGroup:
-    """Consecutive prepared items sharing one request."""
-
-    key: str
-    members: list[tuple[int, PreparedSend]] = field(default_factory=list)
-    # Each unique destination, in first-seen order, with the member index that brought it.
-    owners: dict[str, int] = field(default_factory=dict)
-
-    def fits(self, prepared: PreparedSend) -> bool:
-        new = [d for d in dict.fromkeys(prepared.destinations) if d not in self.owners]
-        return len(self.owners) + len(new) <= MAX_UNIQUE_DESTINATIONS
-
-    def add(self, index: int, prepared: PreparedSend) -> None:
-        self.members.append((index, prepared))
-        for destination in prepared.destinations:
-            self.owners.setdefault(destination, index)
-
-    def body(self) -> dict[str, Any]:
-        """The one request for the whole group."""
-        body = dict(self.members[0][1].body)
-        body[DESTINATION_FIELD] = BULK_SEPARATOR.join(self.owners)
-        return body
-
-
-@dataclass(frozen=True)
-class MemberOutcome:
-    """What one item of a bulk group gets back."""
-
-    index: int
-    output: JsonObject | None
-    error: BadRequestError | None = None
-
-
-def split_response(group: BulkGroup, response: Mapping[str, Any]) -> list[MemberOutcome]:
-    """Give each member its share of a bulk answer, matched by position.
-
-    UUIDs are handed out in order to the unique destinations that Plivo did not list in
-    ``invalid_number``, which is the order in which Plivo queues them.
-    """
-    invalid = {str(n) for n in response.get("invalid_number") or []}
-    uuids = iter(response.get("message_uuid") or [])
-    uuid_of: dict[str, str] = {}
-    for destination in group.owners:
-        if destination not in invalid:
-            uuid_of[destination] = next(uuids, "")
-    outcomes: list[MemberOutcome] = []
-    for index, prepared in group.members:
-        outcomes.append(
-            _member_outcome(
-                index,
-                prepared=prepared,
-                group=group,
-                response=response,
-                invalid=invalid,
-                uuid_of=uuid_of,
-            )
-        )
-    return outcomes
-
-
-def _member_outcome(
-    index: int,
-    *,
-    prepared: PreparedSend,
-    group: BulkGroup,
-    response: Mapping[str, Any],
-    invalid: set[str],
-    uuid_of: Mapping[str, str],
-) -> MemberOutcome:
-    mine = [d for d in dict.fromkeys(prepared.destinations) if group.owners[d] == index]
-    refused = [d for d in mine if d in invalid]
-    duplicates = {d: group.owners[d] for d in prepared.destinations if group.owners[d] != index}
-    if refused and len(refused) == len(mine) and not duplicates:
-        error = BadRequestError(
-            status=400,
-            method="POST",
-            path="Message/",
-            api_id=response.get("api_id"),
-            error_text=f"invalid destination number(s): {', '.join(refused)}",
-        )
-        return MemberOutcome(index, None, error)
-    share: dict[str, Any] = {
-        "api_id": response.get("api_id"),
-        "message": response.get("message"),
-        "message_uuid": [uuid_of[d] for d in mine if d in uuid_of],
-    }
-    if refused:
-        share["invalid_number"] = refused
-    output = prepared.output(share)
-    output["bulk_size"] = len(group.owners)
-    if duplicates:
-        # Plivo sends one message per unique destination: this item's was already queued.
-        output["duplicate_of"] = {d: f"item {owner}" for d, owner in duplicates.items()}
-        output["message_uuid"] = [uuid_of.get(d, "") for d in duplicates] + output.get(
-            "message_uuid", []
-        )
-        if not mine:
-            output["status"] = "duplicate"
-    return MemberOutcome(index, output)
-
-
 # --- running a bulk step -------------------------------------------------------------------
 
-Prepare = Callable[[OperationContext], PreparedSend]
 BeginHook = Callable[[Sequence[int]], Awaitable[None]]
 RecordHook = Callable[[ItemResult], None]
 Results = list[tuple[FlowItem, ItemResult]]
@@ -174,7 +48,7 @@ class BulkUnit:
     """
 
     flows: list[FlowItem]
-    group: BulkGroup | None = None
+    group: BulkGroup[Any] | None = None
     result: ItemResult | None = None
     replayed: bool = False
 
@@ -183,13 +57,14 @@ class _Grouper:
     """Turns a bulk step's items, in order, into units: open groups closed as items arrive."""
 
     def __init__(
-        self, step: Step, client: ApiClient, prepare: Prepare, replay: Replay | None
+        self, step: Step, client: ApiClient, operation: BulkOperation[Any], replay: Replay | None
     ) -> None:
         self._step = step
         self._client = client
-        self._prepare = prepare
+        self._operation = operation
         self._replay = replay
-        self._group: BulkGroup | None = None
+        self._group: BulkGroup[Any] | None = None
+        self._key: str | None = None
         self._flows: list[FlowItem] = []
 
     def add(self, flow: FlowItem) -> list[BulkUnit]:
@@ -198,17 +73,18 @@ class _Grouper:
         if stored is not None:
             return self._alone(BulkUnit([flow], result=stored, replayed=True))
         try:
-            prepared = self._prepare(item_context(self._step, flow, self._client))
+            prepared = self._operation.prepare(item_context(self._step, flow, self._client))
         except PlivoNodeError as exc:
             return self._alone(BulkUnit([flow], result=error_result(self._step, flow, exc)))
-        key = group_key(prepared.body)
+        key = self._operation.group_key(prepared)
         closed: list[BulkUnit] = []
         group = self._group
-        if group is not None and (group.key != key or not group.fits(prepared)):
+        if group is not None and (self._key != key or not group.fits(prepared)):
             closed = self.close()
             group = None
         if group is None:
-            group = self._group = BulkGroup(key)
+            group = self._group = self._operation.new_group()
+            self._key = key
         group.add(flow.index, prepared)
         self._flows.append(flow)
         return closed
@@ -218,7 +94,7 @@ class _Grouper:
         if self._group is None:
             return []
         unit = BulkUnit(self._flows, group=self._group)
-        self._group, self._flows = None, []
+        self._group, self._key, self._flows = None, None, []
         return [unit]
 
     def _alone(self, unit: BulkUnit) -> list[BulkUnit]:
@@ -248,7 +124,7 @@ async def run_bulk_step(
     items: AsyncIterator[FlowItem],
     client: ApiClient,
     *,
-    prepare: Prepare,
+    operation: BulkOperation[Any],
     replay: Replay | None = None,
     begin: BeginHook | None = None,
     record: RecordHook | None = None,
@@ -281,7 +157,7 @@ async def run_bulk_step(
         if begin is not None:
             await begin([flow.index for flow in unit.flows])
 
-    grouper = _Grouper(step, client, prepare, replay)
+    grouper = _Grouper(step, client, operation, replay)
     async for _unit, results in schedule(
         step,
         _units(items, grouper, stop),
@@ -297,14 +173,17 @@ async def run_bulk_step(
 
 
 async def _send(
-    step: Step, client: ApiClient, group: BulkGroup, flows: list[FlowItem]
+    step: Step, client: ApiClient, group: BulkGroup[Any], flows: list[FlowItem]
 ) -> list[ItemResult]:
     """Send a group's one request; every member gets its result, in member order."""
     try:
-        response = await client.request("POST", "Message/", body=group.body())
+        outcomes = await group.send(client)
     except PlivoNodeError as exc:
         return [error_result(step, flow, _for_item(exc, flow.index)) for flow in flows]
-    outcomes = split_response(group, response.body or {})
+    if len(outcomes) != len(flows):
+        raise RuntimeError(
+            f"node '{step.node}': a bulk group of {len(flows)} items gave {len(outcomes)} results"
+        )
     return [_member_result(step, flow, o) for flow, o in zip(flows, outcomes, strict=True)]
 
 
@@ -328,8 +207,7 @@ def _for_item(exc: PlivoNodeError, index: int) -> PlivoNodeError:
     return item_error
 
 
-def _member_result(step: Step, flow: FlowItem, outcome: MemberOutcome) -> ItemResult:
-    if outcome.error is not None:
-        return error_result(step, flow, _for_item(outcome.error, flow.index))
-    assert outcome.output is not None
-    return ItemResult(flow.index, (OutputItem(outcome.output, flow.index),))
+def _member_result(step: Step, flow: FlowItem, outcome: JsonObject | PlivoNodeError) -> ItemResult:
+    if isinstance(outcome, PlivoNodeError):
+        return error_result(step, flow, _for_item(outcome, flow.index))
+    return ItemResult(flow.index, (OutputItem(outcome, flow.index),))

@@ -1,9 +1,11 @@
 """The executor: items in, items out, in order, each paired with the input item it came from.
 
-One step runs one (resource, operation) over a stream of items. For every input item it
+One step runs one node's (resource, operation) over a stream of items. For every input item it
 resolves the parameters, calls the operation's handler and turns the result (or the error) into
-output items. Items run concurrently, at most ``concurrency`` at a time, but their output
-leaves in input order; the window of items held in memory is bounded, so a step streams.
+output items: a handler's plain json objects go to the first output, :class:`Routed` ones to
+the output they name (If's false branch). Items run concurrently, at most ``concurrency`` at
+a time, but their output leaves in input order; the window of items held in memory is bounded,
+so a step streams.
 
 What happens to a failing item is the step's ``onError`` (n8n's semantics):
 
@@ -13,10 +15,11 @@ What happens to a failing item is the step's ``onError`` (n8n's semantics):
   and the error names the first failing item in input order.
 - ``continueRegularOutput``: an error item ``{"json": {"error": msg}}`` takes its place in the
   main output.
-- ``continueErrorOutput``: the error item goes to the error output (output 1): the input item's
-  json plus an ``error`` field, so the failing row stays visible. Its secret fields (those a
-  secret parameter such as an endpoint password reads, and any named token/password/secret)
-  are masked, never copied.
+- ``continueErrorOutput``: the error item goes to the error output (the one after the node's
+  own outputs: output 1 for most nodes, 2 for If): the input item's json plus an ``error``
+  field, so the failing row stays visible. Its secret fields (those a secret parameter such
+  as an endpoint password reads, and any named token/password/secret) are masked, never
+  copied.
 
 Each item runs in its own secrets scope (:func:`plivo_node.core.redaction.item_secrets`): the values
 of its secret parameters and fields are masked in its error item, its messages and its outputs.
@@ -28,7 +31,7 @@ produced so far has been yielded.
 Per-item steps and bulk steps (:mod:`plivo_node.run.bulk`) share one scheduler, :func:`schedule`,
 which runs units of work (an item, or a bulk group) through a pool of workers and yields their
 results in order. A unit is "in flight" only once the transport is about to write its first
-request that is not a read (the :data:`plivo_node.core.items.before_write` hook): that is where
+request that is not a read (the :data:`plivo_node.core.api.before_write` hook): that is where
 the journal marks a send, and what a stop (:class:`RunStop`) lets finish.
 """
 
@@ -42,14 +45,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from plivo_node.core.errors import PlivoNodeError
-from plivo_node.core.items import (
-    ApiClient,
+from plivo_node.core.api import ApiClient, before_write
+from plivo_node.core.errors import ItemError, PlivoNodeError
+from plivo_node.core.items import Item, JsonObject
+from plivo_node.core.node import (
+    MAIN_OUTPUTS,
+    BulkOperation,
     Handler,
-    Item,
-    JsonObject,
     OperationContext,
-    before_write,
+    Routed,
 )
 from plivo_node.core.redaction import (
     has_item_secrets,
@@ -69,7 +73,7 @@ class OnError(StrEnum):
 
 
 MAIN_OUTPUT = 0
-ERROR_OUTPUT = 1
+ERROR_OUTPUT = 1  # of a node with one output: the error output follows the node's own outputs
 
 
 @dataclass(frozen=True)
@@ -149,19 +153,31 @@ class Step:
     name: str
     resolver: Resolver
     handler: Handler
+    node: str = ""  # the node type's name
     on_error: OnError = OnError.STOP_WORKFLOW
     concurrency: int = 50
     # How many finished items may wait for an earlier, slower one (a send held by a timeout)
     # before no new item starts: large enough that one slow request does not stall the
     # batch, small enough that memory stays flat however large the batch is.
     window: int = 2048
-    bulk: bool = False
+    # How the step's items share requests (``bulk: true``); None: one item per request.
+    bulk: BulkOperation[Any] | None = None
     raw_parameters: Mapping[str, Any] = field(default_factory=dict)
     # Input fields a secret parameter reads: never copied into an error item, always masked.
     secret_fields: frozenset[str] = frozenset()
     # Whether a parameter is a secret (an endpoint password); False spares each item the cost
     # of its own secrets scope.
     secret_parameters: bool = True
+    # The node's outputs; the error output (continueErrorOutput) comes after them.
+    outputs: tuple[str, ...] = MAIN_OUTPUTS
+    # Whether an item a killed run left in flight must not be repeated (a send, a create).
+    never_repeat: bool = False
+    # How messages name the service the step talks to (an unknown outcome is checked there).
+    service: str = "the service"
+
+    @property
+    def error_output(self) -> int:
+        return len(self.outputs)
 
     @property
     def resource(self) -> str:
@@ -207,11 +223,24 @@ async def run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
 
 async def _run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
     try:
-        jsons = await step.handler(item_context(step, flow, client))
+        produced = await step.handler(item_context(step, flow, client))
+        outputs = tuple(_output_item(step, flow.index, out) for out in produced)
     except PlivoNodeError as exc:
         return error_result(step, flow, exc)
-    outputs = tuple(OutputItem(json=j, paired_item=flow.index) for j in jsons)
     return ItemResult(index=flow.index, outputs=outputs)
+
+
+def _output_item(step: Step, index: int, out: JsonObject | Routed) -> OutputItem:
+    if not isinstance(out, Routed):
+        return OutputItem(json=out, paired_item=index)
+    if not 0 <= out.output < len(step.outputs):
+        names = ", ".join(f"{n}: {name}" for n, name in enumerate(step.outputs))
+        raise ItemError(
+            f"node '{step.node}' sent an item to output {out.output}, but it has only the "
+            f"outputs {names}",
+            hint="this is a bug of the node type; report it to its authors",
+        )
+    return OutputItem(json=out.json, paired_item=index, output=out.output)
 
 
 def error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:
@@ -224,7 +253,7 @@ def error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:
         if step.on_error is OnError.CONTINUE_ERROR_OUTPUT:
             row = redact_json(mask_fields(flow.item.json, step.secret_fields))
             merged = {**row, "error": str(exc)}
-            out = OutputItem(merged, flow.index, output=ERROR_OUTPUT, error=error)
+            out = OutputItem(merged, flow.index, output=step.error_output, error=error)
         else:
             out = OutputItem({"error": str(exc)}, flow.index, output=MAIN_OUTPUT, error=error)
     return ItemResult(index=flow.index, outputs=(out,), error=exc)

@@ -1,12 +1,13 @@
 """The run journal: what was sent, so a killed run can resume without sending anything twice.
 
-Plivo has no idempotency keys, so the only defence against a duplicate SMS is to write down
+Services without idempotency keys act twice on a repeated send, so the only defence against a
+duplicate message is to write down
 "about to send item i" durably *before* the request goes out, and the outcome after it.
 Each item of each step has a state, keyed by ``(step, index)``:
 
     (absent)    pending    never started; a resumed run sends it
     in_flight              marked before the request; if a run dies here nobody knows whether
-                           Plivo acted, so a resume reports it as ``unknown_outcome``
+                           the service acted, so a resume reports it as ``unknown_outcome``
     done                   finished; ``outputs`` holds its output items
     failed                 finished with an error; ``outputs`` holds the error item(s)
     unknown                reported as ``unknown_outcome`` (outputs may be empty)
@@ -143,14 +144,14 @@ class JournaledRun:
     succeeded: int  # of the first step
     failed: int  # of the first step
     may_have_sent: int  # items of any step not known to have failed: sent, or maybe sent
-    sandbox: bool = False  # every item went to an embedded sandbox: nothing reached Plivo
+    sandbox: bool = False  # every item went to an embedded sandbox: nothing reached a service
 
     @property
     def blocks_new_run(self) -> bool:
         """Whether a new run over this one would send its items again.
 
         An unfinished run always does (a sandbox one too: its journal decides what a resume
-        sends); a finished run only if it reached Plivo, so trying an example twice on the
+        sends); a finished run only if it reached a service, so trying an example twice on the
         sandbox needs no flag.
         """
         return self.may_have_sent > 0 and (self.finished_at is None or not self.sandbox)
@@ -280,7 +281,7 @@ class RunJournal:
         unless ``restart``: they would be sent again. A resume needs the journal and the same
         ``run_key``. ``blocker`` says why this run could not be resumed, if it could not, so
         that no refusal advises ``--resume`` in vain; ``sandbox`` that this run's requests go
-        to an embedded sandbox, not to Plivo. ``commit_interval`` (seconds) and
+        to an embedded sandbox, not to a service. ``commit_interval`` (seconds) and
         ``max_batch`` (rows) bound each group commit.
         """
         if resume and restart:
@@ -557,7 +558,7 @@ def _prepare(
             _check_items(connection, path)
             with _write_errors(path):
                 # Unfinished again until this attempt ends well; a sandbox run resumed live
-                # has reached Plivo.
+                # has reached the service.
                 connection.execute(
                     "UPDATE run SET finished_at = NULL, sandbox = sandbox AND ? WHERE id = 1",
                     (sandbox,),
@@ -588,7 +589,7 @@ def _run_columns(connection: sqlite3.Connection) -> set[str]:
 
 def _read_run(connection: sqlite3.Connection, path: Path) -> JournaledRun | None:
     """The journal's run record with its item counts, checked; None if there is none."""
-    # A journal from before the sandbox column counts as a run that reached Plivo.
+    # A journal from before the sandbox column counts as a run that reached a service.
     query = _SELECT_RUN if "sandbox" in _run_columns(connection) else _SELECT_OLD_RUN
     row = connection.execute(query).fetchone()
     if row is None:
@@ -652,7 +653,7 @@ def _damaged(path: Path, where: str, what: str) -> ConfigurationError:
         f"the run journal {path} is damaged: {where}: {what}",
         hint="a resume cannot trust it; restore the journal from a copy, or pass --restart to "
         "discard it and start over, which sends again the items it recorded as sent: check "
-        "Plivo's logs first",
+        "the service's logs first",
     )
 
 

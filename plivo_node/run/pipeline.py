@@ -1,7 +1,8 @@
 """Pipeline files: YAML → schema validation → typed spec → runnable steps.
 
 A pipeline file names its input, output, credentials, run settings and an ordered list of
-steps; each step's output items are the next step's input. Every problem in the file is
+steps; each step names its node type (any installed one, see :mod:`plivo_node.run.registry`)
+and each step's output items are the next step's input. Every problem in the file is
 collected and reported in one :class:`PipelineError`, each with its location.
 """
 
@@ -12,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from plivo_node.core.errors import (
     ConfigurationError,
@@ -20,16 +21,15 @@ from plivo_node.core.errors import (
     PlivoNodeError,
     ProblemListError,
 )
-from plivo_node.description import NodeDescription, validate_against_schema
+from plivo_node.description import validate_against_schema
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.description.yaml_source import read_yaml_text
-from plivo_node.nodes.plivo.resources import BULK_PREPARERS, HANDLERS
+from plivo_node.run.credentials import block_problems
 from plivo_node.run.engine import OnError, Step
 from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
+from plivo_node.run.registry import LoadedNode, NodeRegistry
 
 DEFAULT_CONCURRENCY = 50
-# Plivo's documented API limit: 300 requests per 5 seconds per account.
-DEFAULT_RATE_LIMIT = (300, 5.0)
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,17 @@ class Settings:
     """Run settings from the pipeline's ``settings`` block."""
 
     concurrency: int = DEFAULT_CONCURRENCY
-    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
+    # Requests per seconds; None: each node's service's documented rate; False: no limit.
+    rate_limit: tuple[int, float] | Literal[False] | None = None
     timeout_seconds: float = 30.0
     messages_per_second: float | None = None
-    cost_estimate: bool = True  # look up SMS prices for the summary
+    cost_estimate: bool = True  # let nodes look up prices for the summary
 
 
 @dataclass(frozen=True)
 class StepSpec:
     name: str
+    node: str
     parameters: Mapping[str, Any]
     on_error: OnError = OnError.STOP_WORKFLOW
     bulk: bool = False
@@ -120,6 +122,7 @@ def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> 
     steps = tuple(
         StepSpec(
             name=s["name"],
+            node=s["node"],
             parameters=dict(s.get("parameters", {})),
             on_error=OnError(s.get("onError", OnError.STOP_WORKFLOW.value)),
             bulk=bool(s.get("bulk", False)),
@@ -141,11 +144,11 @@ def _spec_from_data(data: Mapping[str, Any], *, source: str, base_dir: Path) -> 
 
 
 def _settings_from(raw: Mapping[str, Any]) -> Settings:
-    rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT
+    rate_limit: tuple[int, float] | Literal[False] | None = None
     if "rateLimit" in raw:
         limit = raw["rateLimit"]
         rate_limit = (
-            None if limit is False else (int(limit["requests"]), float(limit["perSeconds"]))
+            False if limit is False else (int(limit["requests"]), float(limit["perSeconds"]))
         )
     return Settings(
         concurrency=int(raw.get("concurrency", DEFAULT_CONCURRENCY)),
@@ -173,17 +176,27 @@ def load_pipeline(path: Path) -> PipelineSpec:
     return parse_pipeline(text, source=source, base_dir=path.resolve().parent)
 
 
-def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
-    """Runnable steps for a spec; every step's problems are reported together."""
+def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> list[Step]:
+    """Runnable steps for a spec; every step's problems are reported together.
+
+    ``registry`` defaults to the installed node types; only those the steps name are loaded.
+    """
+    registry = registry if registry is not None else NodeRegistry()
     steps: list[Step] = []
     problems: list[str] = []
     views: list[StepView] = []
-    for step_spec in spec.steps:
+    nodes: dict[str, LoadedNode] = {}
+    for position, step_spec in enumerate(spec.steps):
         view = StepView(step_spec.name, None, step_spec.parameters)
         views.append(view)
         try:
+            node = nodes[step_spec.node] = registry.get(step_spec.node)
+        except ConfigurationError as exc:
+            problems.append(f"step '{step_spec.name}': {exc}")
+            continue
+        try:
             resolver = ParameterResolver(
-                description, step_spec.parameters, step_name=step_spec.name
+                node.description, step_spec.parameters, step_name=step_spec.name
             )
         except ProblemListError as exc:
             problems.extend(f"{exc.source}: {problem}" for problem in exc.problems)
@@ -192,37 +205,56 @@ def build_steps(spec: PipelineSpec, description: NodeDescription) -> list[Step]:
             problems.append(f"step '{step_spec.name}': {exc}")
             continue
         operation = (resolver.resource, resolver.operation)
-        views[-1] = replace(view, operation=operation)
-        if step_spec.bulk and operation not in BULK_PREPARERS:
-            supported = ", ".join(f"{r}.{o}" for r, o in sorted(BULK_PREPARERS))
-            problems.append(
-                f"step '{step_spec.name}': bulk: true is supported for {supported} only, "
-                f"not {resolver.resource}.{resolver.operation}; remove it"
-            )
+        views[-1] = replace(view, operation=operation, check_constants=node.type.check_constants)
+        problem = _node_problem(node, step_spec, operation, position)
+        if problem is not None:
+            problems.append(f"step '{step_spec.name}': {problem}")
             continue
-        handler = HANDLERS.get(operation)
-        if handler is None:
-            problems.append(
-                f"step '{step_spec.name}': {resolver.resource}.{resolver.operation} has no handler"
-            )
-            continue
+        client = node.type.client
         steps.append(
             Step(
                 name=step_spec.name,
                 resolver=resolver,
-                handler=handler,
+                handler=node.type.handlers[operation],
+                node=node.name,
                 on_error=step_spec.on_error,
                 concurrency=step_spec.concurrency or spec.settings.concurrency,
-                bulk=step_spec.bulk,
+                bulk=node.type.bulk[operation] if step_spec.bulk else None,
                 raw_parameters=step_spec.parameters,
                 secret_fields=resolver.secret_input_fields,
                 secret_parameters=resolver.has_secret_parameters,
+                outputs=node.type.outputs,
+                never_repeat=operation in node.type.never_repeat,
+                service=client.service if client is not None else node.description.displayName,
             )
         )
     problems.extend(step_problems(views))
+    if len(nodes) == len({step.node for step in spec.steps}):
+        # Every node type is known, so are the credential types the block may hold.
+        credential_types = [c for node in nodes.values() for c in node.credential_types]
+        problems.extend(block_problems(spec.credentials, credential_types))
     if problems:
         raise PipelineError(spec.source, problems)
     return steps
+
+
+def _node_problem(
+    node: LoadedNode, step: StepSpec, operation: tuple[str, str], position: int
+) -> str | None:
+    """Why the node type cannot run this step as configured, or None when it can."""
+    shown = ".".join(part for part in operation if part) or node.name
+    if step.bulk and operation not in node.type.bulk:
+        supported = ", ".join(f"{r}.{o}" for r, o in sorted(node.type.bulk))
+        if not supported:
+            return f"bulk: true is not supported by node '{node.name}'; remove it"
+        return f"bulk: true is supported for {supported} only, not {shown}; remove it"
+    if operation not in node.type.handlers:
+        return f"{shown} has no handler in node '{node.name}'"
+    if node.type.trigger and position > 0:
+        return (
+            f"node '{node.name}' is a trigger: it starts a workflow, so it must be the first step"
+        )
+    return None
 
 
 def check_pipeline_input(

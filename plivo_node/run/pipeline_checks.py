@@ -8,7 +8,8 @@ reported up front, each naming the step, the parameter and the fix:
 - ``$('Step')`` / ``$node["Step"]`` naming a step that does not exist, the step itself or a
   later one (a step reads only the items of steps that ran before it);
 - ``{{ … }}`` in a value that does not start with ``=`` (it would be sent literally);
-- constant phone numbers, URLs and ids, checked by the validators the handlers use at run time;
+- constant values the step's node type checks itself (its ``check_constants`` hook: phone
+  numbers, URLs and ids checked with the validators its handlers use at run time);
 - a missing input file (an error), and ``$json.field`` of the first step that the CSV input's
   header does not have (a warning: the field may be meant to be empty).
 
@@ -20,39 +21,31 @@ from __future__ import annotations
 
 import csv
 import difflib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-from plivo_node.core.errors import ConfigurationError, ParameterError
+from plivo_node.core.errors import ConfigurationError
+from plivo_node.core.node import ConstantCheck, OperationKey
 from plivo_node.expressions import is_expression
 from plivo_node.expressions.template import split_template
 from plivo_node.expressions.tokens import SyntaxProblemError, Token, decode_string, tokenize
-from plivo_node.nodes.plivo.resources._messaging import resolve_sender
-from plivo_node.nodes.plivo.resources.number import rented_number
-from plivo_node.nodes.plivo.validation.fields import (
-    check_country_iso,
-    check_http_url,
-    check_numeric_id,
-)
-from plivo_node.nodes.plivo.validation.media import parse_media_urls
-from plivo_node.nodes.plivo.validation.phone import normalize_number, parse_destinations
 from plivo_node.run.item_io import is_stdio, resolve_format
 
 # --- walking a step's parameters ------------------------------------------------------------------
 
 
-def _values(parameters: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def parameter_values(parameters: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Every (path, value) of a step's parameters, collections' fields included."""
     for name, value in parameters.items():
         path = f"{prefix}{name}"
         if isinstance(value, Mapping):
-            yield from _values(value, f"{path}.")
+            yield from parameter_values(value, f"{path}.")
         elif isinstance(value, list | tuple):
             for index, entry in enumerate(value):
                 if isinstance(entry, Mapping):
-                    yield from _values(entry, f"{path}[{index}].")
+                    yield from parameter_values(entry, f"{path}[{index}].")
                 else:
                     yield f"{path}[{index}]", entry
         else:
@@ -119,110 +112,10 @@ def _reads(source: str) -> _Reads:
     return _Reads(tuple(steps), tuple(fields))
 
 
-def _looks_like_template(value: str) -> bool:
+def looks_like_template(value: str) -> bool:
     """A literal with ``{{ … }}`` in it: an expression missing its leading ``=``."""
     start = value.find("{{")
     return start != -1 and value.find("}}", start + 2) != -1
-
-
-# --- constant values, checked as the handlers check them ------------------------------------------
-
-ValueCheck = Callable[[Any, str], object]
-
-
-def _url(label: str) -> ValueCheck:
-    return lambda value, parameter: check_http_url(value, parameter=parameter, label=label)
-
-
-def _numeric_id(label: str) -> ValueCheck:
-    return lambda value, parameter: check_numeric_id(value, parameter=parameter, label=label)
-
-
-def _sender(*, allow_sender_id: bool) -> ValueCheck:
-    # The same function the handlers call; a Powerpack overriding From is handled in _constants.
-    return lambda value, _parameter: resolve_sender(
-        {"from": value}, "", allow_sender_id=allow_sender_id
-    )
-
-
-_DESTINATIONS: Final[ValueCheck] = lambda value, parameter: parse_destinations(  # noqa: E731
-    value, parameter=parameter
-)
-
-# (resource, operation) -> parameter path -> the handler's check for it.
-_CONSTANT_CHECKS: Final[dict[tuple[str, str], dict[str, ValueCheck]]] = {
-    ("sms", "send"): {
-        "from": _sender(allow_sender_id=True),
-        "to": _DESTINATIONS,
-        "url": _url("URL"),
-        "additionalFields.media_urls": lambda value, parameter: parse_media_urls(
-            value, parameter=parameter
-        ),
-    },
-    ("mms", "send"): {
-        "from": _sender(allow_sender_id=False),
-        "to": _DESTINATIONS,
-        "url": _url("URL"),
-        "media_urls": lambda value, parameter: parse_media_urls(value, parameter=parameter),
-    },
-    ("call", "make"): {
-        "from": lambda value, parameter: normalize_number(value, parameter=parameter),
-        "to": lambda value, parameter: parse_destinations(
-            value, parameter=parameter, allow_sip=True
-        ),
-        "answer_url": _url("Answer URL"),
-        "hangup_url": _url("Hangup URL"),
-        "fallback_url": _url("Fallback URL"),
-        "additionalFields.machine_detection_url": _url("Machine Detection URL"),
-        "additionalFields.ring_url": _url("Ring URL"),
-    },
-    ("application", "create"): {
-        "answer_url": _url("Answer URL"),
-        "additionalFields.fallback_answer_url": _url("Fallback Answer URL"),
-        "additionalFields.hangup_url": _url("Hangup URL"),
-        "additionalFields.message_url": _url("Message URL"),
-    },
-    ("application", "delete"): {"app_id": _numeric_id("Application ID")},
-    ("application", "get"): {"app_id": _numeric_id("Application ID")},
-    ("application", "update"): {
-        "app_id": _numeric_id("Application ID"),
-        "updateFields.answer_url": _url("Answer URL"),
-        "updateFields.fallback_answer_url": _url("Fallback Answer URL"),
-        "updateFields.hangup_url": _url("Hangup URL"),
-        "updateFields.message_url": _url("Message URL"),
-    },
-    ("endpoint", "create"): {"additionalFields.app_id": _numeric_id("Application ID")},
-    ("endpoint", "delete"): {"endpoint_id": _numeric_id("Endpoint ID")},
-    ("endpoint", "get"): {"endpoint_id": _numeric_id("Endpoint ID")},
-    ("endpoint", "update"): {
-        "endpoint_id": _numeric_id("Endpoint ID"),
-        "updateFields.app_id": _numeric_id("Application ID"),
-    },
-    ("number", "get"): {"number": lambda value, _parameter: rented_number(value)},
-    ("pricing", "get"): {
-        "country_iso": lambda value, parameter: check_country_iso(value, parameter=parameter)
-    },
-}
-
-
-def _constant_problems(operation: tuple[str, str], parameters: Mapping[str, Any]) -> Iterator[str]:
-    checks = _CONSTANT_CHECKS.get(operation, {})
-    powerpack = _values(parameters.get("additionalFields") or {}, "additionalFields.")
-    uses_powerpack = any(path.endswith("powerpack_uuid") and value for path, value in powerpack)
-    for path, value in _values(parameters):
-        check = checks.get(path)
-        # Empty: 'required' is the resolver's check, and optional fields are left out.
-        if check is None or is_expression(value) or value is None or value == "":
-            continue
-        if isinstance(value, str) and _looks_like_template(value):
-            continue  # reported as a missing '=' already
-        if path == "from" and uses_powerpack:
-            continue  # a Powerpack picks the sender; the handler never reads From
-        try:
-            check(value, path)
-        except ParameterError as error:
-            hint = f" ({error.hint})" if error.hint else ""
-            yield f"parameters.{error.parameter or path}: {error.message}{hint}"
 
 
 # --- the step checks ------------------------------------------------------------------------------
@@ -250,8 +143,9 @@ class StepView:
     """What the step checks need of a step: its name, operation and raw parameters."""
 
     name: str
-    operation: tuple[str, str] | None  # None when the step's resource/operation is invalid
+    operation: OperationKey | None  # None when the step's node or resource/operation is invalid
     parameters: Mapping[str, Any]
+    check_constants: ConstantCheck | None = None  # the node type's own checks
 
 
 def step_problems(steps: Sequence[StepView]) -> list[str]:
@@ -262,11 +156,11 @@ def step_problems(steps: Sequence[StepView]) -> list[str]:
     problems: list[str] = []
     for position, step in enumerate(steps):
         where = f"step '{step.name}'"
-        for path, value in _values(step.parameters):
+        for path, value in parameter_values(step.parameters):
             if not isinstance(value, str):
                 continue
             if not is_expression(value):
-                if _looks_like_template(value):
+                if looks_like_template(value):
                     problems.append(
                         f"{where}: parameters.{path}: the value contains {{{{ … }}}} but does "
                         "not start with '=', so it would be sent as it is written (start the "
@@ -277,10 +171,10 @@ def step_problems(steps: Sequence[StepView]) -> list[str]:
                 problem = _reference_problem(name, position, order)
                 if problem is not None:
                     problems.append(f"{where}: parameters.{path}: {written}: {problem}")
-        if step.operation is not None:
+        if step.operation is not None and step.check_constants is not None:
             problems.extend(
                 f"{where}: {problem}"
-                for problem in _constant_problems(step.operation, step.parameters)
+                for problem in step.check_constants(step.operation, step.parameters)
             )
     return problems
 
@@ -324,11 +218,17 @@ def check_input(
         f"step '{first_step.name}': parameters.{path} reads $json.{field}, but "
         f"{input_path.name} has no column '{field}' (its columns: {', '.join(header)}); "
         "every item would get an empty value"
-        for path, value in _values(first_step.parameters)
+        for path, value in parameter_values(first_step.parameters)
         if is_expression(value)
         for field in dict.fromkeys(_reads(value).fields)
         if field not in columns
     ]
 
 
-__all__ = ["StepView", "check_input", "step_problems"]
+__all__ = [
+    "StepView",
+    "check_input",
+    "looks_like_template",
+    "parameter_values",
+    "step_problems",
+]

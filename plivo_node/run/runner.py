@@ -2,7 +2,8 @@
 
 Steps are chained as streams: step k+1 consumes step k's main output as it is produced, so a
 batch of any size flows through with a bounded number of items in memory. The output file gets
-the last step's output items and every earlier step's error items, in order. The journal
+the last step's output items and every earlier step's items on its other outputs (error items,
+an If's false branch), in order. The journal
 records each item's outcome so that an interrupted run can be resumed without sending any
 item twice.
 """
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from plivo_node.core.items import ApiClient, Item
-from plivo_node.nodes.plivo.cost import CostEstimate, count_mms, count_segments
-from plivo_node.nodes.plivo.resources import BULK_PREPARERS
+from plivo_node.core.api import NO_CLIENT, ApiClient
+from plivo_node.core.items import Item
+from plivo_node.core.node import RunTally
 from plivo_node.run.bulk import run_bulk_step
 from plivo_node.run.engine import (
     MAIN_OUTPUT,
@@ -52,9 +53,8 @@ class RunSummary:
     by_code: Counter[str] = field(default_factory=Counter)
     outputs: int = 0
     resumed: int = 0
-    segments_by_country: Counter[str] = field(default_factory=Counter)
-    mms_by_country: Counter[str] = field(default_factory=Counter)
-    estimated_cost: CostEstimate | None = None
+    # Each node type's share of the summary (messages counted, cost), by node name.
+    tallies: Mapping[str, RunTally] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     stopped: StepStopped | None = None
     # Stopped from outside (a signal) before every item had run: a resume sends the rest.
@@ -73,16 +73,6 @@ class RunSummary:
     def succeeded(self) -> int:
         """Items of the last step that succeeded (for one step: input items that succeeded)."""
         return self.steps[-1].succeeded if self.steps else 0
-
-    @property
-    def segments(self) -> int:
-        """SMS segments sent (or, in a dry run, to be sent)."""
-        return sum(self.segments_by_country.values())
-
-    @property
-    def mms(self) -> int:
-        """MMS messages sent (or to be sent)."""
-        return sum(self.mms_by_country.values())
 
     @property
     def elapsed(self) -> float:
@@ -104,9 +94,10 @@ async def _input_flow(items: Iterable[Item], stop: RunStop) -> AsyncIterator[Flo
 async def execute(
     steps: list[Step],
     items: Iterable[Item],
-    client: ApiClient,
+    clients: Mapping[str, ApiClient],
     sink: Sink,
     *,
+    tallies: Mapping[str, RunTally] | None = None,
     journal: RunJournal | None = None,
     retry_unknown: bool = False,
     on_result: Callable[[int, ItemResult], None] | None = None,
@@ -114,11 +105,14 @@ async def execute(
 ) -> RunSummary:
     """Run ``steps`` over ``items``; write output records to ``sink``; return the summary.
 
-    ``stop`` lets the caller stop the run (see :class:`RunStop`); a stopWorkflow failure in
-    any step requests it too, so that no step starts anything after it.
+    ``clients`` has the API client of each node type that has one, by node name (the others
+    get :data:`NO_CLIENT`); ``tallies`` each node type's share of the summary, which counts
+    the successful output items of that node's steps. ``stop`` lets the caller stop the run
+    (see :class:`RunStop`); a stopWorkflow failure in any step requests it too, so that no
+    step starts anything after it.
     """
     stop = stop if stop is not None else RunStop()
-    summary = RunSummary(steps=[StepCounts(step.name) for step in steps])
+    summary = RunSummary(steps=[StepCounts(step.name) for step in steps], tallies=tallies or {})
     step_journals: list[StepJournal | None] = [
         StepJournal(journal, k, step, retry_unknown=retry_unknown) if journal else None
         for k, step in enumerate(steps)
@@ -129,12 +123,13 @@ async def execute(
         k: int, source: AsyncIterator[FlowItem]
     ) -> AsyncIterator[tuple[FlowItem, ItemResult]]:
         step, sj = steps[k], step_journals[k]
-        if step.bulk:
+        client = clients.get(step.node, NO_CLIENT)
+        if step.bulk is not None:
             return run_bulk_step(
                 step,
                 source,
                 client,
-                prepare=BULK_PREPARERS[(step.resource, step.operation)],
+                operation=step.bulk,
                 replay=sj.replay if sj else None,
                 begin=sj.begin if sj and sj.marks_sends else None,
                 record=sj.record if sj else None,
@@ -153,11 +148,11 @@ async def execute(
     async def forward(
         k: int, results: AsyncIterator[tuple[FlowItem, ItemResult]]
     ) -> AsyncIterator[FlowItem]:
-        """Step k's main output as step k+1's input; its error items go to the sink."""
+        """Step k's main output as step k+1's input; its other outputs go to the sink."""
         position = 0
         stopping = steps[k].on_error is OnError.STOP_WORKFLOW
         async for flow, result in results:
-            _account(summary, k, result, on_result)
+            _account(summary, k, steps[k].node, result, on_result)
             for out in result.outputs:
                 if out.output != MAIN_OUTPUT or (result.error is not None and stopping):
                     sink(encode_line(_tagged(out, steps[k].name)))
@@ -171,7 +166,7 @@ async def execute(
         stream = forward(k, chained(k, stream))
     try:
         async for _flow, result in chained(last, stream):
-            _account(summary, last, result, on_result)
+            _account(summary, last, steps[last].node, result, on_result)
             for out in result.outputs:
                 sink(out.line)
                 summary.outputs += 1
@@ -191,6 +186,7 @@ def _tagged(out: OutputItem, step_name: str) -> dict[str, Any]:
 def _account(
     summary: RunSummary,
     step_index: int,
+    node: str,
     result: ItemResult,
     on_result: Callable[[int, ItemResult], None] | None,
 ) -> None:
@@ -201,9 +197,10 @@ def _account(
         summary.by_code[result.error.code] += 1
     else:
         counts.succeeded += 1
-    for out in result.outputs:
-        if out.error is None:
-            count_segments(summary.segments_by_country, out.json)
-            count_mms(summary.mms_by_country, out.json)
+    tally = summary.tallies.get(node)
+    if tally is not None:
+        for out in result.outputs:
+            if out.error is None:
+                tally.count(out.json)
     if on_result is not None:
         on_result(step_index, result)

@@ -1,8 +1,9 @@
 """The run journal as one step sees it: replaying an interrupted run, recording this one.
 
 An item the journal holds as done or failed is replayed (its outputs are written again, nothing
-is sent). An item a killed run left in flight may have reached Plivo: a send is reported as
-``unknown_outcome`` rather than repeated, unless the user opted in with ``--retry-unknown``; an
+is sent). An item a killed run left in flight may have reached the service: an operation its
+node type says must never be repeated (a send, a create) is reported as ``unknown_outcome``
+rather than repeated, unless the user opted in with ``--retry-unknown``; an
 interrupted read, or a write that is safe to repeat, simply runs again.
 """
 
@@ -12,8 +13,8 @@ import zlib
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any
 
+from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import ConfigurationError, PlivoNodeError, UnknownOutcomeError
-from plivo_node.core.items import ApiClient
 from plivo_node.run.engine import (
     MAIN_OUTPUT,
     FlowItem,
@@ -25,18 +26,6 @@ from plivo_node.run.engine import (
 )
 from plivo_node.run.item_io import encode_line
 from plivo_node.run.journal import ItemState, RunJournal
-
-# Operations that Plivo may act on twice if repeated: a journal entry left "in flight" by a
-# killed run means their outcome is unknown, so a resumed run does not repeat them.
-NON_IDEMPOTENT = frozenset(
-    {
-        ("sms", "send"),
-        ("mms", "send"),
-        ("call", "make"),
-        ("application", "create"),
-        ("endpoint", "create"),
-    }
-)
 
 
 class StoredError(PlivoNodeError):
@@ -94,9 +83,9 @@ def input_fingerprint(flow: FlowItem) -> str:
 
 def _unknown_result(step: Step, flow: FlowItem) -> ItemResult:
     exc = UnknownOutcomeError(
-        "the run was interrupted after this item was sent and before Plivo's answer was "
-        "recorded: it may or may not have been delivered, so it was not sent again",
-        hint="check Plivo's message/call logs; rerun with --retry-unknown to send it again",
+        f"the run was interrupted after this item was sent and before {step.service}'s answer "
+        "was recorded: it may or may not have been delivered, so it was not sent again",
+        hint=f"check {step.service}'s logs; rerun with --retry-unknown to send it again",
     )
     return error_result(step, flow, exc)
 
@@ -110,7 +99,7 @@ class StepJournal:
         self._journal = journal
         self._step_index = step_index
         self._step = step
-        self._guard_sends = (step.resource, step.operation) in NON_IDEMPOTENT
+        self._guard_sends = step.never_repeat
         self._recorded = journal.records(step_index)
         self._retry_unknown = retry_unknown
         # Fingerprints of the items between replay() and record(): bounded by the window.
@@ -147,7 +136,7 @@ class StepJournal:
             self._fingerprints.pop(index, None)
             return result_from_record(index, record.outputs)
         if record.state is ItemState.UNKNOWN or self._guard_sends:
-            # Left in flight by the kill: the request may have reached Plivo.
+            # Left in flight by the kill: the request may have reached the service.
             self.replayed += 1
             result = _unknown_result(self._step, flow)
             self.record(result)
@@ -185,7 +174,8 @@ class StepJournal:
 
     @property
     def marks_sends(self) -> bool:
-        """Whether this step's requests are marked in flight (sends Plivo may act on twice)."""
+        """Whether this step's requests are marked in flight (sends the service may act on
+        twice)."""
         return self._guard_sends
 
     async def run_one(self, step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:

@@ -8,14 +8,15 @@ import pytest
 
 from plivo_node.core.errors import ExpressionError, ParameterError, PipelineError
 from plivo_node.core.redaction import redact
-from plivo_node.description import NodeDescription, load_node_description
+from plivo_node.description import NodeDescription
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.expressions import ExpressionContext
+from plivo_node.nodes.plivo.description import plivo_description
 
 
 @pytest.fixture(scope="module")
 def node() -> NodeDescription:
-    return load_node_description()
+    return plivo_description()
 
 
 def resolver(node: NodeDescription, **parameters: Any) -> ParameterResolver:

@@ -12,6 +12,7 @@ from plivo_node.description import DisplayOptions, NodeDescription, load_node_de
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.description.visibility import UNKNOWN, evaluate, is_shown, value_matches
 from plivo_node.expressions import ExpressionContext
+from plivo_node.nodes.plivo.description import plivo_description
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "manifests" / "root_paths.yaml"
 
@@ -110,4 +111,4 @@ def test_unknown_values_leave_the_answer_open() -> None:
 
 
 def test_real_manifest_loads_independently_of_the_fixture() -> None:
-    assert ("sms", "send") in load_node_description().operations()
+    assert ("sms", "send") in plivo_description().operations()

@@ -10,6 +10,7 @@ import random
 import pytest
 
 from plivo_node.http.limiter import Pacer, RateLimiter
+from plivo_node.nodes.plivo.client import PlivoClientFactory
 
 
 class FakeClock:
@@ -157,9 +158,10 @@ async def test_back_to_back_batches_lose_only_the_answer_time() -> None:
     assert starts[-1] == pytest.approx(2.2)
 
 
-async def test_default_is_plivos_documented_limit() -> None:
+async def test_the_plivo_nodes_default_is_plivos_documented_limit() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    default = PlivoClientFactory().default_rate_limit
+    limiter = RateLimiter(default, clock=clock, sleep=clock.sleep)
     assert limiter.rate == (300, 5.0)
     for _ in range(300):
         (await limiter.acquire()).release()

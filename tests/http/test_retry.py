@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,13 @@ from plivo_node.core.errors import (
     ServerError,
     UnknownOutcomeError,
 )
-from plivo_node.http.retry import RetryPolicy, is_send
+from plivo_node.http.retry import RetryPolicy
+from plivo_node.nodes.plivo.client import sent_by
+
+
+def policy_for_plivo(**options: Any) -> RetryPolicy:
+    """The policy with Plivo's sends (POST Message/ and Call/), as the Plivo client sets it."""
+    return RetryPolicy(sends=sent_by, service="Plivo", **options)
 
 
 def api(cls: type[ApiError], status: int, retry_after: float | None = None) -> ApiError:
@@ -100,7 +107,7 @@ TABLE: list[tuple[str, str, PlivoNodeError, bool, bool]] = [
 def test_decision_table(
     method: str, path: str, error: PlivoNodeError, retry: bool, unknown: bool
 ) -> None:
-    decision = RetryPolicy(backoff=False).decide(method, path, error, attempt=1)
+    decision = policy_for_plivo(backoff=False).decide(method, path, error, attempt=1)
     assert (decision.retry, decision.outcome_unknown) == (retry, unknown), decision.reason
     assert decision.reason
 
@@ -121,11 +128,18 @@ def test_decision_table(
     ],
 )
 def test_is_send(method: str, path: str, send: bool) -> None:
-    assert is_send(method, path) is send
+    assert (sent_by(method, path) is not None) is send
+
+
+def test_without_sends_an_ambiguous_write_failure_is_reported_as_it_was() -> None:
+    """A service none of whose requests is a send: nothing becomes unknown_outcome."""
+    decision = RetryPolicy(backoff=False).decide("POST", "Message/", api(ServerError, 500), 1)
+    assert not decision.retry
+    assert not decision.outcome_unknown
 
 
 def test_gives_up_after_max_attempts() -> None:
-    policy = RetryPolicy(max_attempts=3, backoff=False)
+    policy = policy_for_plivo(max_attempts=3, backoff=False)
     error = api(ServerError, 500)
     assert policy.decide("GET", "Message/", error, attempt=2).retry
     final = policy.decide("GET", "Message/", error, attempt=3)
@@ -134,7 +148,7 @@ def test_gives_up_after_max_attempts() -> None:
 
 
 def test_send_gives_up_as_not_sent_when_attempts_run_out_on_provable_failures() -> None:
-    decision = RetryPolicy(max_attempts=2, backoff=False).decide(
+    decision = policy_for_plivo(max_attempts=2, backoff=False).decide(
         "POST", "Message/", refused(), attempt=2
     )
     assert not decision.retry
@@ -142,7 +156,7 @@ def test_send_gives_up_as_not_sent_when_attempts_run_out_on_provable_failures() 
 
 
 def test_retry_unknown_sends_opt_in() -> None:
-    policy = RetryPolicy(max_attempts=3, backoff=False, retry_unknown_sends=True)
+    policy = policy_for_plivo(max_attempts=3, backoff=False, retry_unknown_sends=True)
     assert policy.decide("POST", "Message/", api(ServerError, 500), attempt=1).retry
     assert policy.decide("POST", "Call/", read_timeout(), attempt=2).retry
     last = policy.decide("POST", "Message/", api(ServerError, 500), attempt=3)
@@ -151,40 +165,40 @@ def test_retry_unknown_sends_opt_in() -> None:
 
 
 def test_retry_after_is_honoured() -> None:
-    policy = RetryPolicy(rng=random.Random(1))
+    policy = policy_for_plivo(rng=random.Random(1))
     decision = policy.decide("POST", "Message/", api(RateLimitedError, 429, 7.0), attempt=1)
     assert decision.retry
     assert decision.delay == 7.0
 
 
 def test_retry_after_is_bounded() -> None:
-    policy = RetryPolicy(max_retry_after=30.0)
+    policy = policy_for_plivo(max_retry_after=30.0)
     decision = policy.decide("GET", "", api(RateLimitedError, 429, 3600.0), attempt=1)
     assert decision.delay == 30.0
 
 
 def test_backoff_off_makes_every_delay_zero() -> None:
-    policy = RetryPolicy(backoff=False)
+    policy = policy_for_plivo(backoff=False)
     for error in (api(RateLimitedError, 429, 7.0), api(ServerError, 500), refused()):
         for attempt in (1, 2, 4):
             assert policy.decide("GET", "Message/", error, attempt).delay == 0.0
 
 
 def test_exponential_backoff_is_capped_without_jitter() -> None:
-    policy = RetryPolicy(max_attempts=10, base_delay=0.5, max_delay=3.0, jitter=False)
+    policy = policy_for_plivo(max_attempts=10, base_delay=0.5, max_delay=3.0, jitter=False)
     delays = [policy.decide("GET", "", api(ServerError, 500), n).delay for n in range(1, 7)]
     assert delays == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
 
 
 def test_full_jitter_stays_between_zero_and_the_ceiling() -> None:
-    policy = RetryPolicy(max_attempts=10, base_delay=1.0, max_delay=4.0, rng=random.Random(7))
+    policy = policy_for_plivo(max_attempts=10, base_delay=1.0, max_delay=4.0, rng=random.Random(7))
     delays = [policy.decide("GET", "", refused(), attempt=3).delay for _ in range(200)]
     assert all(0.0 <= d <= 4.0 for d in delays)
     assert len(set(delays)) > 100  # actually jittered, not a constant
 
 
 def test_unknown_outcome_error_says_what_happened() -> None:
-    policy = RetryPolicy()
+    policy = policy_for_plivo()
     error = policy.unknown_outcome("POST", "Message/", api(ServerError, 500))
     assert isinstance(error, UnknownOutcomeError)
     assert error.code == "unknown_outcome"

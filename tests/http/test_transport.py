@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from plivo_node.core.api import UploadFile
 from plivo_node.core.errors import (
     ApiError,
     AuthenticationError,
@@ -29,10 +30,9 @@ from plivo_node.core.errors import (
     ServerError,
     UnknownOutcomeError,
 )
-from plivo_node.core.items import UploadFile
 from plivo_node.http.limiter import RateLimiter
 from plivo_node.http.retry import RetryPolicy
-from plivo_node.http.transport import PlivoClient
+from plivo_node.nodes.plivo.client import PlivoClient
 from plivo_node.nodes.plivo.credentials import Credentials
 from plivo_node.nodes.plivo.credentials import test_credentials as check_live
 
@@ -655,8 +655,8 @@ async def test_live_credentials_test_against_a_server(plivo: tuple[Recorder, str
         (401, {"api_id": "b", "error": "authentication failed"}, {}),
     ]
     async with client_for(base) as client:
-        assert await check_live(client) == (True, f"OK: account Acme ({AUTH_ID})")
-        ok, reason = await check_live(client)
+        assert await check_live(client, AUTH_ID) == (True, f"OK: account Acme ({AUTH_ID})")
+        ok, reason = await check_live(client, AUTH_ID)
     assert not ok
     assert "Authentication failed" in reason
     assert TOKEN not in reason

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from plivo_node.core.api import ApiResponse
 from plivo_node.core.errors import ConfigurationError, ParameterError, ServerError
-from plivo_node.core.items import ApiResponse, Item, OperationContext
+from plivo_node.core.items import Item
+from plivo_node.core.node import OperationContext, Routed
 from plivo_node.run.engine import (
     ERROR_OUTPUT,
     MAIN_OUTPUT,
@@ -365,3 +367,56 @@ async def test_a_run_stop_reaches_items_queued_behind_the_window() -> None:
     await bounded(task)
     assert client.written == []
     assert seen == []
+
+
+# --- outputs other than the first (If's false branch) -------------------------------------
+
+
+async def branch(ctx: OperationContext) -> list[dict[str, Any] | Routed]:
+    if ctx.params.get("fail"):
+        raise ParameterError("cannot compare", parameter="conditions")
+    n = ctx.params["n"]
+    output = ctx.params.get("to", 0 if n % 2 == 0 else 1)
+    return [{"n": n}] if output == 0 else [Routed(output, {"n": n})]
+
+
+def branching_step(on_error: OnError = OnError.STOP_WORKFLOW) -> Step:
+    return Step(
+        name="If",
+        resolver=EchoResolver(),
+        handler=branch,
+        node="if",
+        on_error=on_error,
+        outputs=("true", "false"),
+    )
+
+
+async def test_a_routed_item_goes_to_the_output_it_names() -> None:
+    results = await collect(branching_step(), [{"n": 0}, {"n": 1}, {"n": 2}])
+    assert [(o.output, o.json, o.paired_item) for r in results for o in r.outputs] == [
+        (0, {"n": 0}, 0),
+        (1, {"n": 1}, 1),
+        (0, {"n": 2}, 2),
+    ]
+    assert all(r.error is None for r in results)
+
+
+async def test_the_error_output_follows_the_nodes_own_outputs() -> None:
+    step = branching_step(OnError.CONTINUE_ERROR_OUTPUT)
+    assert step.error_output == 2
+    (result,) = await collect(step, [{"n": 1, "fail": True}])
+    (out,) = result.outputs
+    assert out.output == 2
+    assert out.error is not None
+    assert out.error["code"] == "invalid_parameter"
+
+
+async def test_an_item_routed_to_an_output_the_node_lacks_fails_that_item_only() -> None:
+    step = branching_step(OnError.CONTINUE_REGULAR_OUTPUT)
+    results = await collect(step, [{"n": 0, "to": 2}, {"n": 1}])
+    assert results[0].error is not None
+    assert results[0].error.code == "item_error"
+    assert "sent an item to output 2, but it has only the outputs 0: true, 1: false" in str(
+        results[0].error
+    )
+    assert [(o.output, o.json) for o in results[1].outputs] == [(1, {"n": 1})]

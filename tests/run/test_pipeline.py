@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from plivo_node.core.errors import ConfigurationError, PipelineError
-from plivo_node.description import load_node_description
-from plivo_node.run.pipeline import DEFAULT_RATE_LIMIT, build_steps, load_pipeline, parse_pipeline
+from plivo_node.run.pipeline import build_steps, load_pipeline, parse_pipeline
 
 BASE = Path("/pipelines")
 
@@ -18,7 +17,7 @@ def parse(text: str):
 
 
 def parse_and_build(text: str) -> None:
-    build_steps(parse(text), load_node_description())
+    build_steps(parse(text))
 
 
 def problems_of(text: str, *, build: bool = False) -> list[str]:
@@ -48,7 +47,7 @@ steps:
     assert spec.settings.concurrency == 10
     assert spec.settings.rate_limit == (10, 1.0)
     assert spec.settings.messages_per_second == 2
-    (step,) = build_steps(spec, load_node_description())
+    (step,) = build_steps(spec)
     assert step.bulk
     assert step.concurrency == 10
     assert step.on_error.value == "continueErrorOutput"
@@ -56,7 +55,7 @@ steps:
 
 def test_defaults() -> None:
     spec = parse(f"version: 1\nsteps:\n  - {{name: S, node: plivo, parameters: {SMS_STEP}}}\n")
-    assert spec.settings.rate_limit == DEFAULT_RATE_LIMIT
+    assert spec.settings.rate_limit is None  # each node's service's documented rate
     assert spec.input_path is None
     assert spec.output_path is None
     assert (
@@ -64,7 +63,7 @@ def test_defaults() -> None:
             f"version: 1\nsettings: {{rateLimit: false}}\nsteps:\n"
             f"  - {{name: S, node: plivo, parameters: {SMS_STEP}}}\n"
         ).settings.rate_limit
-        is None
+        is False
     )
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from plivo_node.core.errors import ConfigurationError, PipelineError
-from plivo_node.description import load_node_description
 from plivo_node.run.pipeline import (
     build_steps,
     check_pipeline_input,
@@ -18,6 +17,7 @@ from plivo_node.run.pipeline import (
     repeated_names,
 )
 from plivo_node.run.pipeline_checks import StepView, step_problems
+from plivo_node.run.registry import NodeRegistry
 
 
 def steps_yaml(count: int) -> str:
@@ -116,7 +116,8 @@ def test_repeated_step_names_are_found_in_one_pass() -> None:
 
 def _calls_to_build(count: int) -> int:
     """Python function calls made to parse, build and check a pipeline of ``count`` steps."""
-    description = load_node_description()
+    registry = NodeRegistry()
+    registry.get("plivo")  # loaded before counting: the description is loaded once per process
     text = steps_yaml(count)
     calls = 0
 
@@ -128,7 +129,7 @@ def _calls_to_build(count: int) -> int:
     sys.setprofile(profiler)
     try:
         spec = parse_pipeline(text, source="p.yaml", base_dir=Path())
-        build_steps(spec, description)
+        build_steps(spec, registry)
     finally:
         sys.setprofile(None)
     return calls
@@ -144,6 +145,6 @@ def test_validation_work_grows_linearly_with_the_number_of_steps() -> None:
 def test_problems_of_every_step_are_reported_together() -> None:
     text = steps_yaml(2).replace("'+14155550100'", "'+1 bad'")
     with pytest.raises(PipelineError) as caught:
-        build_steps(parse_pipeline(text, source="p.yaml", base_dir=Path()), load_node_description())
+        build_steps(parse_pipeline(text, source="p.yaml", base_dir=Path()))
     assert [p.split(":")[0] for p in caught.value.problems] == ["step 's0'", "step 's1'"]
     assert all("parameters.from: '+1 bad'" in p for p in caught.value.problems)

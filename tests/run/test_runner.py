@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import Item, OperationContext
+from plivo_node.core.items import Item
+from plivo_node.core.node import OperationContext, Routed
 from plivo_node.run.engine import OnError, RunStop, Step
 from plivo_node.run.journal import ItemState, RunJournal
 from plivo_node.run.runner import execute
@@ -34,6 +35,9 @@ async def second(ctx: OperationContext) -> list[dict[str, Any]]:
     return [{"done": ctx.params["upstream"], "seen_first": ctx.params["first"]}]
 
 
+NODE = "test"  # the node type of the steps that use the test's client
+
+
 def steps(on_error: OnError) -> list[Step]:
     return [
         Step(name="First", resolver=EchoResolver(), handler=first, on_error=on_error),
@@ -43,7 +47,7 @@ def steps(on_error: OnError) -> list[Step]:
 
 async def run(on_error: OnError, rows: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
     lines: list[str] = []
-    summary = await execute(steps(on_error), [Item(json=r) for r in rows], None, lines.append)
+    summary = await execute(steps(on_error), [Item(json=r) for r in rows], {}, lines.append)
     return summary, [json.loads(line) for line in lines]
 
 
@@ -83,7 +87,15 @@ async def test_a_stop_in_an_earlier_step_starts_nothing_more_in_any_step() -> No
 
 
 def send_step(name: str = "Send") -> Step:
-    return Step(name=name, resolver=EchoResolver(), handler=sending, concurrency=2)
+    # A send: its items are marked in flight as their request is written (never repeated).
+    return Step(
+        name=name,
+        resolver=EchoResolver(),
+        handler=sending,
+        node=NODE,
+        concurrency=2,
+        never_repeat=True,
+    )
 
 
 async def test_a_stop_leaves_items_that_waited_for_their_turn_out_of_the_journal(
@@ -98,7 +110,7 @@ async def test_a_stop_leaves_items_that_waited_for_their_turn_out_of_the_journal
         execute(
             [send_step()],
             [Item(json=r) for r in rows],
-            client,
+            {NODE: client},
             lines.append,
             journal=journal,
             stop=stop,
@@ -133,7 +145,7 @@ async def test_a_stop_in_a_chain_still_reports_what_an_earlier_step_had_in_fligh
     ]
     rows = [{"n": 0, "slow": True}, *({"n": n, "limited": True} for n in range(1, 5))]
     run = asyncio.ensure_future(
-        execute(steps, [Item(json=r) for r in rows], client, lines.append, stop=stop)
+        execute(steps, [Item(json=r) for r in rows], {NODE: client}, lines.append, stop=stop)
     )
     await settle(lambda: client.written == [0] and client.waiting == [1])
     stop.request()
@@ -147,3 +159,23 @@ async def test_a_stop_in_a_chain_still_reports_what_an_earlier_step_had_in_fligh
     assert summary.interrupted
     assert lines == []
     assert client.written == [0]
+
+
+async def test_items_on_a_second_output_are_written_tagged_and_not_passed_on() -> None:
+    """In a straight pipeline the next step reads the main output (If's true branch)."""
+
+    async def split(ctx: OperationContext) -> list[dict[str, Any] | Routed]:
+        n = ctx.params["n"]
+        return [{"upstream": n}] if n % 2 == 0 else [Routed(1, {"odd": n})]
+
+    chain = [
+        Step(name="First", resolver=EchoResolver(), handler=split, outputs=("true", "false")),
+        Step(name="Second", resolver=EchoResolver(), handler=second),
+    ]
+    lines: list[str] = []
+    summary = await execute(chain, [Item(json={"n": n}) for n in range(3)], {}, lines.append)
+    out = [json.loads(line) for line in lines]
+    assert [o["json"] for o in out if o.get("step") == "First"] == [{"odd": 1}]
+    assert [o["json"]["done"] for o in out if "step" not in o] == [0, 2]
+    assert [s.items for s in summary.steps] == [3, 2]
+    assert summary.failed == 0

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
-from plivo_node.core.items import ApiClient
 from plivo_node.nodes.plivo.validation.phone import region_of
 
 UNKNOWN_COUNTRY = "??"  # a destination whose country cannot be told from its number
@@ -166,3 +166,41 @@ async def _outbound_rate(client: ApiClient, country: str) -> Decimal | None:
         return None
     # "NaN", "Infinity" and negative numbers parse, but are no price.
     return value if value.is_finite() and value >= 0 else None
+
+
+@dataclass
+class MessageTally:
+    """The Plivo node's share of the run summary (a :class:`plivo_node.core.node.RunTally`):
+    SMS segments and MMS per destination country, and the SMS cost estimate."""
+
+    segments_by_country: Counter[str] = field(default_factory=Counter)
+    mms_by_country: Counter[str] = field(default_factory=Counter)
+    estimate: CostEstimate | None = None
+
+    @property
+    def segments(self) -> int:
+        """SMS segments sent (or, in a dry run, to be sent)."""
+        return sum(self.segments_by_country.values())
+
+    @property
+    def mms(self) -> int:
+        """MMS messages sent (or to be sent)."""
+        return sum(self.mms_by_country.values())
+
+    def count(self, output: Mapping[str, object]) -> None:
+        count_segments(self.segments_by_country, output)
+        count_mms(self.mms_by_country, output)
+
+    async def complete(self, client: ApiClient) -> None:
+        if self.segments_by_country:
+            self.estimate = await estimate_cost(client, self.segments_by_country)
+
+    def lines(self) -> list[str]:
+        lines: list[str] = []
+        if self.segments:
+            lines.append(f"SMS segments: {self.segments}")
+        if self.mms:
+            lines.append(describe_mms(self.mms))
+        if self.estimate is not None:
+            lines.append(f"estimated cost: {self.estimate}")
+        return lines

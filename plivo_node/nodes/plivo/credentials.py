@@ -1,21 +1,9 @@
-"""The ``plivoApi`` credentials: where they come from, what a valid one looks like, and a live test.
+"""The ``plivoApi`` credentials: what a valid one looks like, and a live test.
 
-Credentials come from the pipeline file's ``credentials: {plivoApi: {...}}`` block when it has
-one, else from ``PLIVO_AUTH_ID`` / ``PLIVO_AUTH_TOKEN`` (the variables Plivo's own SDKs read).
-Values in the block may name environment variables so that pipeline files can be committed
-without secrets. The rule, chosen so that a literal value always stays literal:
-
-- ``${NAME}`` is replaced by the environment variable ``NAME`` (an error if it is unset);
-- ``$${`` writes a literal ``${`` (the only escape);
-- every other ``$`` is an ordinary character: a token such as ``ab$Qx`` or ``ab$$cd`` is
-  used exactly as written;
-- a value that is only ``$NAME`` is refused, with a hint to write ``${NAME}``: it is the
-  shell's spelling of a reference, and no Plivo ID or token looks like that.
-
-"No credentials" (``None``, which lets a run use the embedded sandbox) means that nothing asks
-for a live account: a credentials block, or any ``PLIVO_`` variable set even to an empty value,
-asks for one, so an unset variable is an error, never a quiet switch to the sandbox (a cron job
-would report success having sent nothing).
+Where the fields come from (the pipeline's block, ``${NAME}`` references, the environment
+variables ``credentials/plivoApi.yaml`` declares: ``PLIVO_AUTH_ID`` / ``PLIVO_AUTH_TOKEN`` /
+``PLIVO_API_URL``, the ones Plivo's own SDKs read) is the runtime's
+(:mod:`plivo_node.run.credentials`); this module checks what it found.
 
 The auth token is registered with :mod:`plivo_node.core.redaction` (with its Auth ID, so
 ``id:token`` and its base64 are masked too) as soon as it is read, before it is checked, and no
@@ -35,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import AuthenticationError, CredentialError, PlivoNodeError
-from plivo_node.core.items import ApiClient
 from plivo_node.core.redaction import STRONG_SECRET_LENGTH, register_secret
+from plivo_node.nodes.plivo.description import CREDENTIAL_TYPE, plivo_credential_type
+from plivo_node.run.credentials import resolve_fields
 
 DEFAULT_BASE_URL = "https://api.plivo.com/v1/"
-CREDENTIAL_TYPE = "plivoApi"
+SERVICE = "Plivo"
 
 ENV_AUTH_ID = "PLIVO_AUTH_ID"
 ENV_AUTH_TOKEN = "PLIVO_AUTH_TOKEN"  # noqa: S105 - the variable's name, not a secret
@@ -55,11 +45,6 @@ _TOKEN_LIKE_LENGTH = 40  # Plivo auth tokens are 40 characters: a hint that the 
 MIN_TOKEN_LENGTH = STRONG_SECRET_LENGTH
 # An Auth ID followed by ":": the "id:token" pair as a Basic header or a URL holds it.
 _PAIR_PREFIX = re.compile(r"\s*(?:MA|SA)[A-Z0-9]{18}:")
-
-_BLOCK_FIELDS = ("authId", "authToken", "baseUrl")
-# ``$${`` is a literal ``${``; ``${NAME}`` names an environment variable; any other ``$`` is text.
-_ENV_REFERENCE = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SHELL_REFERENCE = re.compile(r"\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*")
 
 
 @dataclass(frozen=True)
@@ -150,166 +135,50 @@ def normalise_base_url(base_url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def credentials_from(fields: Mapping[str, str]) -> Credentials:
+    """Checked credentials from the fields the runtime resolved (CredentialError if malformed)."""
+    return Credentials(
+        fields.get("authId", ""),
+        fields.get("authToken", ""),
+        fields.get("baseUrl") or DEFAULT_BASE_URL,
+    )
+
+
 def resolve_credentials(
     block: Mapping[str, Any] | None, environ: Mapping[str, str]
 ) -> Credentials | None:
-    """The run's credentials: the pipeline's block, else the environment, else ``None``.
+    """The Plivo credentials of a pipeline's block, else of the environment, else ``None``.
 
     ``block`` is the pipeline file's ``credentials`` mapping (``{plivoApi: {...}}``); the inner
     ``{authId, authToken, baseUrl?}`` mapping is accepted too.
     """
-    fields = _plivo_fields(block)
-    if fields is not None:
-        return _from_block(fields, environ)
-    return _from_environment(environ)
+    fields = resolve_fields(plivo_credential_type(), block, environ, service=SERVICE)
+    return None if fields is None else credentials_from(fields)
 
 
-def _plivo_fields(block: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    if not block:
-        return None
-    if CREDENTIAL_TYPE in block:
-        inner = block[CREDENTIAL_TYPE]
-        if inner is None:
-            return None
-        if not isinstance(inner, Mapping):
-            raise CredentialError(
-                f"credentials.{CREDENTIAL_TYPE} must be a mapping with authId and authToken",
-                hint=f"write it as {CREDENTIAL_TYPE}: {{authId: ..., authToken: ...}}",
-            )
-        return inner
-    if any(name in block for name in _BLOCK_FIELDS):
-        return block
-    raise CredentialError(
-        f"The credentials block has no {CREDENTIAL_TYPE} entry "
-        f"(found: {', '.join(sorted(map(str, block)))})",
-        hint=f"write credentials: {{{CREDENTIAL_TYPE}: {{authId: ..., authToken: ...}}}}",
-    )
-
-
-def _from_block(fields: Mapping[str, Any], environ: Mapping[str, str]) -> Credentials:
-    unknown = sorted(str(name) for name in fields if name not in _BLOCK_FIELDS)
-    if unknown:
-        raise CredentialError(
-            f"Unknown field in credentials.{CREDENTIAL_TYPE}: {', '.join(unknown)}",
-            hint=f"the fields are {', '.join(_BLOCK_FIELDS)}",
-        )
-    values: dict[str, str] = {}
-    unset: list[CredentialError] = []  # every field naming an unset variable, reported at once
-    for name in _BLOCK_FIELDS:
-        raw = fields.get(name)
-        if raw is None:
-            continue
-        where = f"credentials.{CREDENTIAL_TYPE}.{name}"
-        if not isinstance(raw, str):
-            raise CredentialError(
-                f"{where} must be a string, not {type(raw).__name__}",
-                hint="quote the value in the pipeline file",
-            )
-        # The token may be written literally: mask it before anything could print it.
-        if name == "authToken" and not _is_reference(raw):
-            register_secret(raw.strip())
-        try:
-            value = _expand_environment(raw, where, environ).strip()
-        except CredentialError as error:
-            unset.append(error)
-            continue
-        if name == "authToken":
-            register_secret(value)
-        if value:
-            values[name] = value
-    if len(unset) == 1:
-        raise unset[0]
-    if unset:
-        raise CredentialError(
-            "; ".join(error.message for error in unset),
-            hint="export them before the run, or write the values in the file",
-        )
-    for required in ("authId", "authToken"):
-        if required not in values:
-            raise CredentialError(
-                f"credentials.{CREDENTIAL_TYPE}.{required} is missing or empty",
-                hint=f"give both authId and authToken (or a ${{VAR}} reference) "
-                f"or remove the block to use {ENV_AUTH_ID} / {ENV_AUTH_TOKEN}",
-            )
-    base_url = values.get("baseUrl") or environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    return Credentials(values["authId"], values["authToken"], base_url)
-
-
-def _is_reference(raw: str) -> bool:
-    return bool(_ENV_REFERENCE.search(raw) or _SHELL_REFERENCE.fullmatch(raw))
-
-
-def _expand_environment(raw: str, where: str, environ: Mapping[str, str]) -> str:
-    """``raw`` with each ``${NAME}`` replaced by its environment variable (see the module doc)."""
-    shell = _SHELL_REFERENCE.fullmatch(raw)
-    if shell:
-        name = shell.group(1)
-        raise CredentialError(
-            f"{where} is ${name}: only ${{{name}}} (with braces) reads an environment variable",
-            hint=f"write {where.rsplit('.', 1)[-1]}: ${{{name}}}",
-        )
-
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(1):
-            return "${"
-        name = match.group(2)
-        if name not in environ:
-            raise CredentialError(
-                f"{where} refers to environment variable {name}, which is not set",
-                hint=f"export {name} before the run, or write the value in the file",
-            )
-        return environ[name]
-
-    return _ENV_REFERENCE.sub(substitute, raw)
-
-
-def _from_environment(environ: Mapping[str, str]) -> Credentials | None:
-    names = (ENV_AUTH_ID, ENV_AUTH_TOKEN, ENV_BASE_URL)
-    if not any(name in environ for name in names):
-        return None  # nothing asks for a live account
-    auth_id = environ.get(ENV_AUTH_ID, "").strip()
-    auth_token = environ.get(ENV_AUTH_TOKEN, "").strip()
-    register_secret(auth_token, auth_id=auth_id or None)
-    if not auth_id or not auth_token:
-        given = ", ".join(name for name in names if name in environ)
-        problems = " and ".join(
-            f"{name} is {'empty' if name in environ else 'not set'}"
-            for name, value in ((ENV_AUTH_ID, auth_id), (ENV_AUTH_TOKEN, auth_token))
-            if not value
-        )
-        raise CredentialError(
-            f"the environment asks for a live Plivo account ({given} set) but {problems}",
-            hint=f"set both {ENV_AUTH_ID} and {ENV_AUTH_TOKEN}, or unset every PLIVO_ variable "
-            "to use the sandbox",
-        )
-    base_url = environ.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
-    return Credentials(auth_id, auth_token, base_url)
-
-
-async def test_credentials(client: ApiClient) -> tuple[bool, str]:
+async def test_credentials(client: ApiClient, auth_id: str) -> tuple[bool, str]:
     """Fetch the account: ``(True, "OK: account <name> (<auth_id>)")`` or ``(False, why)``."""
     try:
         response = await client.request("GET", "")
     except AuthenticationError as error:
         return False, (
-            f"Authentication failed: Plivo rejected Auth ID {client.auth_id} with this Auth Token "
+            f"Authentication failed: Plivo rejected Auth ID {auth_id} with this Auth Token "
             f"(HTTP {error.status}); check both values in the Plivo console"
         )
     except PlivoNodeError as error:
         return False, str(error)
     body = response.body or {}
     name = body.get("name") or "(unnamed)"
-    auth_id = body.get("auth_id") or client.auth_id
-    return True, f"OK: account {name} ({auth_id})"
+    return True, f"OK: account {name} ({body.get('auth_id') or auth_id})"
 
 
-async def check_credentials(client: ApiClient) -> None:
+async def check_credentials(client: ApiClient, auth_id: str) -> None:
     """One read (GET the account) before a run's first item; :class:`CredentialError` if it fails.
 
     A wrong token or an unreachable API would otherwise fail every item one by one. The
     message names the Auth ID, never the token.
     """
-    ok, message = await test_credentials(client)
+    ok, message = await test_credentials(client, auth_id)
     if not ok:
         raise CredentialError(
             f"the credentials check (GET the account) failed, so nothing was sent: {message}",

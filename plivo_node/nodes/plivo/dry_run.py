@@ -26,9 +26,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from plivo_node.core.api import ApiClient, ApiResponse, HttpMethod, UploadFile
 from plivo_node.core.errors import NotFoundError
-from plivo_node.core.items import ApiClient, ApiResponse, HttpMethod, JsonObject, UploadFile
-from plivo_sandbox.seed import APPLICATION_DEFAULTS  # what Plivo fills in on create
+from plivo_node.core.items import JsonObject
+from plivo_node.nodes.plivo.application_defaults import APPLICATION_DEFAULTS
 
 DRY_RUN_ID = "dry-run"
 NOTE = "dry run: not sent"
@@ -67,14 +68,16 @@ def _not_found(method: HttpMethod, path: str) -> NotFoundError:
         path=path,
         api_id=DRY_RUN_ID,
         error_text="deleted earlier in this dry run",
+        service="Plivo",
     )
 
 
 class DryRunClient:
     """An :class:`ApiClient` that performs reads and answers writes without sending them."""
 
-    def __init__(self, inner: ApiClient) -> None:
+    def __init__(self, inner: ApiClient, *, auth_id: str) -> None:
         self._inner = inner
+        self.auth_id = auth_id  # the account whose resource URIs simulated objects get
         self._serial = itertools.count(1)
         # Objects this run pretended to create, by their path ("Application/9999…/").
         self._created: dict[str, JsonObject] = {}
@@ -82,10 +85,6 @@ class DryRunClient:
         self._changes: dict[str, JsonObject] = {}
         self._deleted: set[str] = set()
         self.writes = 0  # how many writes were answered locally instead of sent
-
-    @property
-    def auth_id(self) -> str:
-        return self._inner.auth_id
 
     async def request(
         self,

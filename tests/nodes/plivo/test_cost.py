@@ -8,13 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from plivo_node.core.api import ApiResponse, HttpMethod, UploadFile
 from plivo_node.core.errors import NotFoundError, RequestTimeoutError, ServerError
-from plivo_node.core.items import ApiResponse, HttpMethod, JsonObject, UploadFile
-from plivo_node.description import load_node_description
-from plivo_node.http.transport import PlivoClient
+from plivo_node.core.items import JsonObject
+from plivo_node.nodes.plivo.bulk import MessageGroup, split_response
+from plivo_node.nodes.plivo.client import PlivoClient
 from plivo_node.nodes.plivo.cost import (
     UNKNOWN_COUNTRY,
     CostEstimate,
+    MessageTally,
     count_mms,
     count_segments,
     describe_mms,
@@ -25,7 +27,6 @@ from plivo_node.nodes.plivo.dry_run import DryRunClient
 from plivo_node.nodes.plivo.resources.sms import PreparedMessage
 from plivo_node.nodes.plivo.validation.media import MediaPlan
 from plivo_node.nodes.plivo.validation.sms_encoding import analyze_text
-from plivo_node.run.bulk import BulkGroup, split_response
 from plivo_node.run.item_io import read_items
 from plivo_node.run.pipeline import build_steps, load_pipeline
 from plivo_node.run.runner import execute
@@ -130,10 +131,10 @@ def prepared(
 def bulk_outputs(
     members: Sequence[PreparedMessage], response: Mapping[str, Any]
 ) -> list[JsonObject | None]:
-    group = BulkGroup("key")
+    group = MessageGroup()
     for index, member in enumerate(members):
         group.add(index, member)
-    return [outcome.output for outcome in split_response(group, response)]
+    return [o if isinstance(o, dict) else None for o in split_response(group, response)]
 
 
 def test_bulk_outputs_count_each_queued_message_once() -> None:
@@ -289,23 +290,29 @@ async def test_nothing_to_price_asks_nothing() -> None:
 
 async def test_send_sms_example_estimate_equals_the_hand_computed_sum() -> None:
     spec = load_pipeline(EXAMPLES / "send_sms.yaml")
-    steps = build_steps(spec, load_node_description())
+    steps = build_steps(spec)
     assert spec.input_path is not None
     outputs: list[str] = []
     config = SandboxConfig()
     async with Sandbox(config) as sandbox:
         credentials = Credentials(config.auth_id, config.auth_token, sandbox.url)
         async with PlivoClient(credentials) as client:
+            tally = MessageTally()
             summary = await execute(
-                steps, read_items(spec.input_path), DryRunClient(client), outputs.append
+                steps,
+                read_items(spec.input_path),
+                {"plivo": DryRunClient(client, auth_id=config.auth_id)},
+                outputs.append,
+                tallies={"plivo": tally},
             )
-            estimate = await estimate_cost(client, summary.segments_by_country)
+            estimate = await estimate_cost(client, tally.segments_by_country)
+        assert summary.failed == 0
         writes = [r for r in sandbox.state.request_log if r.method != "GET"]
     assert writes == []
     assert len(outputs) == 5
     # contacts.csv: two US numbers, one each in Canada, India and Germany; each text fits one
     # GSM-7 segment. Seeded rates: US 0.00650, CA 0.00350, IN 0.00290, DE 0.08500.
-    assert summary.segments_by_country == {"US": 2, "CA": 1, "IN": 1, "DE": 1}
+    assert tally.segments_by_country == {"US": 2, "CA": 1, "IN": 1, "DE": 1}
     hand_computed = (
         Decimal("0.00650") * 2 + Decimal("0.00350") + Decimal("0.00290") + Decimal("0.08500")
     )
@@ -314,7 +321,7 @@ async def test_send_sms_example_estimate_equals_the_hand_computed_sum() -> None:
     assert estimate.unpriced == ()
     assert estimate.by_country == {
         country: Decimal(MESSAGE_RATES[country]) * n
-        for country, n in summary.segments_by_country.items()
+        for country, n in tally.segments_by_country.items()
     }
 
 

@@ -7,22 +7,26 @@ from typing import Any
 
 import pytest
 
+from plivo_node.core.api import ApiResponse, HttpMethod, UploadFile
 from plivo_node.core.errors import (
     AuthenticationError,
     ConnectionFailedError,
     CredentialError,
     PlivoNodeError,
 )
-from plivo_node.core.items import ApiResponse, HttpMethod, UploadFile
 from plivo_node.core.redaction import MASK, redact
 from plivo_node.nodes.plivo.credentials import (
     DEFAULT_BASE_URL,
+    ENV_AUTH_ID,
+    ENV_AUTH_TOKEN,
+    ENV_BASE_URL,
     Credentials,
     check_auth_id,
     check_credentials,
     resolve_credentials,
 )
 from plivo_node.nodes.plivo.credentials import test_credentials as check_live
+from plivo_node.nodes.plivo.description import plivo_credential_type
 
 AUTH_ID = "MAXXXXXXXXXXXXXXXXX1"
 SUB_ID = "SA0123456789ABCDEFGH"
@@ -308,14 +312,14 @@ class FakeClient:
 
 async def test_live_test_ok() -> None:
     client = FakeClient(ApiResponse(200, {"name": "Acme Inc", "auth_id": AUTH_ID}))
-    assert await check_live(client) == (True, f"OK: account Acme Inc ({AUTH_ID})")
+    assert await check_live(client, AUTH_ID) == (True, f"OK: account Acme Inc ({AUTH_ID})")
     assert client.calls == [("GET", "")]
 
 
 async def test_live_test_rejected_credentials() -> None:
     Credentials(AUTH_ID, TOKEN, DEFAULT_BASE_URL)
     error = AuthenticationError(status=401, method="GET", path="", error_text="auth failed")
-    ok, reason = await check_live(FakeClient(error))
+    ok, reason = await check_live(FakeClient(error), AUTH_ID)
     assert not ok
     assert "Authentication failed" in reason
     assert "401" in reason
@@ -327,14 +331,23 @@ async def test_the_run_check_raises_a_credential_error_without_the_token() -> No
     error = AuthenticationError(status=401, method="GET", path="", error_text=f"bad {TOKEN}")
     client = FakeClient(error)
     with pytest.raises(CredentialError, match="nothing was sent") as caught:
-        await check_credentials(client)
+        await check_credentials(client, AUTH_ID)
     assert client.calls == [("GET", "")]  # one read
     no_token(*error_texts(caught.value))
-    await check_credentials(FakeClient(ApiResponse(200, {"name": "Acme"})))
+    await check_credentials(FakeClient(ApiResponse(200, {"name": "Acme"})), AUTH_ID)
 
 
 async def test_live_test_unreachable_server() -> None:
     error = ConnectionFailedError("Could not connect to 127.0.0.1:9", request_sent=False)
-    ok, reason = await check_live(FakeClient(error))
+    ok, reason = await check_live(FakeClient(error), AUTH_ID)
     assert not ok
     assert "Could not connect" in reason
+
+
+def test_the_messages_name_the_variables_the_credential_type_declares() -> None:
+    """The runtime reads the variables from credentials/plivoApi.yaml; the hints name them too."""
+    assert plivo_credential_type().environment == {
+        "authId": ENV_AUTH_ID,
+        "authToken": ENV_AUTH_TOKEN,
+        "baseUrl": ENV_BASE_URL,
+    }

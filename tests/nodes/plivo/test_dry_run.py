@@ -16,17 +16,11 @@ from typing import Any
 
 import pytest
 
+from plivo_node.core.api import ApiResponse, HttpMethod, UploadFile
 from plivo_node.core.errors import NotFoundError, ParameterError
-from plivo_node.core.items import (
-    ApiResponse,
-    HttpMethod,
-    Item,
-    JsonObject,
-    OperationContext,
-    UploadFile,
-)
-from plivo_node.description import load_node_description
-from plivo_node.http.transport import PlivoClient
+from plivo_node.core.items import Item, JsonObject
+from plivo_node.core.node import OperationContext
+from plivo_node.nodes.plivo.client import PlivoClient
 from plivo_node.nodes.plivo.credentials import Credentials
 from plivo_node.nodes.plivo.dry_run import DRY_RUN_ID, DryRunClient
 from plivo_node.nodes.plivo.resources import application, call, endpoint, mms, sms
@@ -100,7 +94,7 @@ async def run(handler: Any, client: DryRunClient, params: Mapping[str, Any]) -> 
 
 async def test_message_send_gets_one_uuid_per_unique_destination() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     body = {"src": "14155550100", "dst": "14155550101<14155550102<14155550101", "text": "hi"}
     response = await client.request("POST", "Message/", body=body)
     assert response.status == 202
@@ -116,7 +110,7 @@ async def test_message_send_gets_one_uuid_per_unique_destination() -> None:
 
 async def test_call_answers_a_single_uuid_or_a_list_as_plivo_does() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     one = await client.request("POST", "Call/", body={"to": "14155550101"})
     many = await client.request("POST", "Call/", body={"to": "14155550101<14155550102"})
     assert one.status == many.status == 201
@@ -133,7 +127,7 @@ async def test_call_answers_a_single_uuid_or_a_list_as_plivo_does() -> None:
 
 async def test_media_upload_answers_one_object_per_file() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     files = [UploadFile("a.jpg", "image/jpeg", b"123"), UploadFile("b.png", "image/png", b"45")]
     response = await client.request("POST", "Media/", files=files)
     assert response.status == 201
@@ -149,7 +143,7 @@ async def test_media_upload_answers_one_object_per_file() -> None:
 
 
 async def test_simulated_ids_are_unique_across_kinds() -> None:
-    client = DryRunClient(RecordingClient())
+    client = DryRunClient(RecordingClient(), auth_id=AUTH_ID)
     ids: list[str] = []
     for _ in range(3):
         app = await client.request("POST", "Application/", body={"app_name": "a"})
@@ -162,7 +156,7 @@ async def test_simulated_ids_are_unique_across_kinds() -> None:
 
 async def test_writes_to_other_resources_are_answered_and_marked() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     created = await client.request("POST", "Subaccount/", body={"name": "x"})
     account = await client.request("POST", "", body={"name": "new name"})
     assert (created.status, account.status) == (201, 202)
@@ -176,7 +170,7 @@ async def test_writes_to_other_resources_are_answered_and_marked() -> None:
 
 async def test_created_application_is_read_updated_and_deleted_locally() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     created = await client.request(
         "POST",
         "Application/",
@@ -227,7 +221,7 @@ async def test_created_application_is_read_updated_and_deleted_locally() -> None
 
 async def test_created_endpoint_never_keeps_its_password() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     created = await client.request(
         "POST",
         "Endpoint/",
@@ -262,7 +256,7 @@ async def test_created_endpoint_never_keeps_its_password() -> None:
 
 async def test_reads_of_real_objects_go_to_the_server_with_their_query() -> None:
     inner = RecordingClient({f"Application/{REAL_APP_ID}/": REAL_APP, "Pricing/": {"x": 1}})
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     got = await client.request("GET", f"Application/{REAL_APP_ID}/")
     priced = await client.request("GET", "Pricing/", query={"country_iso": "US"})
     assert got.body == {"api_id": "real-api-id", **REAL_APP}
@@ -279,7 +273,7 @@ async def test_reads_of_real_objects_go_to_the_server_with_their_query() -> None
 async def test_update_of_a_real_object_checks_it_exists_and_shows_the_unsent_change() -> None:
     path = f"Application/{REAL_APP_ID}/"
     inner = RecordingClient({path: REAL_APP})
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     changed = await client.request("POST", path, body={"message_url": "https://example.com/m"})
     assert changed.status == 202
     assert_marked(changed.body)
@@ -294,7 +288,7 @@ async def test_update_of_a_real_object_checks_it_exists_and_shows_the_unsent_cha
 
 async def test_update_or_delete_of_a_missing_real_object_fails_as_a_real_run_would() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     with pytest.raises(NotFoundError):
         await client.request("POST", "Endpoint/123/", body={"alias": "x"})
     with pytest.raises(NotFoundError):
@@ -305,7 +299,7 @@ async def test_update_or_delete_of_a_missing_real_object_fails_as_a_real_run_wou
 async def test_delete_of_a_real_object_hides_it_from_later_reads() -> None:
     path = f"Application/{REAL_APP_ID}/"
     inner = RecordingClient({path: REAL_APP})
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     assert await client.request("DELETE", path) == ApiResponse(204, None)
     with pytest.raises(NotFoundError):
         await client.request("GET", path)
@@ -318,7 +312,7 @@ async def test_delete_of_a_real_object_hides_it_from_later_reads() -> None:
 
 async def test_application_lifecycle_through_the_handlers() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     [created] = await run(
         application.create,
         client,
@@ -344,7 +338,7 @@ async def test_application_lifecycle_through_the_handlers() -> None:
 
 async def test_endpoint_lifecycle_through_the_handlers() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     [created] = await run(
         endpoint.create, client, {"username": "desk", "password": PASSWORD, "alias": "Desk"}
     )
@@ -361,7 +355,7 @@ async def test_endpoint_lifecycle_through_the_handlers() -> None:
 
 async def test_sends_through_the_handlers_are_marked_in_their_output() -> None:
     inner = RecordingClient()
-    client = DryRunClient(inner)
+    client = DryRunClient(inner, auth_id=AUTH_ID)
     sender = {"from": "+14155550100"}
     [sms_out] = await run(sms.send, client, {**sender, "to": "+14155550101", "message": "hi"})
     [mms_out] = await run(
@@ -382,7 +376,7 @@ async def test_sends_through_the_handlers_are_marked_in_their_output() -> None:
 
 
 async def test_invalid_items_still_fail_in_a_dry_run() -> None:
-    client = DryRunClient(RecordingClient())
+    client = DryRunClient(RecordingClient(), auth_id=AUTH_ID)
     with pytest.raises(ParameterError):
         await run(sms.send, client, {"from": "+14155550100", "to": "12", "message": "hi"})
     with pytest.raises(ParameterError):
@@ -399,14 +393,15 @@ def sandbox_config() -> SandboxConfig:
 @pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.stem)
 async def test_every_example_dry_runs_in_process_without_writes(example: Path) -> None:
     spec = load_pipeline(example)
-    steps = build_steps(spec, load_node_description())
+    steps = build_steps(spec)
     items = read_items(spec.input_path) if spec.input_path else [Item(json={})]
     lines: list[str] = []
     config = sandbox_config()
     async with Sandbox(config) as sandbox:
         credentials = Credentials(config.auth_id, config.auth_token, sandbox.url)
         async with PlivoClient(credentials) as live:
-            summary = await execute(steps, items, DryRunClient(live), lines.append)
+            dry = DryRunClient(live, auth_id=config.auth_id)
+            summary = await execute(steps, items, {"plivo": dry}, lines.append)
         writes = [r for r in sandbox.state.request_log if r.method != "GET"]
     assert writes == []
     assert summary.stopped is None

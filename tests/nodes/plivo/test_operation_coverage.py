@@ -14,16 +14,18 @@ from typing import Any
 
 import pytest
 
-from plivo_node.core.items import ApiClient, Item, OperationContext
-from plivo_node.description import load_node_description
+from plivo_node.core.api import ApiClient
+from plivo_node.core.items import Item
+from plivo_node.core.node import OperationContext
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.expressions import ExpressionContext
-from plivo_node.http.transport import PlivoClient
+from plivo_node.nodes.plivo.client import PlivoClient
 from plivo_node.nodes.plivo.credentials import Credentials
+from plivo_node.nodes.plivo.description import plivo_description
 from plivo_node.nodes.plivo.resources import HANDLERS
 from plivo_sandbox import Sandbox, SandboxConfig
 
-DESCRIPTION = load_node_description()
+DESCRIPTION = plivo_description()
 MANIFEST_OPERATIONS = sorted(DESCRIPTION.operations())
 
 FROM = "+14155550100"  # a seeded number of the sandbox account

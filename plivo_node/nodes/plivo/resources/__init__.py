@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
-from plivo_node.core.items import Handler
+from plivo_node.core.node import Handler, OperationKey
+from plivo_node.nodes.plivo.bulk import MessageBulk
 from plivo_node.nodes.plivo.resources import (
     account,
     application,
@@ -24,10 +24,7 @@ from plivo_node.nodes.plivo.resources import (
     sms,
 )
 
-if TYPE_CHECKING:
-    from plivo_node.run.bulk import Prepare
-
-HANDLERS: Mapping[tuple[str, str], Handler] = MappingProxyType(
+HANDLERS: Mapping[OperationKey, Handler] = MappingProxyType(
     {
         ("sms", "send"): sms.send,
         ("mms", "send"): mms.send,
@@ -51,9 +48,23 @@ HANDLERS: Mapping[tuple[str, str], Handler] = MappingProxyType(
 )
 
 
-# Operations a step can run with ``bulk: true``: their per-item request builders, which
-# plivo_node.run.bulk groups into shared `<` requests.
-BULK_PREPARERS: Mapping[tuple[str, str], Prepare] = MappingProxyType({("sms", "send"): sms.prepare})
+# Operations a step can run with ``bulk: true``: their per-item request builders, grouped into
+# shared `<` requests (plivo_node.nodes.plivo.bulk).
+BULK: Mapping[OperationKey, MessageBulk] = MappingProxyType(
+    {("sms", "send"): MessageBulk(sms.prepare)}
+)
+
+# Operations Plivo may act on twice if repeated: a journal entry left "in flight" by a killed
+# run means their outcome is unknown, so a resumed run does not repeat them.
+NEVER_REPEAT: frozenset[OperationKey] = frozenset(
+    {
+        ("sms", "send"),
+        ("mms", "send"),
+        ("call", "make"),
+        ("application", "create"),
+        ("endpoint", "create"),
+    }
+)
 
 
-__all__ = ["BULK_PREPARERS", "HANDLERS"]
+__all__ = ["BULK", "HANDLERS", "NEVER_REPEAT"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from plivo_node.core.api import ApiResponse
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import ApiResponse, JsonObject
+from plivo_node.core.items import JsonObject
 from plivo_node.nodes.plivo.validation.fields import check_choice, check_http_url, text_value
 
 HTTP_METHODS = ("GET", "POST")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from plivo_node.core.api import ApiClient, ApiResponse, UploadFile
 from plivo_node.core.errors import (
     ApiError,
     InvalidRequestError,
     ParameterError,
     api_error_for_status,
 )
-from plivo_node.core.items import ApiClient, ApiResponse, JsonObject, UploadFile
+from plivo_node.core.items import JsonObject
 from plivo_node.nodes.plivo.resources._common import body_of, http_method, put_text
 from plivo_node.nodes.plivo.validation.fields import check_bool, check_http_url, text_value
 from plivo_node.nodes.plivo.validation.media import MediaPlan
@@ -125,6 +126,7 @@ def _upload_failed(response: ApiResponse, text: str, *, status_code: object = No
         path=MEDIA_PATH,
         api_id=str(api_id) if api_id else None,
         error_text=text,
+        service="Plivo",
     )
 
 

@@ -12,8 +12,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import ItemError
-from plivo_node.core.items import ApiClient, JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.validation.fields import check_bool, check_int
 
 PAGE_SIZE = 20

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from plivo_node.core.items import JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.resources._common import body_of, without_keys
 from plivo_node.nodes.plivo.resources._paging import fetch_pages
 from plivo_node.nodes.plivo.validation.fields import check_bool

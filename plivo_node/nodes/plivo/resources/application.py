@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.resources._common import (
     body_of,
     collection,

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import JsonObject, OperationContext
-from plivo_node.description import load_node_description
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
+from plivo_node.nodes.plivo.description import plivo_description
 from plivo_node.nodes.plivo.resources._common import (
     body_of,
     collection,
@@ -129,7 +130,7 @@ def _put_number(
     if fields.get(key) is None:
         return
     parameter = prefix + key
-    description = load_node_description()
+    description = plivo_description()
     low, high = description.number_bounds("call", "make", parameter)
     value = check_int(fields[key], parameter=parameter, label=label, minimum=low, maximum=high)
     prop = description.parameter("call", "make", parameter)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from plivo_node.core.errors import NotFoundError
-from plivo_node.core.items import JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.resources._common import body_of, without_keys
 from plivo_node.nodes.plivo.resources._paging import requested_limit
 

@@ -11,8 +11,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from plivo_node.core.api import ApiResponse
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import ApiResponse, JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.core.redaction import register_secret
 from plivo_node.nodes.plivo.resources._common import (
     body_of,

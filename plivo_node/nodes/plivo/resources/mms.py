@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.resources._common import collection
 from plivo_node.nodes.plivo.resources._messaging import (
     MESSAGE_PATH,

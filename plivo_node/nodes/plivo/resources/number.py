@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.resources._common import body_of, collection, put_text
 from plivo_node.nodes.plivo.resources._paging import list_all
 from plivo_node.nodes.plivo.validation.fields import (

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import JsonObject, OperationContext
+from plivo_node.core.items import JsonObject
+from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.resources._common import collection, put_text
 from plivo_node.nodes.plivo.resources._messaging import (
     MESSAGE_PATH,
@@ -36,7 +37,8 @@ from plivo_node.nodes.plivo.validation.sms_encoding import (
 class PreparedMessage:
     """A checked POST Message/ request for one item, and how to turn Plivo's answer into output.
 
-    Bulk steps (``plivo_node.run.bulk``) send several items' prepared messages as one request.
+    Bulk steps (``plivo_node.nodes.plivo.bulk``) send several items' prepared messages as one
+    request.
     """
 
     body: Mapping[str, Any]

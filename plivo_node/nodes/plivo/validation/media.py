@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from plivo_node.core.api import UploadFile
 from plivo_node.core.errors import ParameterError
-from plivo_node.core.items import BinaryData, UploadFile
+from plivo_node.core.items import BinaryData
 from plivo_node.nodes.plivo.validation.fields import http_url_parts, split_list
 
 MAX_MEDIA = 10

@@ -17,14 +17,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from plivo_node.core.items import (
-    BinaryData,
-    Handler,
-    Item,
-    JsonObject,
-    OperationContext,
-)
-from plivo_node.http.transport import PlivoClient
+from plivo_node.core.items import BinaryData, Item, JsonObject
+from plivo_node.core.node import Handler, OperationContext
+from plivo_node.nodes.plivo.client import PlivoClient
 from plivo_node.nodes.plivo.credentials import Credentials
 
 AUTH_ID = "MAXXXXXXXXXXXXXXXXXX"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from plivo_node.core.errors import ParameterError
-from plivo_node.description import load_node_description
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.expressions import ExpressionContext
+from plivo_node.nodes.plivo.description import plivo_description
 from plivo_node.nodes.plivo.resources import call
 
 API_ID = "97ceeb52-58b6-11e1-86da-77300b68f8bb"
@@ -153,7 +153,7 @@ async def test_bad_input_fails_before_any_request(
 
 
 def _number_fields() -> list[tuple[str, int | None, int | None]]:
-    description = load_node_description()
+    description = plivo_description()
     additional = description.parameter("call", "make", "additionalFields")
     assert additional is not None
     paths = ["time_limit", "ring_timeout"] + [
@@ -194,7 +194,7 @@ async def test_every_number_bound_of_the_manifest_is_the_handlers_bound(
 
 async def test_defaults_of_optional_numbers_never_go_on_the_wire(plivo, run) -> None:
     """time_limit and ring_timeout defaults went on every call: resolve as a run does."""
-    description = load_node_description()
+    description = plivo_description()
     resolver = ParameterResolver(
         description,
         {

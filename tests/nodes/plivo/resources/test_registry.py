@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from plivo_node.description import load_node_description
+from plivo_node.nodes.plivo.description import plivo_description
 from plivo_node.nodes.plivo.resources import HANDLERS
 
 EXPECTED = {
@@ -43,4 +43,4 @@ def test_each_handler_is_a_coroutine_named_after_its_operation() -> None:
 
 
 def test_registry_matches_the_manifest_operations() -> None:
-    assert set(HANDLERS) == set(load_node_description().operations())
+    assert set(HANDLERS) == set(plivo_description().operations())
