@@ -351,6 +351,11 @@ class ParameterResolver:
             for name in fields_read(slot.expression.source)
         )
 
+    @property
+    def _operation_text(self) -> str:
+        """What messages call the operation ("sms send"), or "this node" without one."""
+        return f"{self.resource} {self.operation}".strip() or "this node"
+
     # -- once per step ----------------------------------------------------------------------
 
     def _fixed_choice(
@@ -427,7 +432,7 @@ class ParameterResolver:
             if home is not None:
                 problems.add(
                     str(name),
-                    f"for {self.resource} {self.operation} this is a field of "
+                    f"for {self._operation_text} this is a field of "
                     f"'{home.displayName}', not a parameter of its own",
                     f"move it under {home.name}",
                 )
@@ -435,7 +440,7 @@ class ParameterResolver:
             close = difflib.get_close_matches(str(name), valid, n=1)
             problems.add(
                 str(name),
-                f"unknown parameter for {self.resource} {self.operation}"
+                f"unknown parameter for {self._operation_text}"
                 + (f"; did you mean '{close[0]}'?" if close else ""),
                 f"valid parameters: {', '.join(valid)}",
             )
@@ -551,7 +556,7 @@ class ParameterResolver:
                 close = difflib.get_close_matches(str(name), names, n=1)
                 problems.add(
                     f"{path}.{name}",
-                    f"unknown field of '{prop.displayName}' for {self.resource} {self.operation}"
+                    f"unknown field of '{prop.displayName}' for {self._operation_text}"
                     + (f"; did you mean '{close[0]}'?" if close else ""),
                     f"valid fields: {', '.join(names)}",
                 )

@@ -139,3 +139,14 @@ async def test_a_node_without_resources_runs_its_single_handler(
     summary = await execute(steps, [Item(json={"who": "ada", "n": 1})], {}, lines.append)
     assert summary.failed == 0
     assert lines == ['{"json":{"who":"ADA","n":1},"pairedItem":{"item":0}}']
+
+
+def test_a_node_without_resources_reports_unknown_parameters_for_itself(
+    module: types.ModuleType,
+) -> None:
+    registry = NodeRegistry([point("upper", "test_upper_node:NODE")])
+    text = pipeline("upper").replace("field: who", "fild: who")
+    with pytest.raises(PipelineError) as caught:
+        build_steps(parse_pipeline(text, source="p", base_dir=Path()), registry)
+    (problem,) = caught.value.problems
+    assert "parameters.fild: unknown parameter for this node; did you mean 'field'?" in problem
