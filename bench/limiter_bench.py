@@ -10,7 +10,7 @@ The server (this script with ``--serve``, in its own process) plays Plivo's limi
 applies it: each request first travels for half of a random round trip (``--latency-ms``,
 uniform), is then counted at its *arrival* in a sliding window ``(t - period, t]`` and answered
 202 or 429, and the answer travels back for the other half. The client is
-:class:`plivo_node.transport.PlivoClient` with the CLI's defaults (concurrency 50, the
+:class:`plivo_node.http.transport.PlivoClient` with the CLI's defaults (concurrency 50, the
 pipeline's ``rateLimit``, the default retry policy), sending ``POST Message/`` for every item at
 once, as a run does.
 
@@ -42,12 +42,12 @@ from typing import Any
 
 from aiohttp import web
 
-from plivo_node.credentials import Credentials
-from plivo_node.errors import PlivoNodeError
-from plivo_node.limiter import RateLimiter
-from plivo_node.pipeline import DEFAULT_CONCURRENCY
-from plivo_node.retry import RetryPolicy
-from plivo_node.transport import PlivoClient
+from plivo_node.core.errors import PlivoNodeError
+from plivo_node.http.limiter import RateLimiter
+from plivo_node.http.retry import RetryPolicy
+from plivo_node.nodes.plivo.client import PlivoClient
+from plivo_node.nodes.plivo.credentials import Credentials
+from plivo_node.run.pipeline import DEFAULT_CONCURRENCY
 
 AUTH_ID = "MABENCHLIMITER000001"
 TARGET_RATIO = 1.05

@@ -24,8 +24,8 @@ from typing import Any
 from workload import write_contacts, write_pipeline
 
 from plivo_node.cli import main as cli_main
-from plivo_node.context import ApiResponse, before_write
-from plivo_node.transport import PlivoClient
+from plivo_node.core.api import ApiResponse, before_write
+from plivo_node.nodes.plivo.client import PlivoClient
 
 
 async def _instant_answer(

@@ -14,14 +14,14 @@ import argparse
 import timeit
 from collections.abc import Callable
 
-from plivo_node.item_io import encode_line
-from plivo_node.redaction import (
+from plivo_node.core.redaction import (
     finds_secret,
     forget_secrets,
     item_secrets,
     redact_json_text,
     register_secret,
 )
+from plivo_node.run.item_io import encode_line
 
 ITEM = {
     "json": {

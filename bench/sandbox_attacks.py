@@ -3,7 +3,7 @@
     .venv/bin/python bench/sandbox_attacks.py                  # this checkout
     .venv/bin/python bench/sandbox_attacks.py --source /old/checkout   # another one, to compare
 
-Starts ``python -m plivo_node.sandbox --port 0`` (from ``--source`` when given) and prints:
+Starts ``python -m plivo_sandbox --port 0`` (from ``--source`` when given) and prints:
 
 - the server's resident memory before and after 150 unauthenticated POSTs of 1 MB each;
 - the seconds to answer a send whose ``url`` is 40,000 characters of host then a space
@@ -38,7 +38,7 @@ def start(source: str | None) -> tuple[subprocess.Popen[bytes], str]:
     # ``-m`` puts the working directory first on sys.path, ahead of the installed package.
     arguments = ["--port", "0", "--auth-id", AUTH_ID, "--auth-token", AUTH_TOKEN]
     process = subprocess.Popen(
-        [sys.executable, "-m", "plivo_node.sandbox", *arguments],
+        [sys.executable, "-m", "plivo_sandbox", *arguments],
         stdout=subprocess.PIPE,
         cwd=source or Path(__file__).resolve().parent.parent,
     )

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from plivo_node.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
+from plivo_sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
 
 START_TIMEOUT = 30.0
 
@@ -34,12 +34,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def sandbox_process(latency_ms: int) -> Iterator[RunningSandbox]:
-    """``python -m plivo_node.sandbox`` on a free loopback port; SIGTERM on the way out."""
+    """``python -m plivo_sandbox`` on a free loopback port; SIGTERM on the way out."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
-        "plivo_node.sandbox",
+        "plivo_sandbox",
         "--port",
         str(port),
         "--latency-ms",

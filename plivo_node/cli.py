@@ -11,8 +11,10 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import importlib
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -21,38 +23,28 @@ from pathlib import Path
 from typing import Any
 
 from plivo_node import __version__
-from plivo_node.context import Item
-from plivo_node.cost import describe_mms, estimate_cost
-from plivo_node.credentials import (
-    ENV_AUTH_ID,
-    ENV_AUTH_TOKEN,
-    MIN_TOKEN_LENGTH,
-    Credentials,
-    check_credentials,
-    resolve_credentials,
-    test_credentials,
-)
-from plivo_node.description import load_credential_type, load_node_description
-from plivo_node.dry_run import DryRunClient
-from plivo_node.engine import ItemResult, RunStop, Step
-from plivo_node.errors import ConfigurationError, PlivoNodeError, RunAbortedError
-from plivo_node.item_io import OutputWriter, open_input
-from plivo_node.journal import RunJournal, compute_run_key, continue_hint
-from plivo_node.limiter import Pacer, RateLimiter
-from plivo_node.pipeline import PipelineSpec, build_steps, check_pipeline_input, load_pipeline
-from plivo_node.progress import Progress
-from plivo_node.redaction import RedactingStream, redact, register_secret
-from plivo_node.retry import RetryPolicy
-from plivo_node.run_guards import RunRequest, plan_run
-from plivo_node.runner import RunSummary, execute
-from plivo_node.sandbox import Sandbox, SandboxConfig
-from plivo_node.sandbox.command import add_arguments as add_sandbox_arguments
-from plivo_node.sandbox.command import serve
-from plivo_node.transport import PlivoClient
+from plivo_node.core.api import NO_CLIENT, ApiClient
+from plivo_node.core.errors import ConfigurationError, PlivoNodeError, RunAbortedError
+from plivo_node.core.items import Item
+from plivo_node.core.node import ClientFactory, ClientOptions, RunClient, RunTally
+from plivo_node.core.redaction import STRONG_SECRET_LENGTH, RedactingStream, redact, register_secret
+from plivo_node.nodes import DEFAULT_NODE, SANDBOX_HELP, SANDBOX_MODULE
+from plivo_node.run.credentials import Fields, resolve_fields
+from plivo_node.run.engine import ItemResult, RunStop, Step
+from plivo_node.run.guards import RunRequest, plan_run
+from plivo_node.run.item_io import OutputWriter, open_input
+from plivo_node.run.journal import RunJournal, compute_run_key, continue_hint
+from plivo_node.run.pipeline import PipelineSpec, build_steps, check_pipeline_input, load_pipeline
+from plivo_node.run.progress import Progress
+from plivo_node.run.registry import LoadedNode, NodeRegistry
+from plivo_node.run.runner import RunSummary, execute
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
+
+# Environment variables whose values are masked from the start (see _redacted_stdio).
+_SECRET_VARIABLE = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY)$", re.IGNORECASE)
 
 
 def _tune_garbage_collector() -> None:
@@ -116,49 +108,88 @@ def _items(
 
 @dataclass(frozen=True)
 class ApiTarget:
-    credentials: Credentials
-    embedded_sandbox: bool  # True: the run talks to a sandbox in this process, not to Plivo
+    """Where one node type's requests go in this run, and the credentials it uses there."""
+
+    node: LoadedNode
+    factory: ClientFactory
+    fields: Fields
+    embedded_sandbox: bool  # True: a sandbox in this process, not the service itself
+
+
+def _client_nodes(steps: list[Step], registry: NodeRegistry) -> list[LoadedNode]:
+    """The run's node types that talk to a service, in order of first use."""
+    names = dict.fromkeys(step.node for step in steps)
+    return [node for node in map(registry.get, names) if node.type.client is not None]
+
+
+def _credential_block_types(nodes: list[LoadedNode]) -> set[str]:
+    return {node.type.client.credential_type for node in nodes if node.type.client is not None}
 
 
 @contextlib.asynccontextmanager
-async def _api_target(spec: PipelineSpec, mode: str) -> AsyncIterator[ApiTarget]:
-    """Credentials to run with: configured ones (live), or an embedded sandbox's.
+async def _api_targets(
+    spec: PipelineSpec, mode: str, nodes: list[LoadedNode]
+) -> AsyncIterator[list[ApiTarget]]:
+    """Each node type's credentials: configured ones (live), or its embedded sandbox's.
 
-    The sandbox stands in only when nothing asks for a live account (``resolve_credentials``
+    A sandbox stands in only when nothing asks for a live account (``resolve_fields``
     refuses a half-configured one) or when ``--sandbox`` says so.
     """
-    if mode != "sandbox":
-        credentials = resolve_credentials(spec.credentials, os.environ)
-        if credentials is not None:
-            yield ApiTarget(credentials, embedded_sandbox=False)
-            return
-        if mode == "live":
-            raise ConfigurationError(
-                "--live needs credentials",
-                hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or a credentials block in the "
-                "pipeline",
+    targets: list[ApiTarget] = []
+    block_types = _credential_block_types(nodes)
+    async with contextlib.AsyncExitStack() as stack:
+        for node in nodes:
+            factory = node.type.client
+            assert factory is not None
+            credential = node.credential_type(factory.credential_type)
+            if mode != "sandbox":
+                fields = resolve_fields(
+                    credential,
+                    spec.credentials,
+                    os.environ,
+                    service=factory.service,
+                    other_types=block_types - {credential.name},
+                )
+                if fields is not None:
+                    targets.append(ApiTarget(node, factory, fields, embedded_sandbox=False))
+                    continue
+            sandbox = factory.sandbox()
+            if mode == "live" or sandbox is None:
+                wanted = " and ".join(
+                    credential.environment[prop.name]
+                    for prop in credential.properties
+                    if prop.required and prop.name in credential.environment
+                )
+                why = "--live needs credentials" if mode == "live" else "no credentials configured"
+                has_none = "" if sandbox is not None else f" and node '{node.name}' has no sandbox"
+                raise ConfigurationError(
+                    f"{why} for node '{node.name}'{has_none}",
+                    hint=f"set {wanted + ', or ' if wanted else ''}a credentials block "
+                    f"({credential.name}) in the pipeline",
+                )
+            session = await stack.enter_async_context(sandbox)
+            reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
+            _err(
+                f"plivo-node: {reason}: using the embedded sandbox at {session.url} "
+                "(nothing is sent)"
             )
-    config = SandboxConfig()
-    async with Sandbox(config) as sandbox:
-        reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
-        _err(f"plivo-node: {reason}: using the embedded sandbox at {sandbox.url} (nothing is sent)")
-        credentials = Credentials(config.auth_id, config.auth_token, base_url=sandbox.url)
-        yield ApiTarget(credentials, embedded_sandbox=True)
+            targets.append(ApiTarget(node, factory, dict(session.fields), embedded_sandbox=True))
+        yield targets
 
 
-def _client(
-    credentials: Credentials, spec: PipelineSpec, steps: list[Step], *, retry_unknown: bool
-) -> PlivoClient:
-    """The one API client of a run, with the pipeline's limits and retry choices."""
+def _client_options(
+    spec: PipelineSpec, steps: list[Step], factory: ClientFactory, *, retry_unknown: bool
+) -> ClientOptions:
+    """What the run asks of one node's client: the pipeline's limits and retry choices."""
     settings = spec.settings
-    return PlivoClient(
-        credentials,
+    rate_limit = settings.rate_limit
+    return ClientOptions(
         # Enough pooled connections for the busiest step.
         concurrency=max([settings.concurrency, *(step.concurrency for step in steps)]),
         timeout=settings.timeout_seconds,
-        rate_limiter=RateLimiter(settings.rate_limit) if settings.rate_limit else None,
-        retry_policy=RetryPolicy(retry_unknown_sends=retry_unknown),
-        pacer=Pacer(settings.messages_per_second) if settings.messages_per_second else None,
+        rate_limit=factory.default_rate_limit if rate_limit is None else (rate_limit or None),
+        messages_per_second=settings.messages_per_second,
+        retry_unknown=retry_unknown,
     )
 
 
@@ -166,7 +197,7 @@ class _StopSignals:
     """SIGINT and SIGTERM during a run: the first stops it gracefully, the second at once.
 
     The graceful stop starts nothing new and lets requests being written finish and be
-    recorded (see :class:`plivo_node.engine.RunStop`); the second signal abandons those too,
+    recorded (see :class:`plivo_node.run.engine.RunStop`); the second signal abandons those too,
     or, when no step is running (a check before the first item, the cost estimate after the
     last), cancels the run where it stands.
     """
@@ -238,9 +269,9 @@ async def _run_stoppable(options: RunOptions) -> int:
 
 
 async def _run(options: RunOptions, signals: _StopSignals) -> int:
-    description = load_node_description()
+    registry = NodeRegistry()
     spec = load_pipeline(options.pipeline)
-    steps = build_steps(spec, description)
+    steps = build_steps(spec, registry)
     _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
     items, total, input_path = _items(spec, options)
     run_key = compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path)
@@ -259,16 +290,29 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
         )
     )
     _tune_garbage_collector()
+    nodes = _client_nodes(steps, registry)
+    tallies: dict[str, RunTally] = {
+        name: node.type.tally()
+        for name in dict.fromkeys(step.node for step in steps)
+        if (node := registry.get(name)).type.tally is not None
+    }
 
     async with (
-        _api_target(spec, options.mode) as target,
-        _client(
-            target.credentials, spec, steps, retry_unknown=options.retry_unknown
-        ) as live_client,
+        _api_targets(spec, options.mode, nodes) as targets,
+        contextlib.AsyncExitStack() as stack,
     ):
+        live: dict[str, RunClient] = {}
+        for target in targets:
+            connection = target.factory.connect(
+                target.fields,
+                _client_options(spec, steps, target.factory, retry_unknown=options.retry_unknown),
+            )
+            live[target.node.name] = await stack.enter_async_context(connection)
         try:
-            if not target.embedded_sandbox:
-                await check_credentials(live_client)  # one read: a wrong token fails here
+            for target in targets:
+                if not target.embedded_sandbox:
+                    # One read per service: a wrong token fails here, before any item.
+                    await target.factory.check(live[target.node.name], target.fields)
             journal = None
             if plan.journal is not None:
                 journal = RunJournal.open(
@@ -277,9 +321,16 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
                     resume=options.resume,
                     restart=options.restart,
                     blocker=plan.blocker,
-                    sandbox=target.embedded_sandbox,
+                    sandbox=all(target.embedded_sandbox for target in targets),
                 )
-            client = DryRunClient(live_client) if options.dry_run else live_client
+            clients: dict[str, ApiClient] = {
+                target.node.name: (
+                    target.factory.dry_run(live[target.node.name], target.fields)
+                    if options.dry_run
+                    else live[target.node.name]
+                )
+                for target in targets
+            }
             progress = Progress(
                 sys.stderr,
                 total=total,
@@ -301,8 +352,9 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
                     summary = await execute(
                         steps,
                         items,
-                        client,
+                        clients,
                         writer.write_line,
+                        tallies=tallies,
                         journal=journal,
                         retry_unknown=options.retry_unknown,
                         on_result=on_result,
@@ -313,13 +365,12 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
                 progress.close()
                 if journal is not None:
                     await journal.close(finished=finished)
-            # A stopped run skips the price lookup: the user asked it to end now.
-            if summary.segments_by_country and spec.settings.cost_estimate and not signals.received:
-                summary.estimated_cost = await estimate_cost(
-                    live_client, summary.segments_by_country
-                )
+            # A stopped run skips the price lookups: the user asked it to end now.
+            if spec.settings.cost_estimate and not signals.received:
+                for name, tally in tallies.items():
+                    await tally.complete(live.get(name, NO_CLIENT))
         except ConfigurationError as exc:
-            if live_client.writes_started:
+            if any(client.writes_started for client in live.values()):
                 # Whatever stopped the run (a bad input row, an unwritable journal or output),
                 # requests went out: this is not "nothing was sent" (exit 2).
                 raise RunAbortedError(
@@ -327,7 +378,8 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
                     hint=continue_hint(plan.blocker),
                 ) from exc
             raise
-    _print_summary(summary, plan.output, dry_run=options.dry_run, sandbox=target.embedded_sandbox)
+    sandboxes = [t.factory.service for t in targets if t.embedded_sandbox]
+    _print_summary(summary, plan.output, dry_run=options.dry_run, sandboxes=sandboxes)
     if signals.received:
         obstacle = None if plan.blocker is None else f"it cannot be resumed: {plan.blocker.reason}"
         _err(signals.line(summary, total, obstacle))
@@ -338,7 +390,9 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
     return EXIT_ITEMS_FAILED if summary.failed else EXIT_OK
 
 
-def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool, sandbox: bool) -> None:
+def _print_summary(
+    summary: RunSummary, output_path: Path, *, dry_run: bool, sandboxes: list[str]
+) -> None:
     label = "dry run" if dry_run else "run"
     label += " stopped" if summary.interrupted else " finished"
     headline = (
@@ -358,16 +412,11 @@ def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool, san
         lines.append(f"  failures by code: {codes}")
     if summary.resumed:
         lines.append(f"  resumed: {summary.resumed} items taken from the journal, not re-sent")
-    if summary.segments:
-        lines.append(f"  SMS segments: {summary.segments}")
-    if summary.mms:
-        lines.append(f"  {describe_mms(summary.mms)}")
-    if summary.estimated_cost is not None:
-        lines.append(f"  estimated cost: {summary.estimated_cost}")
+    for tally in summary.tallies.values():
+        lines.extend(f"  {line}" for line in tally.lines())
     if str(output_path) != "-":
         lines.append(f"  output: {output_path}")
-    if sandbox:
-        lines.append("  sandbox: nothing was sent to Plivo")
+    lines.extend(f"  sandbox: nothing was sent to {service}" for service in sandboxes)
     for line in lines:
         _err(line)
 
@@ -376,35 +425,31 @@ def _print_summary(summary: RunSummary, output_path: Path, *, dry_run: bool, san
 
 
 def _validate(pipeline: Path) -> int:
-    description = load_node_description()
     spec = load_pipeline(pipeline)
-    steps = build_steps(spec, description)
+    steps = build_steps(spec)
     _warn(check_pipeline_input(spec, spec.input_path, spec.input_format))
-    names = ", ".join(f"{s.name} ({s.resource}.{s.operation})" for s in steps)
+    names = ", ".join(f"{s.name} ({_operation_label(s)})" for s in steps)
     print(f"{pipeline}: valid ({len(steps)} steps: {names})")
     return EXIT_OK
 
 
-def _describe(*, credential: bool) -> int:
-    described = load_credential_type() if credential else load_node_description()
-    print(json.dumps(described.to_n8n_json(), indent=2))
-    return EXIT_OK
+def _operation_label(step: Step) -> str:
+    parts = [part for part in (step.resource, step.operation) if part]
+    return ".".join(parts) if parts else step.node
 
 
-async def _credentials_test(pipeline: Path | None) -> int:
-    block: Any = None
-    if pipeline is not None:
-        block = load_pipeline(pipeline).credentials
-    credentials = resolve_credentials(block, os.environ)
-    if credentials is None:
+def _describe(node_name: str | None, *, credential: bool) -> int:
+    node = NodeRegistry().get(node_name or DEFAULT_NODE)
+    if not credential:
+        print(json.dumps(node.description.to_n8n_json(), indent=2))
+        return EXIT_OK
+    if not node.credential_types:
         raise ConfigurationError(
-            "no credentials configured",
-            hint="set PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or use --pipeline with credentials",
+            f"node type '{node.name}' has no credential types", hint="leave out --credential"
         )
-    async with PlivoClient(credentials) as client:
-        ok, message = await test_credentials(client)
-    print(redact(message) if ok else f"Error: {redact(message)}")
-    return EXIT_OK if ok else EXIT_ITEMS_FAILED
+    for described in node.credential_types:
+        print(json.dumps(described.to_n8n_json(), indent=2))
+    return EXIT_OK
 
 
 def _convert(workflow_path: Path, output: Path | None) -> int:
@@ -432,10 +477,59 @@ def _convert(workflow_path: Path, output: Path | None) -> int:
     return EXIT_OK
 
 
-def _sandbox(args: argparse.Namespace) -> int:
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(args)
-    return EXIT_OK
+async def _credentials_test(pipeline: Path | None, node_name: str | None) -> int:
+    """One cheap read per credential-bearing node: the pipeline's, else ``--node`` (default)."""
+    registry = NodeRegistry()
+    block: Any = None
+    if pipeline is not None and node_name is None:
+        spec = load_pipeline(pipeline)
+        block = spec.credentials
+        names = list(dict.fromkeys(step.node for step in spec.steps))
+    else:
+        if pipeline is not None:
+            block = load_pipeline(pipeline).credentials
+        names = [node_name or DEFAULT_NODE]
+    nodes = [node for node in map(registry.get, names) if node.type.client is not None]
+    if not nodes:
+        raise ConfigurationError(
+            f"no node type with credentials among: {', '.join(names)}",
+            hint="name a node that calls a service with --node",
+        )
+    block_types = _credential_block_types(nodes)
+    all_ok = True
+    for node in nodes:
+        factory = node.type.client
+        assert factory is not None
+        credential = node.credential_type(factory.credential_type)
+        fields = resolve_fields(
+            credential,
+            block,
+            os.environ,
+            service=factory.service,
+            other_types=block_types - {credential.name},
+        )
+        if fields is None:
+            wanted = " and ".join(
+                credential.environment[prop.name]
+                for prop in credential.properties
+                if prop.required and prop.name in credential.environment
+            )
+            raise ConfigurationError(
+                f"no credentials configured for node '{node.name}'",
+                hint=f"set {wanted + ', or use ' if wanted else 'use '}--pipeline with credentials",
+            )
+        options = ClientOptions(concurrency=1, timeout=30.0, rate_limit=None)
+        async with factory.connect(fields, options) as client:
+            ok, message = await factory.test(client, fields)
+        print(redact(message) if ok else f"Error: {redact(message)}")
+        all_ok = all_ok and ok
+    return EXIT_OK if all_ok else EXIT_ITEMS_FAILED
+
+
+def _sandbox(arguments: list[str]) -> int:
+    """The bundled sandbox's own command line, imported only when this command runs."""
+    command = importlib.import_module(SANDBOX_MODULE)
+    return int(command.main(arguments, prog="plivo-node sandbox"))
 
 
 # --- argument parsing ----------------------------------------------------------------------
@@ -444,7 +538,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plivo-node",
-        description="Run Plivo workflow pipelines (SMS, MMS, calls, account management).",
+        description="Run n8n-style workflow pipelines with installed node types.",
         epilog="Exit codes: 0 all items succeeded, 1 some items failed, 2 usage or configuration, "
         "130 / 143 a run stopped by SIGINT / SIGTERM.",
     )
@@ -503,10 +597,14 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a pipeline file without running it")
     validate.add_argument("pipeline", type=Path)
 
-    describe = sub.add_parser("describe", help="print the node description as n8n JSON")
+    describe = sub.add_parser("describe", help="print a node's description as n8n JSON")
     describe.add_argument(
-        "--credential", action="store_true", help="print the plivoApi credential type instead"
+        "--node", help=f"the node type (default: {DEFAULT_NODE}); see `describe --list`"
     )
+    describe.add_argument(
+        "--credential", action="store_true", help="print the node's credential types instead"
+    )
+    describe.add_argument("--list", action="store_true", help="list the installed node types")
 
     convert = sub.add_parser(
         "convert", help="print the pipeline YAML equivalent to an n8n workflow file"
@@ -514,8 +612,8 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("workflow", type=Path, help="a workflow exported from n8n (JSON)")
     convert.add_argument("--output", type=Path, help="write the YAML here (default: stdout)")
 
-    sandbox = sub.add_parser("sandbox", help="run the Plivo-compatible sandbox server")
-    add_sandbox_arguments(sandbox)
+    # Its options are the sandbox's own: they are passed to it as they are (see _sandbox).
+    sub.add_parser("sandbox", help=SANDBOX_HELP, add_help=False)
 
     credentials = sub.add_parser("credentials", help="credential commands")
     # Not required: without a subcommand, the group's help is printed (see _dispatch).
@@ -523,10 +621,15 @@ def _parser() -> argparse.ArgumentParser:
     credentials.set_defaults(group_parser=credentials)
     cred_test = cred_sub.add_parser("test", help="check the configured credentials against the API")
     cred_test.add_argument("--pipeline", type=Path, help="take credentials from this pipeline file")
+    cred_test.add_argument(
+        "--node",
+        help=f"the node type whose credentials to test (default: {DEFAULT_NODE}, or "
+        "every node of --pipeline)",
+    )
     return parser
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
     if args.command == "run":
         options = RunOptions(
             pipeline=args.pipeline,
@@ -546,30 +649,35 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         return _validate(args.pipeline)
     if args.command == "describe":
-        return _describe(credential=args.credential)
+        if args.list:
+            print("\n".join(NodeRegistry().names()))
+            return EXIT_OK
+        return _describe(args.node, credential=args.credential)
     if args.command == "convert":
         return _convert(args.workflow, args.output)
     if args.command == "sandbox":
-        return _sandbox(args)
+        return _sandbox(extra)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.
         args.group_parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_credentials_test(args.pipeline))
+    return asyncio.run(_credentials_test(args.pipeline, args.node))
 
 
 @contextlib.contextmanager
 def _redacted_stdio() -> Iterator[None]:
     """Every byte this process prints, tracebacks and argparse's messages included, is masked.
 
-    The environment's token is known from the start. A short one is not registered here: it
-    is refused when credentials are read (never used), and masking it everywhere before then
-    would garble innocent text (see plivo_node/redaction.py).
+    Secrets in the environment are known from the start: every variable whose name says it
+    holds one (``*_TOKEN``, ``*_SECRET``, ``*_PASSWORD``, ``*_API_KEY``). Short values are not
+    registered here: a credential check refuses them (they are never used), and masking them
+    everywhere before then would garble innocent text (see plivo_node/core/redaction.py).
     """
-    token = os.environ.get(ENV_AUTH_TOKEN, "").strip()
-    if len(token) >= MIN_TOKEN_LENGTH:
-        register_secret(token, auth_id=os.environ.get(ENV_AUTH_ID, "").strip() or None)
+    for name, value in os.environ.items():
+        secret = value.strip()
+        if _SECRET_VARIABLE.search(name) and len(secret) >= STRONG_SECRET_LENGTH:
+            register_secret(secret)
     streams = sys.stdout, sys.stderr
     stdout, stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
     sys.stdout, sys.stderr = stdout, stderr
@@ -588,9 +696,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "sandbox":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return _dispatch(args)
+        return _dispatch(args, extra)
     except ConfigurationError as exc:
         _err(f"plivo-node: {exc}")
         return EXIT_USAGE

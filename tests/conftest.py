@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from plivo_node.redaction import forget_secrets
+from plivo_node.core.redaction import forget_secrets
 
 
 @pytest.fixture(autouse=True)

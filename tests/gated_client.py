@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from plivo_node.context import ApiResponse, OperationContext, before_write
-from plivo_node.errors import ServerError
+from plivo_node.core.api import ApiResponse, before_write
+from plivo_node.core.errors import ServerError
+from plivo_node.core.node import OperationContext
 
 
 class GatedClient:

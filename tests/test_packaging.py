@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from plivo_node import paths
+from plivo_node.core import paths
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,13 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     core = REPO / "plivo_node" / "nodes" / "core"
     expected |= {f"plivo_node/nodes/core/{p.name}" for p in core.glob("*.yaml")}
     assert len(list(core.glob("*.yaml"))) == 6  # the core nodes' descriptions
+    # The sandbox is its own top-level package in the same distribution.
+    expected |= {"plivo_sandbox/__init__.py", "plivo_sandbox/__main__.py"}
     assert expected <= names
+    # The Plivo node registers itself like any third-party node.
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[plivo_node.nodes]\nplivo = plivo_node.nodes.plivo.node:NODE\n" in text
 
 
 def test_installed_data_is_preferred_over_the_repository(

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from plivo_node.core.errors import ExpressionError, ParameterError, PipelineError
 from plivo_node.description import NodeDescription
-from plivo_node.errors import ExpressionError, ParameterError, PipelineError
+from plivo_node.description.parameters import ParameterResolver
 from plivo_node.expressions import ExpressionContext
-from plivo_node.parameters import ParameterResolver
 
 NODE = NodeDescription.model_validate(
     {

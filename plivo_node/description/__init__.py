@@ -1,7 +1,7 @@
 """The node's description: ``node_manifest.yaml`` and credential types as typed, frozen models.
 
 Loading validates in two passes (JSON Schema, then cross-references) and reports every
-problem with its location in one :class:`plivo_node.errors.DescriptionError`.
+problem with its location in one :class:`plivo_node.core.errors.DescriptionError`.
 """
 
 from plivo_node.description.loader import load_credential_type, load_node_description

@@ -1,7 +1,7 @@
-"""Loading the node description and credential types: YAML → schema → semantic checks → models.
+"""Loading node descriptions and credential types: YAML → schema → semantic checks → models.
 
 Every problem of a file is reported at once, each with its location, in one
-:class:`~plivo_node.errors.DescriptionError`; no traceback reaches the user.
+:class:`~plivo_node.core.errors.DescriptionError`; no traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from plivo_node.core.errors import DescriptionError
 from plivo_node.description.models import CredentialType, NodeDescription
 from plivo_node.description.schema import format_path, validate_against_schema
 from plivo_node.description.semantic import check_credential_type, check_node_description
 from plivo_node.description.yaml_source import read_yaml_file
-from plivo_node.errors import DescriptionError
-from plivo_node.paths import data_path
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-NODE_MANIFEST = "node_manifest.yaml"
-PLIVO_CREDENTIAL = "credentials/plivoApi.yaml"
 
 
 def _load(
@@ -61,25 +57,21 @@ def _build(model: type[ModelT], data: Any, source: str) -> ModelT:
         raise DescriptionError(source, problems) from None
 
 
-def load_node_description(path: Path | None = None) -> NodeDescription:
-    """The node described by ``path`` (default: the installed ``node_manifest.yaml``, cached)."""
-    if path is None:
-        return _default_node_description()
-    return _load(Path(path), "manifest", NodeDescription, check_node_description)
+def load_node_description(path: Path) -> NodeDescription:
+    """The node described by the YAML file ``path`` (loaded once per path and process)."""
+    return _cached_node_description(Path(path).resolve())
 
 
-def load_credential_type(path: Path | None = None) -> CredentialType:
-    """The credential type in ``path`` (default: the installed ``plivoApi``, cached)."""
-    if path is None:
-        return _default_credential_type()
-    return _load(Path(path), "credential", CredentialType, check_credential_type)
+def load_credential_type(path: Path) -> CredentialType:
+    """The credential type in the YAML file ``path`` (loaded once per path and process)."""
+    return _cached_credential_type(Path(path).resolve())
 
 
 @cache
-def _default_node_description() -> NodeDescription:
-    return _load(data_path(NODE_MANIFEST), "manifest", NodeDescription, check_node_description)
+def _cached_node_description(path: Path) -> NodeDescription:
+    return _load(path, "manifest", NodeDescription, check_node_description)
 
 
 @cache
-def _default_credential_type() -> CredentialType:
-    return _load(data_path(PLIVO_CREDENTIAL), "credential", CredentialType, check_credential_type)
+def _cached_credential_type(path: Path) -> CredentialType:
+    return _load(path, "credential", CredentialType, check_credential_type)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 PropertyType = Literal[
     "string",
@@ -224,11 +224,14 @@ class CredentialType(_Frozen):
     documentationUrl: str | None = None
     icon: str | None = None
     test: CredentialTest | None = None
+    # Field name -> the environment variable a run reads it from without a credentials block.
+    environment: dict[str, str] = Field(default_factory=dict)
 
     def secret_names(self) -> frozenset[str]:
         """Names of the fields whose values are secrets (``typeOptions.password``)."""
         return frozenset(prop.name for prop in self.properties if prop.is_secret)
 
     def to_n8n_json(self) -> dict[str, Any]:
-        """The credential type as n8n JSON (camelCase keys, unset fields left out)."""
-        return self.model_dump(mode="json", exclude_defaults=True)
+        """The credential type as n8n JSON (camelCase keys, unset fields left out; the
+        ``environment`` extension is ours, not n8n's, and is left out too)."""
+        return self.model_dump(mode="json", exclude_defaults=True, exclude={"environment"})

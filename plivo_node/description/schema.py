@@ -10,8 +10,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from plivo_node.paths import data_path
-from plivo_node.redaction import redact
+from plivo_node.core.paths import data_path
+from plivo_node.core.redaction import redact
 
 
 def schema_file_name(name: str) -> str:

@@ -236,11 +236,16 @@ def _check_property(
 def _check_resource_and_operations(node: NodeDescription) -> list[str]:
     props = node.properties
     resources = [(i, p) for i, p in enumerate(props) if p.name == "resource"]
-    if not resources and not any(p.name == "operation" for p in props):
-        return []  # a node without resources (If, Edit Fields): its parameters are its own
+    if not resources:
+        # A node without resources (Edit Fields, If) has one handler and no operations.
+        orphans = [i for i, p in enumerate(props) if p.name == "operation"]
+        return [
+            f"properties[{i}]: 'operation' needs a 'resource' parameter; add one, or rename it"
+            for i in orphans
+        ]
     if len(resources) != 1:
         count = len(resources)
-        return [f"properties: there must be exactly one parameter named 'resource' (found {count})"]
+        return [f"properties: there must be at most one parameter named 'resource' (found {count})"]
     index, resource = resources[0]
     path = f"properties[{index}]"
     problems: list[str] = []
@@ -327,6 +332,12 @@ def check_credential_type(credential: CredentialType) -> list[str]:
                 f"{path}.typeOptions: '{prop.name}' holds a secret; set typeOptions.password: "
                 "true so it is masked"
             )
+    problems.extend(
+        f"environment.{field}: '{field}' is not a property of '{credential.name}'"
+        + _suggestion(field, names)
+        for field in credential.environment
+        if field not in names
+    )
     texts: list[tuple[str, str]] = [
         (f"authenticate.properties.{part}.{key}", value)
         for part, entries in credential.authenticate.properties.items()

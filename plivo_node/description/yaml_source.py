@@ -29,7 +29,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from plivo_node.description.schema import bounded_problems
-from plivo_node.json_input import MAX_DEPTH
+from plivo_node.run.json_input import MAX_DEPTH
 
 # How much larger than the written document its alias expansion may be (see the docstring):
 # generous for YAML's intended use (a repeated block of settings), far below a hang.

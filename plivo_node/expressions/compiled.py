@@ -3,7 +3,7 @@
 Compiling parses every ``{{ }}`` segment, translates it to Jinja and compiles all of them as one
 Jinja expression (a list when the template splices several). Evaluating builds only the
 variables the template uses, runs it, and turns any failure into an
-:class:`~plivo_node.errors.ExpressionError` naming the item and the parameter.
+:class:`~plivo_node.core.errors.ExpressionError` naming the item and the parameter.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from jinja2 import TemplateError
 
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
 from plivo_node.expressions.context import ExpressionContext
 from plivo_node.expressions.js_globals import CONSTANTS
 from plivo_node.expressions.json_text import parameter_value, to_text

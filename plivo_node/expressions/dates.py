@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
 from plivo_node.expressions.coercion import to_number, to_string
 from plivo_node.expressions.values import iso
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
 from plivo_node.expressions import json_text, operators
 from plivo_node.expressions.coercion import (
     JS_WHITESPACE,

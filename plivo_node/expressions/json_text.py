@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Final
 
-from plivo_node.context import BinaryData
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
+from plivo_node.core.items import BinaryData
 from plivo_node.expressions.coercion import (
     is_nullish,
     number_value,

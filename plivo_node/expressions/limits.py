@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextvars import ContextVar, Token
 from typing import Final
 
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
 
 MAX_SOURCE_CHARS: Final = 10_000
 MAX_TEXT_CHARS: Final = 1_000_000  # one string

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Final
 
-from plivo_node.context import BinaryData
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
+from plivo_node.core.items import BinaryData
 from plivo_node.expressions.coercion import is_nullish, to_string
 from plivo_node.expressions.dates import DATE_METHODS, DATE_PROPERTIES
 from plivo_node.expressions.methods import ARRAY_METHODS, NUMBER_METHODS, STRING_METHODS

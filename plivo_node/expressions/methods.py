@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Final
 
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
 from plivo_node.expressions.coercion import (
     JS_WHITESPACE,
     array_to_string,

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
 from plivo_node.expressions.members import member
 from plivo_node.expressions.values import JsFunction, capitalized, kind
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Final
 
-from plivo_node.context import BinaryData
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
+from plivo_node.core.items import BinaryData
 from plivo_node.expressions.limits import check_text_size
 
 

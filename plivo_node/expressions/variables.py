@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from plivo_node.errors import ExpressionError
+from plivo_node.core.errors import ExpressionError
 from plivo_node.expressions.coercion import to_string
 from plivo_node.expressions.context import ExpressionContext
 from plivo_node.expressions.dates import start_of_day

@@ -39,11 +39,12 @@ from typing import Any, Final
 
 import yaml
 
-from plivo_node.credentials import CREDENTIAL_TYPE, ENV_AUTH_ID, ENV_AUTH_TOKEN
+from plivo_node.core.errors import PipelineError, WorkflowError
 from plivo_node.description.schema import bounded_problems
-from plivo_node.errors import PipelineError, WorkflowError
-from plivo_node.graph import DeclaredStep, resolve_graph
 from plivo_node.n8n.workflow import Connection, Workflow, WorkflowNode
+from plivo_node.nodes.plivo.credentials import ENV_AUTH_ID, ENV_AUTH_TOKEN
+from plivo_node.nodes.plivo.description import CREDENTIAL_TYPE
+from plivo_node.run.graph import DeclaredStep, resolve_graph
 
 N8N_PACKAGE: Final = "n8n-nodes-base."
 STICKY_NOTE: Final = "n8n-nodes-base.stickyNote"

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from plivo_node.core.errors import WorkflowError
 from plivo_node.description.schema import bounded_problems
-from plivo_node.errors import WorkflowError
-from plivo_node.json_input import JsonValueError, decode
+from plivo_node.run.json_input import JsonValueError, decode
 
 ON_ERROR_VALUES: Final = ("stopWorkflow", "continueRegularOutput", "continueErrorOutput")
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from plivo_node.sandbox import Sandbox, SandboxConfig
+from plivo_sandbox import Sandbox, SandboxConfig
 
 AUTH_ID = "MAADVERSARY000000001"
 AUTH_TOKEN = "adv-Token_9z$Qx/+w=s3cret"  # characters that need escaping

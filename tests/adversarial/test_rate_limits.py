@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from plivo_node.sandbox import FaultConfig, Sandbox, SandboxConfig
+from plivo_sandbox import FaultConfig, Sandbox, SandboxConfig
 from tests.adversarial.conftest import AUTH_ID, AUTH_TOKEN, Adversary
 
 PIPELINE = """

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from plivo_node.sandbox import Sandbox, SandboxConfig
+from plivo_sandbox import Sandbox, SandboxConfig
 from tests.adversarial.conftest import AUTH_ID, AUTH_TOKEN, Adversary, CliRun, assert_no_traceback
 
 MAGIC_400 = "+13075550400"  # the sandbox answers 400 and sends nothing

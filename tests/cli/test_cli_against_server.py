@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from plivo_node.sandbox import FaultConfig, Sandbox, SandboxConfig
+from plivo_sandbox import FaultConfig, Sandbox, SandboxConfig
 
 AUTH_ID = "MATESTACCOUNT0000001"
 AUTH_TOKEN = "test-token-never-printed"

@@ -205,6 +205,34 @@ def test_describe_credential_prints_the_credential_type(
     assert token["typeOptions"]["password"] is True
 
 
+def test_describe_names_a_node_and_lists_the_installed_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["describe", "--node", "plivo"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["displayName"] == "Plivo"
+    assert main(["describe", "--list"]) == EXIT_OK
+    assert "plivo" in capsys.readouterr().out.split()
+    assert main(["describe", "--node", "nope"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "unknown node type 'nope' (installed: " in err
+    assert "plivo" in err
+
+
+def test_an_unknown_node_is_exit_2_naming_the_step_and_nothing_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = write_pipeline(
+        tmp_path,
+        "version: 1\nsteps:\n  - {name: Shout, node: shout, parameters: {}}\n"
+        "  - {name: Send, node: plivo, parameters: {to: '+14155550101', message: hi, "
+        "from: '+14155550100'}}\n",
+    )
+    assert main(["run", str(pipeline), "--no-journal", "--output", "-"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "step 'Shout': unknown node type 'shout' (installed: " in err
+    assert "sandbox" not in err  # nothing was started, let alone sent
+
+
 def test_dry_run_sends_nothing_and_estimates_cost(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

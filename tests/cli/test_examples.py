@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from plivo_node.cli import EXIT_OK, main
-from plivo_node.sandbox import Sandbox, SandboxConfig
+from plivo_sandbox import Sandbox, SandboxConfig
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

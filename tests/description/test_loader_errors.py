@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from plivo_node.core.errors import DescriptionError
 from plivo_node.description import (
     NodeDescription,
     load_credential_type,
     load_node_description,
 )
-from plivo_node.errors import DescriptionError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
 

@@ -13,11 +13,10 @@ import pytest
 from plivo_node.description import (
     NodeDescription,
     Property,
-    load_credential_type,
-    load_node_description,
     validate_against_schema,
 )
 from plivo_node.description.visibility import UNKNOWN, evaluate
+from plivo_node.nodes.plivo.description import plivo_credential_type, plivo_description
 
 # name -> (type, default, required) for every operation, from OPERATIONS.md.
 S, N, B, OPT, C = "string", "number", "boolean", "options", "collection"
@@ -122,7 +121,7 @@ EXPECTED_FIELDS: dict[tuple[str, str, str], set[str]] = {
 
 @pytest.fixture(scope="module")
 def node() -> NodeDescription:
-    return load_node_description()
+    return plivo_description()
 
 
 def shown_for(node: NodeDescription, resource: str, operation: str) -> dict[str, Property]:
@@ -240,11 +239,11 @@ def test_n8n_json_is_valid_and_round_trips(node: NodeDescription) -> None:
 
 
 def test_default_description_is_loaded_once() -> None:
-    assert load_node_description() is load_node_description()
+    assert plivo_description() is plivo_description()
 
 
 def test_plivo_credential_type() -> None:
-    credential = load_credential_type()
+    credential = plivo_credential_type()
     assert (credential.name, credential.displayName) == ("plivoApi", "Plivo API")
     assert [p.name for p in credential.properties] == ["authId", "authToken", "baseUrl"]
     assert credential.secret_names() == frozenset({"authToken"})
@@ -260,9 +259,10 @@ def test_plivo_credential_type() -> None:
 
 def test_data_files_are_found_from_another_working_directory(tmp_path: Path) -> None:
     script = (
-        "from plivo_node.description import load_node_description, load_credential_type, "
-        "load_schema\n"
-        "print(len(load_node_description().operations()), load_credential_type().name, "
+        "from plivo_node.description import load_schema\n"
+        "from plivo_node.nodes.plivo.description import plivo_credential_type, "
+        "plivo_description\n"
+        "print(len(plivo_description().operations()), plivo_credential_type().name, "
         "load_schema('pipeline')['title'])\n"
     )
     result = subprocess.run(

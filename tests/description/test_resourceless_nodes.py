@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plivo_node.core.errors import DescriptionError
 from plivo_node.description import NodeDescription, load_node_description
-from plivo_node.errors import DescriptionError
 
 BASE = {
     "displayName": "Tiny",
@@ -122,4 +122,6 @@ def test_an_operation_without_a_resource_is_still_refused(tmp_path: Path) -> Non
             }
         ],
     )
-    assert found == ["properties: there must be exactly one parameter named 'resource' (found 0)"]
+    assert found == [
+        "properties[0]: 'operation' needs a 'resource' parameter; add one, or rename it"
+    ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from plivo_node.core.errors import PipelineError
 from plivo_node.description import load_schema, validate_against_schema
+from plivo_node.run.pipeline import build_steps, parse_pipeline
 
 
 @pytest.mark.parametrize("name", ["manifest", "credential", "pipeline", "output_item"])
@@ -85,7 +89,6 @@ def test_bad_pipeline_lists_every_problem_with_its_path() -> None:
             "required property"
         ),
         "steps[0].name: '' should be non-empty",
-        "steps[0].node: 'plivo' was expected",
         (
             "steps[0].onError: 'skip' is not one of ['stopWorkflow', 'continueRegularOutput', "
             "'continueErrorOutput']"
@@ -102,10 +105,17 @@ def test_empty_steps_and_unknown_top_level_keys_are_refused() -> None:
     ]
 
 
-def test_secrets_are_never_echoed_in_schema_problems() -> None:
+def test_secrets_are_never_echoed_in_credential_problems() -> None:
+    """The fields are the credential type's to check, once the pipeline's nodes are known."""
     pipeline = dict(GOOD_PIPELINE, credentials={"plivoApi": {"authId": "x", "authToken": 98765}})
-    problems = validate_against_schema(pipeline, "pipeline", "p.yaml")
-    assert problems == ["credentials.plivoApi.authToken: the value is not of type 'string'"]
+    assert validate_against_schema(pipeline, "pipeline", "p.yaml") == []
+    spec = parse_pipeline(json.dumps(pipeline), source="p.yaml", base_dir=Path())
+    with pytest.raises(PipelineError) as caught:
+        build_steps(spec)
+    assert caught.value.problems[-1:] == [
+        "credentials.plivoApi.authToken: the value is not of type 'string'"
+    ]
+    assert "98765" not in str(caught.value)
 
 
 def test_output_items() -> None:

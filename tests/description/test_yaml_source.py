@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from plivo_node.core.redaction import forget_secrets, register_secret
 from plivo_node.description.schema import MAX_MESSAGE, MAX_PROBLEMS, validate_against_schema
 from plivo_node.description.yaml_source import (
     MAX_ALIAS_EXPANSION,
     read_yaml_file,
     read_yaml_text,
 )
-from plivo_node.redaction import forget_secrets, register_secret
 
 LAUGHS = "\n".join(
     [

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from plivo_node.core.errors import WorkflowError
 from plivo_node.description.yaml_source import read_yaml_text
-from plivo_node.errors import WorkflowError
 from plivo_node.n8n.convert import Conversion, convert_workflow, pipeline_yaml
 from plivo_node.n8n.workflow import parse_workflow, read_workflow
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from plivo_node.errors import ConfigurationError, WorkflowError
+from plivo_node.core.errors import ConfigurationError, WorkflowError
 from plivo_node.n8n.workflow import Connection, parse_workflow, read_workflow
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "n8n_opt_in_sms.json"

@@ -14,7 +14,7 @@ import plivo
 import plivo.rest.client as plivo_rest_client
 import pytest
 
-from plivo_node.sandbox import Sandbox, SandboxConfig
+from plivo_sandbox import Sandbox, SandboxConfig
 
 T = TypeVar("T")
 

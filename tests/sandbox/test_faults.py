@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 import aiohttp
 import pytest
 
-from plivo_node.errors import ConfigurationError
-from plivo_node.sandbox import FaultConfig, Sandbox, SandboxConfig
-from plivo_node.sandbox.faults import FaultInjector, SlidingWindowLimiter
+from plivo_node.core.errors import ConfigurationError
+from plivo_sandbox import FaultConfig, Sandbox, SandboxConfig
+from plivo_sandbox.faults import FaultInjector, SlidingWindowLimiter
 
 from .conftest import Api, basic_auth
 

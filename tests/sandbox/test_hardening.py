@@ -9,16 +9,16 @@ import re
 
 import aiohttp
 
-from plivo_node.sandbox import Sandbox
-from plivo_node.sandbox.body import MAX_DEPTH, MAX_FIELDS
-from plivo_node.sandbox.request_log import (
+from plivo_sandbox import Sandbox
+from plivo_sandbox.body import MAX_DEPTH, MAX_FIELDS
+from plivo_sandbox.request_log import (
     MAX_RECORDED_BODY_CHARS,
     MAX_RECORDED_FIELD_CHARS,
     RequestLog,
     recorded_body,
 )
-from plivo_node.sandbox.state import MAX_FAULT_LOG_ENTRIES, SandboxState
-from plivo_node.sandbox.wire import MAX_ERROR_CHARS, bounded_text, is_http_url
+from plivo_sandbox.state import MAX_FAULT_LOG_ENTRIES, SandboxState
+from plivo_sandbox.wire import MAX_ERROR_CHARS, bounded_text, is_http_url
 
 from .conftest import Api
 

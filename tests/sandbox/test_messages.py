@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pytest
 
-from plivo_node.sandbox import MAGIC_DESTINATIONS, Sandbox, SandboxConfig
+from plivo_sandbox import MAGIC_DESTINATIONS, Sandbox, SandboxConfig
 
 from .conftest import Api, basic_auth
 

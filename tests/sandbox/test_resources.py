@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from plivo_node.sandbox import Sandbox
+from plivo_sandbox import Sandbox
 
 from .conftest import Api
 

@@ -11,7 +11,7 @@ import plivo
 import pytest
 from plivo import exceptions as plivo_errors
 
-from plivo_node.sandbox import Sandbox
+from plivo_sandbox import Sandbox
 
 
 async def test_send_single_and_get(run_sdk, sandbox: Sandbox) -> None:

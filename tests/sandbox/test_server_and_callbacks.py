@@ -10,11 +10,11 @@ import pytest
 from aiohttp import web
 from plivo.utils import validate_signature
 
-from plivo_node.errors import ConfigurationError
-from plivo_node.sandbox import Sandbox, SandboxConfig
-from plivo_node.sandbox.__main__ import main as sandbox_main
-from plivo_node.sandbox.callbacks import is_local_url
-from plivo_node.sandbox.server import _serve
+from plivo_node.core.errors import ConfigurationError
+from plivo_sandbox import Sandbox, SandboxConfig
+from plivo_sandbox.__main__ import main as sandbox_main
+from plivo_sandbox.callbacks import is_local_url
+from plivo_sandbox.server import _serve
 
 from .conftest import Api, basic_auth
 

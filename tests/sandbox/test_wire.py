@@ -8,7 +8,7 @@ import uuid
 import aiohttp
 import pytest
 
-from plivo_node.sandbox import Sandbox
+from plivo_sandbox import Sandbox
 
 from .conftest import Api, basic_auth
 

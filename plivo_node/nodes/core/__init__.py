@@ -15,8 +15,8 @@ Each module has ``execute(params, item, *, item_index, type_version) -> [(output
 (the trigger: ``execute(params, items, *, type_version=1)``) and ``TYPE_VERSIONS``; the
 node's description is ``<type>.yaml`` beside it (:func:`description_path`). ``params`` are
 the node's parameters as n8n saves them, with every ``={{ }}`` already evaluated for the item
-(:class:`plivo_node.parameters.ParameterResolver`); defaults may be left out. If and Filter
-share :mod:`.conditions`, n8n's filter parameter.
+(:class:`plivo_node.description.parameters.ParameterResolver`); defaults may be left out.
+If and Filter share :mod:`.conditions`, n8n's filter parameter.
 
 Nothing here is imported until a node is used: the CLI starts without it.
 """

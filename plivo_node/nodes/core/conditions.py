@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, cast
 
-from plivo_node.errors import ParameterError
+from plivo_node.core.errors import ParameterError
 from plivo_node.expressions.coercion import less_than, same_value_zero, strictly_equal, truthy
 from plivo_node.nodes.core.date_text import to_millis
 from plivo_node.nodes.core.field_paths import MISSING

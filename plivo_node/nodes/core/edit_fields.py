@@ -34,8 +34,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from plivo_node.context import JsonObject
-from plivo_node.errors import ParameterError
+from plivo_node.core.errors import ParameterError
+from plivo_node.core.items import JsonObject
 from plivo_node.expressions.coercion import truthy
 from plivo_node.nodes.core.field_paths import (
     MISSING,

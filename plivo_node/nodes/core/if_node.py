@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from plivo_node.context import JsonObject
+from plivo_node.core.items import JsonObject
 from plivo_node.nodes.core.conditions import FILTER_NODE_VERSIONS, item_passes
 from plivo_node.nodes.core.node_support import Output
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from plivo_node.context import JsonObject
+from plivo_node.core.items import JsonObject
 from plivo_node.nodes.core.node_support import Output, check_type_version, unsupported
 
 TYPE_VERSIONS: Final = (1,)

@@ -3,7 +3,7 @@
 A core node is a pure function of one item: it gets the node's parameters as n8n saves them
 (defaults may be left out) with their expressions already evaluated for the item, and returns
 ``(output index, json)`` pairs. What it does not support is refused with a
-:class:`~plivo_node.errors.ParameterError` naming the parameter and what to do instead: a
+:class:`~plivo_node.core.errors.ParameterError` naming the parameter and what to do instead: a
 setting is never silently ignored.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from plivo_node.context import JsonObject
-from plivo_node.errors import ParameterError
+from plivo_node.core.errors import ParameterError
+from plivo_node.core.items import JsonObject
 
 # (output index, json): If's true branch is output 0 and its false branch output 1.
 Output = tuple[int, JsonObject]

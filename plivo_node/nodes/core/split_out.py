@@ -26,8 +26,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Final
 
-from plivo_node.context import JsonObject
-from plivo_node.errors import ParameterError
+from plivo_node.core.errors import ParameterError
+from plivo_node.core.items import JsonObject
 from plivo_node.expressions.coercion import truthy
 from plivo_node.nodes.core.field_paths import MISSING, UnsafePathError, get_path, unset_path
 from plivo_node.nodes.core.node_support import (

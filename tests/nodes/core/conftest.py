@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from plivo_node.description import load_node_description
+from plivo_node.description.parameters import ParameterResolver
 from plivo_node.expressions import ExpressionContext
 from plivo_node.nodes.core import MODULES, description_path
-from plivo_node.parameters import ParameterResolver
 
 RunNode = Callable[..., list[tuple[int, dict[str, Any]]]]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from plivo_node.errors import ParameterError
+from plivo_node.core.errors import ParameterError
 from plivo_node.nodes.core.conditions import (
     FilterOptions,
     compile_regex,

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from plivo_node.core.errors import PipelineError
 from plivo_node.description import NodeDescription, load_node_description
-from plivo_node.errors import PipelineError
+from plivo_node.description.parameters import ParameterResolver
 from plivo_node.expressions import ExpressionContext
 from plivo_node.nodes.core import MODULES, description_path
-from plivo_node.parameters import ParameterResolver
 
 EXPECTED = {
     # type: (displayName, group, inputs, outputs, outputNames)

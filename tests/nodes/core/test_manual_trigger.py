@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from plivo_node.errors import ParameterError
+from plivo_node.core.errors import ParameterError
 from plivo_node.nodes.core import manual_trigger
 
 

@@ -1,0 +1,1 @@
+"""The contracts between the layers: items, errors, redaction and where data files live."""

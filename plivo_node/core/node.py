@@ -1,0 +1,237 @@
+"""The node contract: what a node type gives the runtime, and what its handlers get.
+
+A node type is its description (a YAML file validated against ``schemas/manifest.schema.json``),
+its credential types, one handler per operation, and optional hooks for what the engine cannot
+know by itself: how to group requests in bulk, which operations must never be repeated on
+resume, what the run summary should say, how to build an API client from the node's
+credentials, whether it is a trigger, and the names of its outputs.
+
+Node types are found through the entry-point group ``plivo_node.nodes``: an entry point names
+a :class:`NodeType` instance, and its name is the ``node:`` a pipeline step writes (see
+:mod:`plivo_node.run.registry`). The bundled nodes register themselves the same way.
+
+Data moves one way: the runtime resolves an item's parameters, the handler gets them in an
+:class:`OperationContext` and returns the json of its output items, optionally routed to an
+output other than the first (:class:`Routed`); the runtime pairs each with the input item.
+Handlers never see the pipeline, the credentials or other items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
+
+from plivo_node.core.api import ApiClient
+from plivo_node.core.errors import PlivoNodeError
+from plivo_node.core.items import Item, JsonObject
+
+# (resource, operation): the key of a node's handlers. A node whose description has no
+# resource and operation parameters has a single handler, under SINGLE_OPERATION.
+OperationKey = tuple[str, str]
+SINGLE_OPERATION: OperationKey = ("", "")
+MAIN_OUTPUTS: tuple[str, ...] = ("main",)
+
+
+@dataclass(frozen=True)
+class OperationContext:
+    """Everything one operation on one item gets.
+
+    ``params`` holds the item's resolved parameters: visible ones only, defaults applied,
+    expressions evaluated, types checked; collections (``additionalFields``, ``updateFields``)
+    are dicts holding only the fields the user gave.
+    """
+
+    params: Mapping[str, Any]
+    item: Item
+    item_index: int
+    client: ApiClient
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An output item sent to an output other than the first (If's false branch is output 1)."""
+
+    output: int
+    json: JsonObject
+
+
+# A handler returns its output items: one for most operations, one per object for a listing,
+# none to drop the item (a filter). A plain json object goes to the first output; the engine
+# wraps each in ``{"json": ..., "pairedItem": {"item": i}}``.
+HandlerOutput = Sequence[JsonObject | Routed]
+Handler = Callable[[OperationContext], Awaitable[HandlerOutput]]
+
+
+# --- bulk request grouping -----------------------------------------------------------------
+
+Prepared = TypeVar("Prepared")
+PreparedIn_contra = TypeVar("PreparedIn_contra", contravariant=True)
+
+
+class BulkGroup(Protocol[PreparedIn_contra]):
+    """Consecutive prepared items that share one request."""
+
+    def fits(self, prepared: PreparedIn_contra) -> bool:
+        """Whether the request still has room for this item."""
+        ...
+
+    def add(self, index: int, prepared: PreparedIn_contra) -> None: ...
+
+    async def send(self, client: ApiClient) -> Sequence[JsonObject | PlivoNodeError]:
+        """Send the one request; every member's output json or error, in member order.
+
+        A failure of the request itself is raised: every member gets it.
+        """
+        ...
+
+
+class BulkOperation(Protocol[Prepared]):
+    """How an operation's items are combined: a step runs it in bulk with ``bulk: true``."""
+
+    def prepare(self, context: OperationContext) -> Prepared:
+        """One item's request, validated, not sent (raises the item's error)."""
+        ...
+
+    def group_key(self, prepared: Prepared) -> str:
+        """Items with equal keys may share a request (consecutive ones only)."""
+        ...
+
+    def new_group(self) -> BulkGroup[Prepared]: ...
+
+
+# --- the run summary -----------------------------------------------------------------------
+
+
+class RunTally(Protocol):
+    """A node's share of the run summary (messages counted, a cost estimate), one per run."""
+
+    def count(self, output: Mapping[str, Any]) -> None:
+        """Take one successful output item of a step of this node."""
+        ...
+
+    async def complete(self, client: ApiClient) -> None:
+        """Look up what the summary adds after the run (prices); skipped when the run was
+        stopped or the pipeline turned it off (``settings.costEstimate``). Never raises."""
+        ...
+
+    def lines(self) -> list[str]:
+        """The summary's lines for this node (none when it has nothing to say)."""
+        ...
+
+
+# --- the API client ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """What a run asks of every client it opens."""
+
+    concurrency: int  # connections in the pool: the busiest step's concurrency
+    timeout: float
+    rate_limit: tuple[int, float] | None  # requests per seconds; None: no client-side limit
+    messages_per_second: float | None = None  # spacing of sends that share a sender
+    retry_unknown: bool = False  # sends whose outcome is unknown may be retried
+
+
+class RunClient(ApiClient, Protocol):
+    """A client opened for a run."""
+
+    @property
+    def writes_started(self) -> int:
+        """Requests other than reads handed on to be written: while 0, nothing was sent."""
+        ...
+
+
+@dataclass(frozen=True)
+class SandboxSession:
+    """An embedded stand-in for the node's service: where it listens, and credentials for it."""
+
+    url: str
+    fields: Mapping[str, str]
+
+
+class ClientFactory(Protocol):
+    """Builds a node's API client from its resolved credentials.
+
+    ``fields`` are the credential type's fields (from the pipeline's credentials block, or the
+    environment variables the credential type names), environment references expanded.
+    """
+
+    @property
+    def credential_type(self) -> str:
+        """The name of the credential type the client is built from."""
+        ...
+
+    @property
+    def service(self) -> str:
+        """How messages name the far end ("nothing was sent to <service>")."""
+        ...
+
+    @property
+    def default_rate_limit(self) -> tuple[int, float] | None:
+        """The service's documented request rate, used unless the pipeline sets its own."""
+        ...
+
+    def connect(
+        self, fields: Mapping[str, str], options: ClientOptions
+    ) -> AbstractAsyncContextManager[RunClient]:
+        """The client, to be used as ``async with``; malformed fields raise CredentialError."""
+        ...
+
+    async def test(self, client: RunClient, fields: Mapping[str, str]) -> tuple[bool, str]:
+        """One cheap read proving the credentials: ``(True, "OK: ...")`` or ``(False, why)``."""
+        ...
+
+    async def check(self, client: RunClient, fields: Mapping[str, str]) -> None:
+        """The check before a run's first item: raise CredentialError (nothing sent) if the
+        credentials do not work."""
+        ...
+
+    def sandbox(self) -> AbstractAsyncContextManager[SandboxSession] | None:
+        """An embedded sandbox for runs without credentials, or None when there is none."""
+        ...
+
+    def dry_run(self, client: ApiClient, fields: Mapping[str, str]) -> ApiClient:
+        """A client that performs reads and answers writes without sending them."""
+        ...
+
+
+# --- the node type -------------------------------------------------------------------------
+
+ConstantCheck = Callable[[OperationKey, Mapping[str, Any]], Iterable[str]]
+
+
+def _no_bulk() -> Mapping[OperationKey, BulkOperation[Any]]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A node type, as an entry point in the group ``plivo_node.nodes`` names it.
+
+    ``name`` is the entry point's name and the description's ``name``. ``handlers`` has one
+    handler per (resource, operation) the description offers, or one under
+    :data:`SINGLE_OPERATION` for a node without those parameters.
+    """
+
+    name: str
+    description_file: Path
+    handlers: Mapping[OperationKey, Handler]
+    credential_files: tuple[Path, ...] = ()
+    # Builds the API client its handlers get; nodes without one get NO_CLIENT.
+    client: ClientFactory | None = None
+    # Operations a step may run with ``bulk: true``, and how their items are combined.
+    bulk: Mapping[OperationKey, BulkOperation[Any]] = field(default_factory=_no_bulk)
+    # Operations the service may act on twice if repeated (sends, creates): an item a killed
+    # run left in flight is reported as unknown_outcome on resume instead of being repeated.
+    never_repeat: frozenset[OperationKey] = frozenset()
+    # A new tally per run: the node's lines in the run summary.
+    tally: Callable[[], RunTally] | None = None
+    # Problems of constant parameter values, found before anything runs (``validate``).
+    check_constants: ConstantCheck | None = None
+    trigger: bool = False
+    outputs: tuple[str, ...] = MAIN_OUTPUTS

@@ -1,0 +1,1 @@
+"""HTTP: the client (one session, one error mapping), its retry policy and rate limiter."""

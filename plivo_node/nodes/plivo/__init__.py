@@ -1,0 +1,1 @@
+"""The Plivo node: resources, validation, cost, credentials and dry run."""

@@ -1,0 +1,26 @@
+"""The Plivo node type, registered in pyproject.toml's ``plivo_node.nodes`` entry points.
+
+Nothing in the runtime names it: it plugs in through the node contract
+(:class:`plivo_node.core.node.NodeType`) like any third-party node.
+"""
+
+from __future__ import annotations
+
+from plivo_node.core.node import NodeType
+from plivo_node.nodes.plivo.client import PlivoClientFactory
+from plivo_node.nodes.plivo.constant_checks import constant_problems
+from plivo_node.nodes.plivo.cost import MessageTally
+from plivo_node.nodes.plivo.description import NODE_NAME, credential_path, manifest_path
+from plivo_node.nodes.plivo.resources import BULK, HANDLERS, NEVER_REPEAT
+
+NODE = NodeType(
+    name=NODE_NAME,
+    description_file=manifest_path(),
+    credential_files=(credential_path(),),
+    handlers=HANDLERS,
+    client=PlivoClientFactory(),
+    bulk=BULK,
+    never_repeat=NEVER_REPEAT,
+    tally=MessageTally,
+    check_constants=constant_problems,
+)

@@ -1,0 +1,317 @@
+"""Pipeline files: YAML → schema validation → typed spec → runnable steps.
+
+A pipeline file names its input, output, credentials, run settings and a list of steps; each
+step names its node type (any installed one, see :mod:`plivo_node.run.registry`), and its output
+items are the next step's input unless the step says where its input comes from (``input``, see
+:mod:`plivo_node.run.graph`). Every problem in the file is collected and reported in one
+:class:`PipelineError`, each with its location.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from plivo_node.core.errors import (
+    ConfigurationError,
+    PipelineError,
+    PlivoNodeError,
+    ProblemListError,
+)
+from plivo_node.description import validate_against_schema
+from plivo_node.description.parameters import ParameterResolver
+from plivo_node.description.yaml_source import read_yaml_text
+from plivo_node.run.credentials import block_problems
+from plivo_node.run.engine import OnError, Step
+from plivo_node.run.graph import DeclaredStep, Edge, Graph, output_problems, resolve_graph
+from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
+from plivo_node.run.registry import LoadedNode, NodeRegistry
+
+DEFAULT_CONCURRENCY = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run settings from the pipeline's ``settings`` block."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    # Requests per seconds; None: each node's service's documented rate; False: no limit.
+    rate_limit: tuple[int, float] | Literal[False] | None = None
+    timeout_seconds: float = 30.0
+    messages_per_second: float | None = None
+    cost_estimate: bool = True  # let nodes look up prices for the summary
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    node: str
+    parameters: Mapping[str, Any]
+    on_error: OnError = OnError.STOP_WORKFLOW
+    bulk: bool = False
+    concurrency: int | None = None
+    type_version: float | None = None  # the node type's version the parameters were saved for
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    source: str
+    base_dir: Path
+    steps: tuple[StepSpec, ...]  # in file order; ``graph`` says how they connect and run
+    graph: Graph
+    name: str | None = None
+    input_path: Path | None = None
+    input_format: str | None = None
+    output_path: Path | None = None
+    credentials: Mapping[str, Any] | None = None
+    settings: Settings = field(default_factory=Settings)
+
+
+def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
+    """Parse and validate pipeline YAML text."""
+    data, problems = read_yaml_text(text)
+    if problems:
+        raise PipelineError(source, problems)
+    return pipeline_from_data(data, source=source, base_dir=base_dir)
+
+
+def pipeline_from_data(data: Any, *, source: str, base_dir: Path) -> PipelineSpec:
+    """Validate pipeline data (as read from YAML, or converted from an n8n workflow)."""
+    problems = validate_against_schema(data, "pipeline", source)
+    if problems:
+        raise PipelineError(source, problems)
+    duplicates = repeated_names(s["name"] for s in data["steps"])
+    if duplicates:
+        raise PipelineError(
+            source,
+            [f"steps: step names must be unique; repeated: {', '.join(duplicates)}"],
+        )
+    graph = resolve_graph(
+        [
+            DeclaredStep(
+                name=s["name"],
+                node=s["node"],
+                input=s.get("input"),
+                error_output=s.get("onError") == OnError.CONTINUE_ERROR_OUTPUT.value,
+            )
+            for s in data["steps"]
+        ],
+        source=source,
+    )
+    return _spec_from_data(data, source=source, base_dir=base_dir, graph=graph)
+
+
+def repeated_names(names: Iterable[str]) -> list[str]:
+    """The names given more than once, sorted: counted in one pass (names.count() per step
+    made a 20,000-step file take seconds)."""
+    return sorted(name for name, count in Counter(names).items() if count > 1)
+
+
+def _resolve_path(base_dir: Path, value: str) -> Path:
+    if "\0" in value:
+        raise ConfigurationError(
+            f"the pipeline's path {value!r} contains a NUL character", hint="remove it"
+        )
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~name/..." for a user this system does not know
+        user = value[1:].split("/", 1)[0]
+        unknown = f"there is no user {user!r}" if user else "the home directory is not known"
+        raise ConfigurationError(
+            f"the pipeline's path {value!r} starts with ~{user}, but {unknown}",
+            hint="write the path out in full, or use ~/ for your own home directory",
+        ) from None
+    if path.is_absolute() or value == "-":
+        return path
+    return Path(os.path.normpath(base_dir / path))
+
+
+def _spec_from_data(
+    data: Mapping[str, Any], *, source: str, base_dir: Path, graph: Graph
+) -> PipelineSpec:
+    raw_input = data.get("input")
+    input_path: Path | None = None
+    input_format: str | None = None
+    if isinstance(raw_input, str):
+        input_path = _resolve_path(base_dir, raw_input)
+    elif isinstance(raw_input, Mapping):
+        input_path = _resolve_path(base_dir, raw_input["path"])
+        input_format = raw_input.get("format")
+    output = data.get("output")
+    steps = tuple(
+        StepSpec(
+            name=s["name"],
+            node=s["node"],
+            parameters=dict(s.get("parameters", {})),
+            on_error=OnError(s.get("onError", OnError.STOP_WORKFLOW.value)),
+            bulk=bool(s.get("bulk", False)),
+            concurrency=s.get("concurrency"),
+            type_version=s.get("typeVersion"),
+        )
+        for s in data["steps"]
+    )
+    return PipelineSpec(
+        source=source,
+        base_dir=base_dir,
+        steps=steps,
+        graph=graph,
+        name=data.get("name"),
+        input_path=input_path,
+        input_format=input_format,
+        output_path=_resolve_path(base_dir, output) if isinstance(output, str) else None,
+        credentials=data.get("credentials"),
+        settings=_settings_from(data.get("settings") or {}),
+    )
+
+
+def _settings_from(raw: Mapping[str, Any]) -> Settings:
+    rate_limit: tuple[int, float] | Literal[False] | None = None
+    if "rateLimit" in raw:
+        limit = raw["rateLimit"]
+        rate_limit = (
+            False if limit is False else (int(limit["requests"]), float(limit["perSeconds"]))
+        )
+    return Settings(
+        concurrency=int(raw.get("concurrency", DEFAULT_CONCURRENCY)),
+        rate_limit=rate_limit,
+        timeout_seconds=float(raw.get("timeoutSeconds", 30.0)),
+        messages_per_second=raw.get("messagesPerSecond"),
+        cost_estimate=bool(raw.get("costEstimate", True)),
+    )
+
+
+def load_pipeline(path: Path) -> PipelineSpec:
+    """Read, parse and validate a pipeline file."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PipelineError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PipelineError(
+            source, [f"line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
+        ) from None
+    return parse_pipeline(text, source=source, base_dir=path.resolve().parent)
+
+
+def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> list[Step]:
+    """Runnable steps for a spec; every step's problems are reported together.
+
+    ``registry`` defaults to the installed node types; only those the steps name are loaded.
+    """
+    registry = registry if registry is not None else NodeRegistry()
+    steps: list[Step] = []
+    problems: list[str] = []
+    views: list[StepView] = []
+    nodes: dict[str, LoadedNode] = {}
+    for position, step_spec in enumerate(spec.steps):
+        view = StepView(step_spec.name, None, step_spec.parameters)
+        views.append(view)
+        try:
+            node = nodes[step_spec.node] = registry.get(step_spec.node)
+        except ConfigurationError as exc:
+            problems.append(f"step '{step_spec.name}': {exc}")
+            continue
+        try:
+            resolver = ParameterResolver(
+                node.description,
+                step_spec.parameters,
+                step_name=step_spec.name,
+                type_version=step_spec.type_version,
+            )
+        except ProblemListError as exc:
+            problems.extend(f"{exc.source}: {problem}" for problem in exc.problems)
+            continue
+        except PlivoNodeError as exc:
+            problems.append(f"step '{step_spec.name}': {exc}")
+            continue
+        operation = (resolver.resource, resolver.operation)
+        views[-1] = replace(view, operation=operation, check_constants=node.type.check_constants)
+        problem = _node_problem(node, step_spec, operation, position)
+        if problem is not None:
+            problems.append(f"step '{step_spec.name}': {problem}")
+            continue
+        client = node.type.client
+        steps.append(
+            Step(
+                name=step_spec.name,
+                resolver=resolver,
+                handler=node.type.handlers[operation],
+                node=node.name,
+                on_error=step_spec.on_error,
+                concurrency=step_spec.concurrency or spec.settings.concurrency,
+                bulk=node.type.bulk[operation] if step_spec.bulk else None,
+                raw_parameters=step_spec.parameters,
+                secret_fields=resolver.secret_input_fields,
+                secret_parameters=resolver.has_secret_parameters,
+                outputs=node.type.outputs,
+                never_repeat=operation in node.type.never_repeat,
+                service=client.service if client is not None else node.description.displayName,
+            )
+        )
+    problems.extend(step_problems(views, spec.graph))
+    if len(nodes) == len({step.node for step in spec.steps}):
+        # Every node type is known: so are their outputs and the credential types the block
+        # may hold.
+        problems.extend(output_problems(spec.graph, lambda name: len(nodes[name].type.outputs)))
+        credential_types = [c for node in nodes.values() for c in node.credential_types]
+        problems.extend(block_problems(spec.credentials, credential_types))
+    if not problems and not spec.graph.is_linear:
+        problems.append(_not_runnable_yet(spec.graph))
+    if problems:
+        raise PipelineError(spec.source, problems)
+    return steps
+
+
+def _not_runnable_yet(graph: Graph) -> str:
+    """Why a graph that is not a straight line is refused: the executor runs the steps in a
+    line, and running a branch's steps as one would send items down the wrong path."""
+    in_file = sorted(graph.steps, key=lambda step: step.position)
+    first = next(
+        step
+        for index, step in enumerate(in_file)
+        if step.inputs != ((Edge(in_file[index - 1].name),) if index else ())
+    )
+    return (
+        f"step '{first.name}': input: this version runs each step on the main output of the "
+        "step before it only; branches, several sources and error outputs do not run yet: "
+        "remove input"
+    )
+
+
+def _node_problem(
+    node: LoadedNode, step: StepSpec, operation: tuple[str, str], position: int
+) -> str | None:
+    """Why the node type cannot run this step as configured, or None when it can."""
+    shown = ".".join(part for part in operation if part) or node.name
+    if step.bulk and operation not in node.type.bulk:
+        supported = ", ".join(f"{r}.{o}" for r, o in sorted(node.type.bulk))
+        if not supported:
+            return f"bulk: true is not supported by node '{node.name}'; remove it"
+        return f"bulk: true is supported for {supported} only, not {shown}; remove it"
+    if operation not in node.type.handlers:
+        return f"{shown} has no handler in node '{node.name}'"
+    if node.type.trigger and position > 0:
+        return (
+            f"node '{node.name}' is a trigger: it starts a workflow, so it must be the first step"
+        )
+    return None
+
+
+def check_pipeline_input(
+    spec: PipelineSpec, input_path: Path | None, input_format: str | None
+) -> list[str]:
+    """The input checks of the static pass (see :mod:`plivo_node.run.pipeline_checks`): warnings.
+
+    ``input_path``/``input_format`` are what the run reads (``--input`` wins over the file's
+    ``input``); a missing file raises :class:`ConfigurationError`.
+    """
+    first = spec.steps[0]
+    return check_input(StepView(first.name, None, first.parameters), input_path, input_format)
