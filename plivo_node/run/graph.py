@@ -75,6 +75,21 @@ class GraphStep:
 
 
 @dataclass(frozen=True)
+class Lane:
+    """One stream of items a step runs over, with its own item positions from 0.
+
+    ``source`` is the lane whose step's output ``output`` feeds it, or None for a root step's
+    lane (the run's input items). Lane numbers are fixed by the graph, never by timing, so
+    ``(lane, position)`` names an item deterministically: that is the journal's key.
+    """
+
+    number: int
+    step: str
+    source: int | None
+    output: int = MAIN_OUTPUT
+
+
+@dataclass(frozen=True)
 class Graph:
     """The resolved graph: :attr:`steps` in run order, every step after the steps it reads."""
 
@@ -117,6 +132,29 @@ class Graph:
     def roots(self) -> tuple[str, ...]:
         """The steps that read the run's input items (no input edges), in run order."""
         return tuple(step.name for step in self.steps if not step.inputs)
+
+    @cached_property
+    def lanes(self) -> tuple[Lane, ...]:
+        """Every lane of the run, numbered in run order (see :class:`Lane`).
+
+        A root step has one lane, the run's input items. A step with input edges has one
+        lane per edge and per lane of that edge's source step, in the order the edges are
+        written: n8n runs a node once per incoming connection's data, and each such run's
+        output is its own data for the steps after it. A straight line therefore has exactly
+        one lane per step, numbered as its steps (what the journal of a linear run keys on).
+        """
+        found: list[Lane] = []
+        of_step: dict[str, list[int]] = {}
+        for step in self.steps:
+            numbers = of_step[step.name] = []
+            sources: list[tuple[Edge | None, int | None]] = [
+                (edge, lane) for edge in step.inputs for lane in of_step[edge.source]
+            ]
+            for edge, lane in sources or [(None, None)]:
+                numbers.append(len(found))
+                output = edge.output if edge is not None else MAIN_OUTPUT
+                found.append(Lane(len(found), step.name, lane, output))
+        return tuple(found)
 
     @cached_property
     def is_linear(self) -> bool:
@@ -338,6 +376,7 @@ __all__ = [
     "Edge",
     "Graph",
     "GraphStep",
+    "Lane",
     "linear_graph",
     "output_problems",
     "parse_input",
