@@ -302,11 +302,16 @@ class _GraphRun:
 
     async def run(self, items: Iterable[Item]) -> RunSummary:
         summary = self.summary
-        async with asyncio.TaskGroup() as group:
-            if len(self._roots) > 1:
-                group.create_task(self._feed_roots(items))
-            for number in self._driven:
-                group.create_task(self._drive(number, items))
+        try:
+            async with asyncio.TaskGroup() as group:
+                if len(self._roots) > 1:
+                    group.create_task(self._feed_roots(items))
+                for number in self._driven:
+                    group.create_task(self._drive(number, items))
+        except BaseExceptionGroup as failed:
+            # A bug below the handlers (every item's own failure is an error item): raised
+            # as itself, as a straight chain of steps raised it, once every lane is cancelled.
+            raise failed.exceptions[0] from None
         # Every lane is done. A stopWorkflow failure surfaces where a chain of lanes ends, as
         # in a straight line; of several, the one of the last step in run order is reported.
         failures = [error for _lane, error in sorted(self._errors, key=lambda found: found[0])]

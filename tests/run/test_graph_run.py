@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from plivo_node.core.errors import ParameterError
 from plivo_node.core.items import Item
 from plivo_node.core.node import OperationContext, Routed
@@ -351,3 +353,13 @@ async def test_journal_keys_are_lane_and_position_whatever_the_timing(tmp_path: 
                 assert record.state is ItemState.DONE
                 assert record.outputs is not None
                 assert record.outputs[0]["json"] == {"n": position, "via": expected_via}
+
+
+async def test_a_bug_below_the_handlers_in_a_branch_is_raised_as_itself() -> None:
+    async def broken(ctx: OperationContext) -> list[Any]:
+        raise RuntimeError("a bug")
+
+    steps = [make("A"), make("B"), make("C", broken)]
+    graph = graph_of(("A", None), ("B", "A"), ("C", "A"))
+    with pytest.raises(RuntimeError, match="a bug"):
+        await run(steps, graph, 1000)
