@@ -7,12 +7,13 @@ at all: it is never given a default one, and an explicit ``input`` on it is an e
 
     input: Opted in?                       # a step name: its output 0
     input: {step: Opted in?, output: 1}    # another output (If: 0 true, 1 false)
-    input: [A, {step: B, output: 1}]       # several sources: the items of all of them
+    input: [A, {step: B, output: 1}]       # several sources: run once on each one's items
 
 :func:`resolve_graph` checks the declarations (unknown steps, a step feeding itself, cycles,
 output indexes, inputs on triggers) and returns a :class:`Graph`: the steps in an order where
 every step comes after the steps it reads (the file's order wherever the file allows it), each
-with its edges. This is what the executor runs. A file without any ``input`` is the straight
+with its edges, and the lanes the executor runs (:attr:`Graph.lanes`: a step with several
+inputs runs once per input, as n8n does, never on the inputs merged into one batch). A file without any ``input`` is the straight
 line it always was: :attr:`Graph.is_linear`.
 
 How many outputs a node type has is not known here (it is the node type's business), so the
