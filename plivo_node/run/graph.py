@@ -13,8 +13,8 @@ at all: it is never given a default one, and an explicit ``input`` on it is an e
 output indexes, inputs on triggers) and returns a :class:`Graph`: the steps in an order where
 every step comes after the steps it reads (the file's order wherever the file allows it), each
 with its edges, and the lanes the executor runs (:attr:`Graph.lanes`: a step with several
-inputs runs once per input, as n8n does, never on the inputs merged into one batch). A file without any ``input`` is the straight
-line it always was: :attr:`Graph.is_linear`.
+inputs runs once per input, as n8n does, never on the inputs merged into one batch). A file
+without any ``input`` is the straight line it always was: :attr:`Graph.is_linear`.
 
 How many outputs a node type has is not known here (it is the node type's business), so the
 upper bound of output indexes is checked by :func:`output_problems` when a caller can say
