@@ -8,6 +8,7 @@ registry like any installed node.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 from pathlib import Path
@@ -110,6 +111,15 @@ def write_contacts(tmp_path: Path, numbers: list[str]) -> None:
     (tmp_path / "contacts.csv").write_text("name,phone,optin\n" + rows, encoding="utf-8")
 
 
+async def settled_count(sandbox: Sandbox) -> int:
+    """The sandbox's message count once the requests the killed run had on the wire landed."""
+    count = -1
+    while count != len(sandbox.state.messages):
+        count = len(sandbox.state.messages)
+        await asyncio.sleep(0.3)
+    return count
+
+
 def read_output(tmp_path: Path) -> list[dict[str, Any]]:
     text = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines()]
@@ -167,7 +177,7 @@ async def test_resuming_a_graph_run_over_a_changed_input_is_refused(
     async with Sandbox(config) as sandbox:
         code, err = await plivo_node(sandbox, "run", str(pipeline), kill_after_requests=100)
         assert code == -signal.SIGKILL, err
-        sent = len(sandbox.state.messages)
+        sent = await settled_count(sandbox)
         numbers[1] = "+14155559999"  # a row the killed run had already sent
         write_contacts(tmp_path, numbers)
         code, err = await plivo_node(sandbox, "run", str(pipeline), "--resume", "--no-progress")
