@@ -342,8 +342,8 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
                 resumed=journal.recorded(step=0) if journal is not None and options.resume else 0,
             )
 
-            def on_result(step_index: int, result: ItemResult) -> None:
-                if step_index == 0:
+            def on_result(lane: int, result: ItemResult) -> None:
+                if lane == 0:  # the first step's run over the input items
                     progress.advance(failed=result.error is not None)
 
             finished = False
@@ -354,6 +354,7 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:
                         items,
                         clients,
                         writer.write_line,
+                        graph=spec.graph,
                         tallies=tallies,
                         journal=journal,
                         retry_unknown=options.retry_unknown,
@@ -400,7 +401,7 @@ def _print_summary(
         f"{summary.succeeded} succeeded, {summary.failed} failed"
     )
     lines = [headline]
-    if summary.outputs != summary.succeeded + summary.steps[-1].failed:
+    if summary.outputs != summary.succeeded + summary.terminal_failed:
         lines.append(f"  output items: {summary.outputs}")
     if len(summary.steps) > 1:
         lines.extend(

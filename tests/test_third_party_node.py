@@ -84,6 +84,10 @@ steps:
   - name: Echo
     node: upper
     parameters: {field: name}
+  - name: Skipped
+    node: upper
+    input: {step: Shout, output: 1}
+    parameters: {field: name}
 """
 
 
@@ -146,15 +150,16 @@ def test_a_node_installed_with_pip_runs_in_a_pipeline(tmp_path: Path) -> None:
 
     validated = cli("validate", "pipeline.yaml")
     assert validated.returncode == 0, validated.stderr
-    assert "valid (2 steps: Shout (upper), Echo (upper))" in validated.stdout
+    assert "valid (3 steps: Shout (upper), Echo (upper), Skipped (upper))" in validated.stdout
 
     run = cli("run", "pipeline.yaml", "--output", "out.jsonl", "--no-progress")
     assert run.returncode == 0, run.stderr
     assert "sandbox" not in run.stderr  # a node without an API client needs no target
     lines = (work / "out.jsonl").read_text().splitlines()
+    # Two steps end the graph: every line names its step. Alan has no greeting: the first
+    # step's second output, which the third step reads (its first item).
     expected = [
-        {"json": {"name": "ADA", "greeting": "HELLO"}, "pairedItem": {"item": 0}},
-        # Alan has no greeting: the first step's second output, written with its step's name.
-        {"json": {"name": "alan"}, "pairedItem": {"item": 1}, "step": "Shout"},
+        {"json": {"name": "ADA", "greeting": "HELLO"}, "pairedItem": {"item": 0}, "step": "Echo"},
+        {"json": {"name": "ALAN"}, "pairedItem": {"item": 0}, "step": "Skipped"},
     ]
     assert sorted(lines) == sorted(json.dumps(e, separators=(",", ":")) for e in expected)

@@ -73,7 +73,8 @@ class OnError(StrEnum):
 
 
 MAIN_OUTPUT = 0
-ERROR_OUTPUT = 1  # of a node with one output: the error output follows the node's own outputs
+# There is no fixed error output: it is the one after the node's own outputs
+# (Step.error_output: 1 for most nodes, 2 for If), as the graph loader numbers them.
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ at all: it is never given a default one, and an explicit ``input`` on it is an e
 
     input: Opted in?                       # a step name: its output 0
     input: {step: Opted in?, output: 1}    # another output (If: 0 true, 1 false)
-    input: [A, {step: B, output: 1}]       # several sources: the items of all of them
+    input: [A, {step: B, output: 1}]       # several sources: run once on each one's items
 
 :func:`resolve_graph` checks the declarations (unknown steps, a step feeding itself, cycles,
 output indexes, inputs on triggers) and returns a :class:`Graph`: the steps in an order where
 every step comes after the steps it reads (the file's order wherever the file allows it), each
-with its edges. This is what the executor runs. A file without any ``input`` is the straight
-line it always was: :attr:`Graph.is_linear`.
+with its edges, and the lanes the executor runs (:attr:`Graph.lanes`: a step with several
+inputs runs once per input, as n8n does, never on the inputs merged into one batch). A file
+without any ``input`` is the straight line it always was: :attr:`Graph.is_linear`.
 
 How many outputs a node type has is not known here (it is the node type's business), so the
 upper bound of output indexes is checked by :func:`output_problems` when a caller can say
@@ -75,6 +76,21 @@ class GraphStep:
 
 
 @dataclass(frozen=True)
+class Lane:
+    """One stream of items a step runs over, with its own item positions from 0.
+
+    ``source`` is the lane whose step's output ``output`` feeds it, or None for a root step's
+    lane (the run's input items). Lane numbers are fixed by the graph, never by timing, so
+    ``(lane, position)`` names an item deterministically: that is the journal's key.
+    """
+
+    number: int
+    step: str
+    source: int | None
+    output: int = MAIN_OUTPUT
+
+
+@dataclass(frozen=True)
 class Graph:
     """The resolved graph: :attr:`steps` in run order, every step after the steps it reads."""
 
@@ -117,6 +133,29 @@ class Graph:
     def roots(self) -> tuple[str, ...]:
         """The steps that read the run's input items (no input edges), in run order."""
         return tuple(step.name for step in self.steps if not step.inputs)
+
+    @cached_property
+    def lanes(self) -> tuple[Lane, ...]:
+        """Every lane of the run, numbered in run order (see :class:`Lane`).
+
+        A root step has one lane, the run's input items. A step with input edges has one
+        lane per edge and per lane of that edge's source step, in the order the edges are
+        written: n8n runs a node once per incoming connection's data, and each such run's
+        output is its own data for the steps after it. A straight line therefore has exactly
+        one lane per step, numbered as its steps (what the journal of a linear run keys on).
+        """
+        found: list[Lane] = []
+        of_step: dict[str, list[int]] = {}
+        for step in self.steps:
+            numbers = of_step[step.name] = []
+            sources: list[tuple[Edge | None, int | None]] = [
+                (edge, lane) for edge in step.inputs for lane in of_step[edge.source]
+            ]
+            for edge, lane in sources or [(None, None)]:
+                numbers.append(len(found))
+                output = edge.output if edge is not None else MAIN_OUTPUT
+                found.append(Lane(len(found), step.name, lane, output))
+        return tuple(found)
 
     @cached_property
     def is_linear(self) -> bool:
@@ -338,6 +377,7 @@ __all__ = [
     "Edge",
     "Graph",
     "GraphStep",
+    "Lane",
     "linear_graph",
     "output_problems",
     "parse_input",

@@ -27,7 +27,7 @@ from plivo_node.description.parameters import ParameterResolver
 from plivo_node.description.yaml_source import read_yaml_text
 from plivo_node.run.credentials import block_problems
 from plivo_node.run.engine import OnError, Step
-from plivo_node.run.graph import DeclaredStep, Edge, Graph, output_problems, resolve_graph
+from plivo_node.run.graph import DeclaredStep, Graph, output_problems, resolve_graph
 from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
 from plivo_node.run.registry import LoadedNode, NodeRegistry
 
@@ -263,27 +263,9 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
         problems.extend(output_problems(spec.graph, lambda name: len(nodes[name].type.outputs)))
         credential_types = [c for node in nodes.values() for c in node.credential_types]
         problems.extend(block_problems(spec.credentials, credential_types))
-    if not problems and not spec.graph.is_linear:
-        problems.append(_not_runnable_yet(spec.graph))
     if problems:
         raise PipelineError(spec.source, problems)
     return steps
-
-
-def _not_runnable_yet(graph: Graph) -> str:
-    """Why a graph that is not a straight line is refused: the executor runs the steps in a
-    line, and running a branch's steps as one would send items down the wrong path."""
-    in_file = sorted(graph.steps, key=lambda step: step.position)
-    first = next(
-        step
-        for index, step in enumerate(in_file)
-        if step.inputs != ((Edge(in_file[index - 1].name),) if index else ())
-    )
-    return (
-        f"step '{first.name}': input: this version runs each step on the main output of the "
-        "step before it only; branches, several sources and error outputs do not run yet: "
-        "remove input"
-    )
 
 
 def _node_problem(

@@ -13,7 +13,6 @@ from plivo_node.core.errors import ConfigurationError, ParameterError, ServerErr
 from plivo_node.core.items import Item
 from plivo_node.core.node import OperationContext, Routed
 from plivo_node.run.engine import (
-    ERROR_OUTPUT,
     MAIN_OUTPUT,
     FlowItem,
     ItemResult,
@@ -123,9 +122,10 @@ async def test_continue_regular_output_puts_error_item_in_place() -> None:
 
 async def test_continue_error_output_merges_input_row() -> None:
     rows = [{"n": 0, "fail": "api", "phone": "+14155550101"}]
-    results = await collect(make_step(OnError.CONTINUE_ERROR_OUTPUT), rows)
+    step = make_step(OnError.CONTINUE_ERROR_OUTPUT)
+    results = await collect(step, rows)
     out = results[0].outputs[0]
-    assert out.output == ERROR_OUTPUT
+    assert out.output == step.error_output == 1
     assert out.json["phone"] == "+14155550101"
     assert out.error is not None
     assert out.error["code"] == "server_error"

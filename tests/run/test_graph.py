@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from plivo_node.core.errors import PipelineError
-from plivo_node.run.graph import DeclaredStep, Edge, Graph, resolve_graph
+from plivo_node.run.graph import DeclaredStep, Edge, Graph, Lane, linear_graph, resolve_graph
 from plivo_node.run.pipeline import build_steps, parse_pipeline
 
 OUTPUTS = {"if": 2, "noOp": 1, "plivo": 1, "manualTrigger": 1, "set": 1}
@@ -276,8 +276,7 @@ def test_step_references_must_come_from_upstream_in_a_graph() -> None:
     )
 
 
-def test_branches_are_refused_until_the_executor_runs_them() -> None:
-    """A linear executor would run a branch's step on the wrong items: refuse, send nothing."""
+def test_a_graph_with_an_error_branch_builds_and_has_its_lanes() -> None:
     spec = parse(
         pipeline(
             f"  - {{name: A, node: plivo, onError: continueErrorOutput, parameters: {SMS}}}\n"
@@ -285,15 +284,40 @@ def test_branches_are_refused_until_the_executor_runs_them() -> None:
             f"  - {{name: Failed, node: plivo, input: {{step: A, output: 1}}, parameters: {SMS}}}\n"
         )
     )
-    with pytest.raises(PipelineError) as caught:
-        build_steps(spec)
-    assert caught.value.problems == [
-        (
-            "step 'Failed': input: this version runs each step on the main output of the step "
-            "before it only; branches, several sources and error outputs do not run yet: "
-            "remove input"
-        )
-    ]
+    assert [step.name for step in build_steps(spec)] == ["A", "B", "Failed"]
+    assert spec.graph.terminal == ("B", "Failed")
+    assert spec.graph.lanes == (Lane(0, "A", None), Lane(1, "B", 0, 0), Lane(2, "Failed", 0, 1))
+
+
+def test_a_straight_line_has_one_lane_per_step_numbered_as_the_steps() -> None:
+    graph = linear_graph(["A", "B", "C"])
+    assert graph.lanes == (Lane(0, "A", None), Lane(1, "B", 0), Lane(2, "C", 1))
+
+
+def test_a_step_with_several_inputs_runs_once_per_lane_of_each_input() -> None:
+    """n8n runs a node once per incoming connection's data: a diamond's join has two lanes,
+    and a step after it two more (one per run of the join), numbered by the graph alone."""
+    graph = resolve(
+        step("A"),
+        step("B", input="A"),
+        step("C", input="A"),
+        step("D", input=["B", "C"]),
+        step("E"),
+    )
+    assert graph.lanes == (
+        Lane(0, "A", None),
+        Lane(1, "B", 0),
+        Lane(2, "C", 0),
+        Lane(3, "D", 1),
+        Lane(4, "D", 2),
+        Lane(5, "E", 3),
+        Lane(6, "E", 4),
+    )
+
+
+def test_several_roots_each_have_a_lane_of_the_input_items() -> None:
+    graph = resolve(step("A"), step("B", "manualTrigger"), step("C", input=["A", "B"]))
+    assert [lane.source for lane in graph.lanes] == [None, None, 0, 1]
 
 
 def test_build_checks_output_indexes_against_the_plivo_nodes_outputs() -> None:

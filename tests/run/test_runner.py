@@ -161,8 +161,9 @@ async def test_a_stop_in_a_chain_still_reports_what_an_earlier_step_had_in_fligh
     assert client.written == [0]
 
 
-async def test_items_on_a_second_output_are_written_tagged_and_not_passed_on() -> None:
-    """In a straight pipeline the next step reads the main output (If's true branch)."""
+async def test_items_on_an_unconnected_second_output_are_dropped_as_in_n8n() -> None:
+    """In a straight pipeline the next step reads the main output (If's true branch); the
+    items of an output no step reads (the false branch) end there, as in n8n."""
 
     async def split(ctx: OperationContext) -> list[dict[str, Any] | Routed]:
         n = ctx.params["n"]
@@ -175,7 +176,7 @@ async def test_items_on_a_second_output_are_written_tagged_and_not_passed_on() -
     lines: list[str] = []
     summary = await execute(chain, [Item(json={"n": n}) for n in range(3)], {}, lines.append)
     out = [json.loads(line) for line in lines]
-    assert [o["json"] for o in out if o.get("step") == "First"] == [{"odd": 1}]
-    assert [o["json"]["done"] for o in out if "step" not in o] == [0, 2]
+    assert [o for o in out if "step" in o] == []
+    assert [o["json"]["done"] for o in out] == [0, 2]
     assert [s.items for s in summary.steps] == [3, 2]
     assert summary.failed == 0
