@@ -158,7 +158,7 @@ async def execute(
                     sink(encode_line(_tagged(out, steps[k].name)))
                     continue
                 ancestors = {**flow.ancestors, steps[k].name: out.json}
-                yield FlowItem(position, Item(json=out.json), ancestors)
+                yield FlowItem(position, Item(json=out.json, binary=out.binary), ancestors)
                 position += 1
 
     stream: AsyncIterator[FlowItem] = _input_flow(items, stop)

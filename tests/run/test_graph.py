@@ -296,15 +296,14 @@ def test_branches_are_refused_until_the_executor_runs_them() -> None:
     ]
 
 
-def test_build_checks_output_indexes_against_the_plivo_nodes_outputs() -> None:
-    spec = parse(
-        pipeline(
-            f"  - {{name: A, node: plivo, parameters: {SMS}}}\n"
-            f"  - {{name: B, node: plivo, input: {{step: A, output: 1}}, parameters: {SMS}}}\n"
-        )
-    )
+def test_loading_checks_output_indexes_against_the_registered_node_types() -> None:
     with pytest.raises(PipelineError) as caught:
-        build_steps(spec)
+        parse(
+            pipeline(
+                f"  - {{name: A, node: plivo, parameters: {SMS}}}\n"
+                f"  - {{name: B, node: plivo, input: {{step: A, output: 1}}, parameters: {SMS}}}\n"
+            )
+        )
     assert caught.value.problems == [
         (
             "step 'B': input: 'A' has 1 output (0; node type 'plivo'), so there is no output 1; "
