@@ -29,8 +29,8 @@ error workflow, timeout) are noticed.
 Which n8n node types can run, which start a run and which credential types each uses come
 from the installed node types (:mod:`.catalog`); nothing here names a particular node.
 
-Credentials are referenced by type (``{"<credential type>": {"id", "name"}}``): the reference must be
-a credential type of the node's type, and nothing else of it is read. No ``credentials`` block
+Credentials are referenced by type (``{"<type>": {"id", "name"}}``): the reference must be a
+credential type of the node's type, and nothing else of it is read. No ``credentials`` block
 is written: a run resolves the node's credentials the way it does for any pipeline without a
 block, from the environment variables its credential type declares, and with none of them set
 uses the node's embedded sandbox. (A block naming those variables would do the same with them
