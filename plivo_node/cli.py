@@ -268,9 +268,19 @@ async def _run_stoppable(options: RunOptions) -> int:
             return signals.exit_code
 
 
+def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:
+    """A pipeline file, or an n8n workflow file converted to one (its notices as warnings)."""
+    # Imported here: it brings the n8n workflow reader, which --help does not need.
+    from plivo_node.n8n.load import load_spec  # noqa: PLC0415
+
+    loaded = load_spec(path, registry)
+    _warn(list(loaded.notices))
+    return loaded.spec
+
+
 async def _run(options: RunOptions, signals: _StopSignals) -> int:
     registry = NodeRegistry()
-    spec = load_pipeline(options.pipeline)
+    spec = _load_spec(options.pipeline, registry)
     steps = build_steps(spec, registry)
     _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
     items, total, input_path = _items(spec, options)
@@ -426,8 +436,9 @@ def _print_summary(
 
 
 def _validate(pipeline: Path) -> int:
-    spec = load_pipeline(pipeline)
-    steps = build_steps(spec)
+    registry = NodeRegistry()
+    spec = _load_spec(pipeline, registry)
+    steps = build_steps(spec, registry)
     _warn(check_pipeline_input(spec, spec.input_path, spec.input_format))
     names = ", ".join(f"{s.name} ({_operation_label(s)})" for s in steps)
     print(f"{pipeline}: valid ({len(steps)} steps: {names})")
@@ -546,8 +557,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"plivo-node {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a pipeline file")
-    run.add_argument("pipeline", type=Path)
+    run = sub.add_parser("run", help="run a pipeline file or an n8n workflow file")
+    run.add_argument("pipeline", type=Path, help="a pipeline (YAML) or an n8n workflow (JSON)")
     run.add_argument(
         "--input", type=Path, help="CSV, JSON Lines (.jsonl) or JSON array file; - = stdin"
     )
@@ -595,7 +606,9 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     run.set_defaults(mode="auto", progress=None)
 
-    validate = sub.add_parser("validate", help="check a pipeline file without running it")
+    validate = sub.add_parser(
+        "validate", help="check a pipeline or n8n workflow file without running it"
+    )
     validate.add_argument("pipeline", type=Path)
 
     describe = sub.add_parser("describe", help="print a node's description as n8n JSON")

@@ -42,10 +42,19 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     # The sandbox is its own top-level package in the same distribution.
     expected |= {"plivo_sandbox/__init__.py", "plivo_sandbox/__main__.py"}
     assert expected <= names
-    # The Plivo node registers itself like any third-party node.
+    # The Plivo node and the core nodes register themselves like any third-party node.
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "[plivo_node.nodes]\nplivo = plivo_node.nodes.plivo.node:NODE\n" in text
+    section = text.split("[plivo_node.nodes]\n", 1)[1].split("\n\n", 1)[0]
+    assert set(section.splitlines()) == {
+        "plivo = plivo_node.nodes.plivo.node:NODE",
+        "manualTrigger = plivo_node.nodes.core.node:MANUAL_TRIGGER",
+        "set = plivo_node.nodes.core.node:EDIT_FIELDS",
+        "if = plivo_node.nodes.core.node:IF",
+        "filter = plivo_node.nodes.core.node:FILTER",
+        "splitOut = plivo_node.nodes.core.node:SPLIT_OUT",
+        "noOp = plivo_node.nodes.core.node:NO_OP",
+    }
 
 
 def test_installed_data_is_preferred_over_the_repository(

@@ -58,6 +58,7 @@ NODE = NodeType(
     description_file=Path(__file__).with_name("upper.yaml"),
     handlers={SINGLE_OPERATION: upper},
     outputs=("shouted", "skipped"),
+    n8n_type="acme-nodes.upper",  # n8n workflow files may use it under this type
 )
 '''
 
@@ -144,7 +145,8 @@ def test_a_node_installed_with_pip_runs_in_a_pipeline(tmp_path: Path) -> None:
 
     listed = cli("describe", "--list")
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["plivo", "upper"]
+    bundled = ["filter", "if", "manualTrigger", "noOp", "plivo", "set", "splitOut"]
+    assert listed.stdout.split() == sorted([*bundled, "upper"])
     described = cli("describe", "--node", "upper")
     assert json.loads(described.stdout)["displayName"] == "Upper"
 
@@ -163,3 +165,23 @@ def test_a_node_installed_with_pip_runs_in_a_pipeline(tmp_path: Path) -> None:
         {"json": {"name": "ALAN"}, "pairedItem": {"item": 0}, "step": "Skipped"},
     ]
     assert sorted(lines) == sorted(json.dumps(e, separators=(",", ":")) for e in expected)
+
+    # An n8n workflow file that uses it by its n8n type runs too, the input file's items
+    # coming out of the Manual Trigger.
+    trigger = {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+               "parameters": {}, "position": [0, 0]}  # fmt: skip
+    shout = {"name": "Shout", "type": "acme-nodes.upper", "typeVersion": 1,
+             "parameters": {"field": "greeting"}, "position": [200, 0]}  # fmt: skip
+    workflow = {
+        "name": "Shout",
+        "nodes": [trigger, shout],
+        "connections": {"Start": {"main": [[{"node": "Shout", "type": "main", "index": 0}]]}},
+    }
+    (work / "workflow.json").write_text(json.dumps(workflow), encoding="utf-8")
+    args = ("--input", "people.jsonl", "--output", "wf.jsonl", "--no-progress")
+    run = cli("run", "workflow.json", *args)
+    assert run.returncode == 0, run.stderr
+    records = [json.loads(line) for line in (work / "wf.jsonl").read_text().splitlines()]
+    # (Whether the last step's lines name it is the output file's business, not the node's.)
+    by_item = sorted(records, key=lambda r: r["pairedItem"]["item"])
+    assert [r["json"] for r in by_item] == [{"name": "ada", "greeting": "HELLO"}, {"name": "alan"}]

@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
-from plivo_node.core.items import Item, JsonObject
+from plivo_node.core.items import BinaryData, Item, JsonObject
 
 # (resource, operation): the key of a node's handlers. A node whose description has no
 # resource and operation parameters has a single handler, under SINGLE_OPERATION.
@@ -49,14 +49,28 @@ class OperationContext:
     item: Item
     item_index: int
     client: ApiClient
+    # The node type's version the step's parameters were saved for (n8n's typeVersion),
+    # already checked against the versions its description offers.
+    type_version: float = 1
+    # Whether the step has an error output (onError: continueErrorOutput), numbered after the
+    # node's own outputs. A node may send items there itself, as n8n's Filter sends its
+    # discarded items to it.
+    error_output: bool = False
+
+
+def _no_binary() -> Mapping[str, BinaryData]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True)
 class Routed:
-    """An output item sent to an output other than the first (If's false branch is output 1)."""
+    """An output item sent to a given output (If's false branch is output 1), with the binary
+    entries it carries: a node that passes its input item on (If, No Operation) keeps the
+    item's ``binary``; a plain json output carries none."""
 
     output: int
     json: JsonObject
+    binary: Mapping[str, BinaryData] = field(default_factory=_no_binary)
 
 
 # A handler returns its output items: one for most operations, one per object for a listing,
@@ -235,3 +249,6 @@ class NodeType:
     check_constants: ConstantCheck | None = None
     trigger: bool = False
     outputs: tuple[str, ...] = MAIN_OUTPUTS
+    # The node type an n8n workflow file names for it (``n8n-nodes-base.plivo``): workflow
+    # files that use it run on this node type. None: workflow files cannot use it.
+    n8n_type: str | None = None

@@ -26,8 +26,16 @@ step); a node not connected to the trigger never runs (left out); sticky notes a
 annotations (left out silently). Workflow settings this runtime does not apply (time zone,
 error workflow, timeout) are noticed.
 
-Credentials are referenced by type: a ``plivoApi`` reference becomes a ``credentials`` block
-that reads the environment (``${PLIVO_AUTH_ID}``), never anything from the file.
+Which n8n node types can run, which start a run and which credential types each uses come
+from the installed node types (:mod:`.catalog`); nothing here names a particular node.
+
+Credentials are referenced by type (``{"<type>": {"id", "name"}}``): the reference must be a
+credential type of the node's type, and nothing else of it is read. No ``credentials`` block
+is written: a run resolves the node's credentials the way it does for any pipeline without a
+block, from the environment variables its credential type declares, and with none of them set
+uses the node's embedded sandbox. (A block naming those variables would do the same with them
+set, but turn "nothing set" into an error, so a workflow file would no longer run on the
+sandbox as a pipeline does.)
 """
 
 from __future__ import annotations
@@ -41,10 +49,10 @@ import yaml
 
 from plivo_node.core.errors import PipelineError, WorkflowError
 from plivo_node.description.schema import bounded_problems
+from plivo_node.n8n.catalog import NodeCatalog, catalog_from
 from plivo_node.n8n.workflow import Connection, Workflow, WorkflowNode
-from plivo_node.nodes.plivo.credentials import ENV_AUTH_ID, ENV_AUTH_TOKEN
-from plivo_node.nodes.plivo.description import CREDENTIAL_TYPE
 from plivo_node.run.graph import DeclaredStep, resolve_graph
+from plivo_node.run.registry import NodeRegistry
 
 N8N_PACKAGE: Final = "n8n-nodes-base."
 STICKY_NOTE: Final = "n8n-nodes-base.stickyNote"
@@ -56,34 +64,6 @@ _QUIET_SETTINGS: Final = frozenset(
      "saveDataSuccessExecution", "saveExecutionProgress", "callerPolicy", "callerIds",
      "timeSavedPerExecution", "availableInMCP"}
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class NodeCatalog:
-    """The node types a conversion may use: n8n's ``<package>.<name>`` maps to ``<name>``.
-
-    ``triggers`` are the node types that start a run; ``credential_blocks`` the pipeline
-    ``credentials`` entry written for each credential type a node references.
-    """
-
-    nodes: frozenset[str]
-    triggers: frozenset[str]
-    credential_blocks: Mapping[str, Mapping[str, str]]
-    package: str = N8N_PACKAGE
-
-    def node_for(self, n8n_type: str) -> str | None:
-        name = n8n_type.removeprefix(self.package)
-        return name if n8n_type.startswith(self.package) and name in self.nodes else None
-
-
-# Today's node types, until node types are registered (their n8n type and credentials with them).
-DEFAULT_CATALOG: Final = NodeCatalog(
-    nodes=frozenset({"manualTrigger", "set", "if", "filter", "splitOut", "noOp", "plivo"}),
-    triggers=frozenset({"manualTrigger"}),
-    credential_blocks={
-        CREDENTIAL_TYPE: {"authId": f"${{{ENV_AUTH_ID}}}", "authToken": f"${{{ENV_AUTH_TOKEN}}}"}
-    },
-)
 
 
 @dataclass(frozen=True)
@@ -105,11 +85,13 @@ class _Step:
 def convert_workflow(
     workflow: Workflow,
     *,
-    catalog: NodeCatalog = DEFAULT_CATALOG,
+    catalog: NodeCatalog | None = None,
     outputs_of: Callable[[str], int] | None = None,
 ) -> Conversion:
     """The pipeline that runs ``workflow`` as n8n would, or :class:`WorkflowError` listing every
-    reason it cannot be. ``outputs_of(node type)`` checks output indexes when given."""
+    reason it cannot be. ``catalog`` defaults to the installed node types; ``outputs_of(node
+    type)`` to the catalog's outputs."""
+    catalog = catalog if catalog is not None else catalog_from(NodeRegistry())
     problems: list[str] = []
     notices: list[str] = []
     steps = _steps(workflow, catalog, problems, notices)
@@ -141,8 +123,8 @@ def convert_workflow(
         for name in left_out
     )
     order = _run_order(workflow, [name for name in steps if name in kept], connections)
-    data = _pipeline_data(workflow, [steps[name] for name in order], connections, catalog)
-    _check_graph(workflow, data, catalog, outputs_of)
+    data = _pipeline_data(workflow, [steps[name] for name in order], connections)
+    _check_graph(workflow, data, catalog, outputs_of or catalog.outputs_of)
     notices.extend(_setting_notices(workflow.settings))
     return Conversion(data=data, notices=tuple(notices), left_out=left_out)
 
@@ -170,7 +152,7 @@ def _steps(
         problems.extend(_setting_problems(node, catalog))
         steps[node.name] = _Step(node, node_type, disabled=False)
     if unsupported:
-        known = ", ".join(sorted(catalog.package + name for name in catalog.nodes))
+        known = ", ".join(sorted(catalog.nodes))
         noun = "node has a type" if len(unsupported) == 1 else "nodes have types"
         problems.insert(
             0,
@@ -214,11 +196,13 @@ def _setting_problems(node: WorkflowNode, catalog: NodeCatalog) -> list[str]:
         "would change; remove it"
         for key in node.unknown_keys
     )
+    node_type = catalog.node_for(node.type) or ""
+    uses = sorted(catalog.credentials.get(node_type, ()))
     problems.extend(
-        f"{where}: credential type '{kind}' is not supported (supported: "
-        f"{', '.join(sorted(catalog.credential_blocks))})"
+        f"{where}: credential type '{kind}' is not supported by node type '{node_type}' ("
+        + (f"it uses {', '.join(uses)})" if uses else "it uses no credentials); remove it")
         for kind in node.credential_types
-        if kind not in catalog.credential_blocks
+        if kind not in uses
     )
     return problems
 
@@ -319,7 +303,6 @@ def _pipeline_data(
     workflow: Workflow,
     steps: Sequence[_Step],
     connections: Sequence[Connection],
-    catalog: NodeCatalog,
 ) -> dict[str, Any]:
     place = {step.node.name: index for index, step in enumerate(steps)}
     inputs: dict[str, list[Connection]] = {step.node.name: [] for step in steps}
@@ -329,13 +312,6 @@ def _pipeline_data(
     data: dict[str, Any] = {"version": 1}
     if workflow.name:
         data["name"] = workflow.name
-    credential_types = dict.fromkeys(
-        kind for step in steps if not step.disabled for kind in step.node.credential_types
-    )
-    if credential_types:
-        data["credentials"] = {
-            kind: dict(catalog.credential_blocks[kind]) for kind in credential_types
-        }
     data["steps"] = [
         _step_data(
             step,
@@ -435,7 +411,6 @@ def pipeline_yaml(conversion: Conversion, *, source: str) -> str:
 
 
 __all__ = [
-    "DEFAULT_CATALOG",
     "Conversion",
     "NodeCatalog",
     "convert_workflow",

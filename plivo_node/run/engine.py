@@ -47,7 +47,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from plivo_node.core.api import ApiClient, before_write
 from plivo_node.core.errors import ItemError, PlivoNodeError
-from plivo_node.core.items import Item, JsonObject
+from plivo_node.core.items import BinaryData, Item, JsonObject
 from plivo_node.core.node import (
     MAIN_OUTPUTS,
     BulkOperation,
@@ -98,6 +98,8 @@ class OutputItem:
     paired_item: int
     output: int = MAIN_OUTPUT
     error: Mapping[str, Any] | None = None
+    # Binary entries the item carries on to the next step (not written to the output file).
+    binary: Mapping[str, BinaryData] = field(default_factory=dict)
 
     def to_dict(self) -> JsonObject:
         data: JsonObject = {"json": self.json, "pairedItem": {"item": self.paired_item}}
@@ -175,6 +177,8 @@ class Step:
     never_repeat: bool = False
     # How messages name the service the step talks to (an unknown outcome is checked there).
     service: str = "the service"
+    # The node type's version the parameters were saved for (checked when the step was built).
+    type_version: float = 1
 
     @property
     def error_output(self) -> int:
@@ -206,7 +210,14 @@ def item_context(step: Step, flow: FlowItem, client: ApiClient) -> OperationCont
         step_item=_step_item_lookup(flow),
     )
     params = step.resolver.resolve(expression_context)
-    return OperationContext(params=params, item=flow.item, item_index=flow.index, client=client)
+    return OperationContext(
+        params=params,
+        item=flow.item,
+        item_index=flow.index,
+        client=client,
+        type_version=step.type_version,
+        error_output=step.on_error is OnError.CONTINUE_ERROR_OUTPUT,
+    )
 
 
 async def run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult:
@@ -234,14 +245,17 @@ async def _run_item(step: Step, flow: FlowItem, client: ApiClient) -> ItemResult
 def _output_item(step: Step, index: int, out: JsonObject | Routed) -> OutputItem:
     if not isinstance(out, Routed):
         return OutputItem(json=out, paired_item=index)
-    if not 0 <= out.output < len(step.outputs):
+    # The error output (continueErrorOutput) is the node's too: n8n's Filter sends its
+    # discarded items there.
+    has_error_output = step.on_error is OnError.CONTINUE_ERROR_OUTPUT
+    if not 0 <= out.output < len(step.outputs) + has_error_output:
         names = ", ".join(f"{n}: {name}" for n, name in enumerate(step.outputs))
         raise ItemError(
             f"node '{step.node}' sent an item to output {out.output}, but it has only the "
             f"outputs {names}",
             hint="this is a bug of the node type; report it to its authors",
         )
-    return OutputItem(json=out.json, paired_item=index, output=out.output)
+    return OutputItem(json=out.json, paired_item=index, output=out.output, binary=out.binary)
 
 
 def error_result(step: Step, flow: FlowItem, exc: PlivoNodeError) -> ItemResult:

@@ -9,9 +9,10 @@ items are the next step's input unless the step says where its input comes from 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -71,16 +72,25 @@ class PipelineSpec:
     settings: Settings = field(default_factory=Settings)
 
 
-def parse_pipeline(text: str, *, source: str, base_dir: Path) -> PipelineSpec:
+def parse_pipeline(
+    text: str, *, source: str, base_dir: Path, registry: NodeRegistry | None = None
+) -> PipelineSpec:
     """Parse and validate pipeline YAML text."""
     data, problems = read_yaml_text(text)
     if problems:
         raise PipelineError(source, problems)
-    return pipeline_from_data(data, source=source, base_dir=base_dir)
+    return pipeline_from_data(data, source=source, base_dir=base_dir, registry=registry)
 
 
-def pipeline_from_data(data: Any, *, source: str, base_dir: Path) -> PipelineSpec:
-    """Validate pipeline data (as read from YAML, or converted from an n8n workflow)."""
+def pipeline_from_data(
+    data: Any, *, source: str, base_dir: Path, registry: NodeRegistry | None = None
+) -> PipelineSpec:
+    """Validate pipeline data (as read from YAML, or converted from an n8n workflow).
+
+    Which steps are triggers and how many outputs each has come from the node types
+    (``registry``, by default the installed ones); a node type that is not installed is
+    reported by :func:`build_steps`.
+    """
     problems = validate_against_schema(data, "pipeline", source)
     if problems:
         raise PipelineError(source, problems)
@@ -90,6 +100,9 @@ def pipeline_from_data(data: Any, *, source: str, base_dir: Path) -> PipelineSpe
             source,
             [f"steps: step names must be unique; repeated: {', '.join(duplicates)}"],
         )
+    is_trigger, outputs_of = _graph_facts(
+        registry if registry is not None else NodeRegistry(), data["steps"]
+    )
     graph = resolve_graph(
         [
             DeclaredStep(
@@ -101,8 +114,31 @@ def pipeline_from_data(data: Any, *, source: str, base_dir: Path) -> PipelineSpe
             for s in data["steps"]
         ],
         source=source,
+        is_trigger=is_trigger,
+        outputs_of=outputs_of,
     )
     return _spec_from_data(data, source=source, base_dir=base_dir, graph=graph)
+
+
+def _graph_facts(
+    registry: NodeRegistry, steps: list[Mapping[str, Any]]
+) -> tuple[Callable[[str], bool], Callable[[str], int] | None]:
+    """``is_trigger`` and ``outputs_of`` for :func:`resolve_graph`, from the node types the
+    steps name; ``outputs_of`` only when every one of them loads (the others are reported,
+    with the reason, when the steps are built)."""
+    named = dict.fromkeys(str(step["node"]) for step in steps)
+    loaded: dict[str, LoadedNode] = {}
+    for name in named:
+        with contextlib.suppress(ConfigurationError):
+            loaded[name] = registry.get(name)
+
+    def is_trigger(node: str) -> bool:
+        return node in loaded and loaded[node].type.trigger
+
+    def outputs_of(node: str) -> int:
+        return len(loaded[node].type.outputs)
+
+    return is_trigger, outputs_of if len(loaded) == len(named) else None
 
 
 def repeated_names(names: Iterable[str]) -> list[str]:
@@ -184,7 +220,7 @@ def _settings_from(raw: Mapping[str, Any]) -> Settings:
     )
 
 
-def load_pipeline(path: Path) -> PipelineSpec:
+def load_pipeline(path: Path, registry: NodeRegistry | None = None) -> PipelineSpec:
     """Read, parse and validate a pipeline file."""
     source = str(path)
     try:
@@ -198,7 +234,7 @@ def load_pipeline(path: Path) -> PipelineSpec:
         raise PipelineError(
             source, [f"line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
         ) from None
-    return parse_pipeline(text, source=source, base_dir=path.resolve().parent)
+    return parse_pipeline(text, source=source, base_dir=path.resolve().parent, registry=registry)
 
 
 def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> list[Step]:
@@ -219,12 +255,16 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
         except ConfigurationError as exc:
             problems.append(f"step '{step_spec.name}': {exc}")
             continue
+        type_version, problem = _type_version(node, step_spec.type_version)
+        if problem is not None:
+            problems.append(f"step '{step_spec.name}': {problem}")
+            continue
         try:
             resolver = ParameterResolver(
                 node.description,
                 step_spec.parameters,
                 step_name=step_spec.name,
-                type_version=step_spec.type_version,
+                type_version=type_version,
             )
         except ProblemListError as exc:
             problems.extend(f"{exc.source}: {problem}" for problem in exc.problems)
@@ -254,6 +294,7 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
                 outputs=node.type.outputs,
                 never_repeat=operation in node.type.never_repeat,
                 service=client.service if client is not None else node.description.displayName,
+                type_version=type_version,
             )
         )
     problems.extend(step_problems(views, spec.graph))
@@ -266,6 +307,22 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
     if problems:
         raise PipelineError(spec.source, problems)
     return steps
+
+
+def _type_version(node: LoadedNode, wanted: float | None) -> tuple[float, str | None]:
+    """The step's typeVersion (the newest the node offers when the step gives none), or why
+    the node type does not have the one given: its parameters may mean something else."""
+    version = node.description.version
+    offered = version if isinstance(version, tuple) else (version,)
+    if wanted is None:
+        return max(offered), None
+    if wanted in offered:
+        return wanted, None
+    listed = ", ".join(f"{v:g}" for v in offered)
+    return wanted, (
+        f"typeVersion {wanted:g} is not a version of node '{node.name}' (it has {listed}); "
+        f"set typeVersion to one of them (open an n8n workflow in n8n to upgrade the node)"
+    )
 
 
 def _node_problem(

@@ -192,7 +192,7 @@ class _Router:
                     sink(encode_line(_tagged(out, name)))
                 continue
             ancestors = {**flow.ancestors, name: out.json}
-            item = Item(json=out.json)
+            item = Item(json=out.json, binary=out.binary)
             for target in targets:
                 position = self._positions[target]
                 self._positions[target] = position + 1

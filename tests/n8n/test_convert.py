@@ -63,9 +63,6 @@ def test_the_example_becomes_the_equivalent_pipeline() -> None:
     assert conversion.data == {
         "version": 1,
         "name": "Opt-in SMS",
-        "credentials": {
-            "plivoApi": {"authId": "${PLIVO_AUTH_ID}", "authToken": "${PLIVO_AUTH_TOKEN}"}
-        },
         "steps": [
             {"name": TRIGGER, "node": "manualTrigger", "typeVersion": 1, "parameters": {}},
             {"name": "Edit Fields", "node": "set", "typeVersion": 3.4,
@@ -301,9 +298,9 @@ def test_no_secret_of_the_file_reaches_the_pipeline() -> None:
     assert secret not in rendered
     assert "MAXXXXXXXXXXXXXXXXXX" not in rendered
     assert "Plivo account" not in rendered  # not a secret, but the runtime has no use for it
-    assert conversion.data["credentials"] == {
-        "plivoApi": {"authId": "${PLIVO_AUTH_ID}", "authToken": "${PLIVO_AUTH_TOKEN}"}
-    }
+    # The reference names the node's credential type; no block is written, so the run takes
+    # the credentials from the environment, or uses the sandbox when none are set.
+    assert "credentials" not in conversion.data
 
 
 def test_workflow_settings_this_runtime_does_not_apply_are_noticed() -> None:

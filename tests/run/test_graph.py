@@ -320,15 +320,14 @@ def test_several_roots_each_have_a_lane_of_the_input_items() -> None:
     assert [lane.source for lane in graph.lanes] == [None, None, 0, 1]
 
 
-def test_build_checks_output_indexes_against_the_plivo_nodes_outputs() -> None:
-    spec = parse(
-        pipeline(
-            f"  - {{name: A, node: plivo, parameters: {SMS}}}\n"
-            f"  - {{name: B, node: plivo, input: {{step: A, output: 1}}, parameters: {SMS}}}\n"
-        )
-    )
+def test_loading_checks_output_indexes_against_the_registered_node_types() -> None:
     with pytest.raises(PipelineError) as caught:
-        build_steps(spec)
+        parse(
+            pipeline(
+                f"  - {{name: A, node: plivo, parameters: {SMS}}}\n"
+                f"  - {{name: B, node: plivo, input: {{step: A, output: 1}}, parameters: {SMS}}}\n"
+            )
+        )
     assert caught.value.problems == [
         (
             "step 'B': input: 'A' has 1 output (0; node type 'plivo'), so there is no output 1; "

@@ -16,7 +16,8 @@ Each module has ``execute(params, item, *, item_index, type_version) -> [(output
 node's description is ``<type>.yaml`` beside it (:func:`description_path`). ``params`` are
 the node's parameters as n8n saves them, with every ``={{ }}`` already evaluated for the item
 (:class:`plivo_node.description.parameters.ParameterResolver`); defaults may be left out.
-If and Filter share :mod:`.conditions`, n8n's filter parameter.
+If and Filter share :mod:`.conditions`, n8n's filter parameter. :mod:`.node` makes each a node
+type (registered in pyproject.toml's ``plivo_node.nodes`` entry points, like any other node).
 
 Nothing here is imported until a node is used: the CLI starts without it.
 """

@@ -23,4 +23,5 @@ NODE = NodeType(
     never_repeat=NEVER_REPEAT,
     tally=MessageTally,
     check_constants=constant_problems,
+    n8n_type="n8n-nodes-base.plivo",
 )
