@@ -6,12 +6,13 @@ import json
 import re
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from plivo_node.core.paths import data_path
 from plivo_node.core.redaction import redact
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 
 def schema_file_name(name: str) -> str:
@@ -21,6 +22,10 @@ def schema_file_name(name: str) -> str:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    # Imported on first use: a command that validates nothing (or hits the description
+    # cache) does not pay for jsonschema.
+    from jsonschema import Draft202012Validator  # noqa: PLC0415
+
     return Draft202012Validator(load_schema(name))
 
 
