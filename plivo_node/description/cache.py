@@ -1,4 +1,4 @@
-"""A cache of validated descriptions, so a command does not parse and check them every time.
+"""A cache of validation results, so a command does not parse and check the same files every time.
 
 Loading a node description means parsing its YAML, validating it against its JSON Schema and
 running the semantic checks: most of a short command's time. What comes out depends only on
@@ -17,6 +17,12 @@ and both wrote the same bytes).
 An entry is one line holding its key, then the model's JSON. It is validated by the model on
 the way back in (no pickle: nothing in the file is executed), and written only if it reads
 back equal to what was loaded, so a hit gives exactly what a full load would.
+
+The same store remembers that a document passed a schema (a pipeline, whose schema check
+needs jsonschema): an entry with an empty body, keyed by the document's exact value (its
+``repr``, which tells ``1`` from ``"1"`` and ``True``), the schema and the checking code. Only
+success is remembered: a document with problems is checked, and its problems reported, every
+time.
 """
 
 from __future__ import annotations
@@ -71,39 +77,41 @@ def content_key(kind: str, files: Iterable[Path]) -> str | None:
     return digest.hexdigest()
 
 
-def _entry_path(directory: Path, source: Path) -> Path:
-    # One entry per described file (named by its path): a changed file replaces its entry
-    # instead of adding one, so the cache never grows past the files in use.
-    name = hashlib.sha256(str(source).encode()).hexdigest()[:32]
-    return directory / "descriptions" / f"{name}.json"
+def document_key(schema_name: str, schema_file: Path, document: object) -> str | None:
+    """The key under which ``document`` is remembered as passing ``schema_file``, or None."""
+    try:
+        value = repr(document)
+    except RecursionError:  # deeper than repr goes: not worth remembering
+        return None
+    return content_key(f"{schema_name}\0{value}", [schema_file])
 
 
-def read_entry(model: type[ModelT], source: Path, key: str) -> ModelT | None:
-    """The cached model for ``source`` under ``key``, or None (a miss) for any problem."""
+def _entry_path(directory: Path, folder: str, source: str) -> Path:
+    # One entry per source (named by it): a changed file replaces its entry instead of adding
+    # one, so the cache never grows past the files in use.
+    name = hashlib.sha256(source.encode()).hexdigest()[:32]
+    return directory / folder / f"{name}.json"
+
+
+def _read_body(folder: str, source: str, key: str) -> str | None:
+    """The body of the entry for ``source`` if it has ``key``; None for a miss of any kind."""
     directory = cache_dir()
     if directory is None:
         return None
     try:
-        text = _entry_path(directory, source).read_text(encoding="utf-8")
-        stored_key, _, body = text.partition("\n")
-        if stored_key != key:
-            return None
-        return model.model_validate_json(body)
-    except (OSError, ValueError, RecursionError):
-        # Missing, unreadable, not UTF-8, or not a valid model (pydantic's ValidationError is
-        # a ValueError): load the file instead, and write the entry again.
+        text = _entry_path(directory, folder, source).read_text(encoding="utf-8")
+    except (OSError, ValueError):  # missing, unreadable or not UTF-8
         return None
+    stored_key, newline, body = text.partition("\n")
+    return body if newline and stored_key == key else None
 
 
-def write_entry(source: Path, key: str, loaded: BaseModel) -> None:
-    """Keep ``loaded`` for ``source`` under ``key``; silently nothing if it cannot be written."""
+def _write_body(folder: str, source: str, key: str, body: str) -> None:
+    """Write the entry for ``source``; silently nothing if it cannot be written."""
     directory = cache_dir()
     if directory is None:
         return
-    body = loaded.model_dump_json()
-    if type(loaded).model_validate_json(body) != loaded:
-        return  # JSON would not give back the same model: a full load is the only exact one
-    path = _entry_path(directory, source)
+    path = _entry_path(directory, folder, source)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
@@ -116,3 +124,33 @@ def write_entry(source: Path, key: str, loaded: BaseModel) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+def read_entry(model: type[ModelT], source: Path, key: str) -> ModelT | None:
+    """The cached model for ``source`` under ``key``, or None (a miss) for any problem."""
+    body = _read_body("descriptions", str(source), key)
+    if body is None:
+        return None
+    try:
+        return model.model_validate_json(body)
+    except (ValueError, RecursionError):
+        # Not a valid model (pydantic's ValidationError is a ValueError): the file is loaded
+        # instead, and the entry written again.
+        return None
+
+
+def write_entry(source: Path, key: str, loaded: BaseModel) -> None:
+    """Keep ``loaded`` for ``source`` under ``key``."""
+    body = loaded.model_dump_json()
+    if type(loaded).model_validate_json(body) != loaded:
+        return  # JSON would not give back the same model: a full load is the only exact one
+    _write_body("descriptions", str(source), key, body)
+
+
+def passed_before(source: str, key: str) -> bool:
+    """Whether the document of ``source`` under ``key`` (see :func:`document_key`) passed."""
+    return _read_body("verdicts", source, key) == ""
+
+
+def remember_passed(source: str, key: str) -> None:
+    _write_body("verdicts", source, key, "")

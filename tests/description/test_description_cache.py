@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plivo_node.core.errors import DescriptionError
-from plivo_node.description import NodeDescription, loader
+from plivo_node.description import NodeDescription, loader, schema
 from plivo_node.description import cache as description_cache
 from plivo_node.nodes.plivo.description import credential_path, manifest_path
 
@@ -236,3 +236,69 @@ def test_concurrent_processes_all_load_and_leave_one_whole_entry(
     [entry] = _entries(cache_dir)
     key = entry.read_text(encoding="utf-8").partition("\n")[0]
     assert description_cache.read_entry(NodeDescription, path.resolve(), key) == _load(path)
+
+
+# --- documents that passed a schema (pipelines) ------------------------------------------
+
+
+@pytest.fixture
+def schema_checks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Records every document really checked against a schema."""
+    calls: list[object] = []
+    real = schema.validate_against_schema
+
+    def counting(data: object, schema_name: str, source: str) -> list[str]:
+        calls.append(data)
+        return real(data, schema_name, source)
+
+    monkeypatch.setattr(schema, "validate_against_schema", counting)
+    return calls
+
+
+PIPELINE = {
+    "version": 1,
+    "steps": [{"name": "a", "node": "plivo", "parameters": {"resource": "sms"}}],
+}
+
+
+def test_a_document_that_passed_is_not_checked_again(
+    cache_dir: Path, schema_checks: list[object]
+) -> None:
+    assert schema.validate_once(PIPELINE, "pipeline", "p.yaml") == []
+    assert schema.validate_once(PIPELINE, "pipeline", "p.yaml") == []
+    assert len(schema_checks) == 1
+    changed = {**PIPELINE, "name": "changed"}
+    assert schema.validate_once(changed, "pipeline", "p.yaml") == []
+    assert len(schema_checks) == 2
+
+
+def test_a_document_with_problems_is_checked_and_reported_every_time(
+    cache_dir: Path, schema_checks: list[object]
+) -> None:
+    bad = {**PIPELINE, "version": 2}
+    first = schema.validate_once(bad, "pipeline", "p.yaml")
+    assert first
+    assert schema.validate_once(bad, "pipeline", "p.yaml") == first
+    assert len(schema_checks) == 2
+
+
+@pytest.mark.parametrize("other", ["1", True, 1.0, [1]])
+def test_a_value_of_another_type_is_another_document(
+    cache_dir: Path, schema_checks: list[object], other: object
+) -> None:
+    # Equal to 1 for Python (1.0 == 1 == True), but not the same document: checked again.
+    valid = {**PIPELINE, "version": 1}
+    assert schema.validate_once(valid, "pipeline", "p.yaml") == []
+    schema.validate_once({**PIPELINE, "version": other}, "pipeline", "p.yaml")
+    assert len(schema_checks) == 2
+
+
+def test_the_verdict_is_kept_only_in_a_writable_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schema_checks: list[object]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv(description_cache.CACHE_DIR_VARIABLE, str(blocker / "cache"))
+    assert schema.validate_once(PIPELINE, "pipeline", "p.yaml") == []
+    assert schema.validate_once(PIPELINE, "pipeline", "p.yaml") == []
+    assert len(schema_checks) == 2
