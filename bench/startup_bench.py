@@ -12,10 +12,10 @@ less. One untimed run of each command comes first, so the timed runs start the w
 second command does: the description cache filled, the bytecode of the package compiled. The
 cache is a temporary directory of the benchmark's own (PLIVO_NODE_CACHE_DIR), never the user's.
 
-An installed package has its bytecode compiled by pip; a process started with
-PYTHONDONTWRITEBYTECODE=1 recompiles every module of an editable checkout from source at each
-start (hundreds of milliseconds), which says nothing about the program. So the variable is
-removed from the commands' environment unless --keep-env is given.
+An installed package has its bytecode compiled by pip; with PYTHONDONTWRITEBYTECODE=1, a
+checkout whose bytecode was never written is compiled from source at every start (hundreds
+of milliseconds), which says nothing about the program. So the variable is removed from the
+commands' environment unless --keep-env is given.
 
 The last row, `validate` with an empty cache each time, shows what the cache saves; it has
 no target. Figures are printed, never asserted.
