@@ -63,8 +63,10 @@ def test_validate_imports_neither_the_http_client_nor_the_sandbox() -> None:
     _imported("validate", str(EXAMPLE))  # the first run may fill the description cache
     code, imported = _imported("validate", str(EXAMPLE))
     assert code == 0
-    # The description and the pipeline passed before: no schema check is needed.
+    # The description and the pipeline passed before: no schema check is needed; the
+    # example's templates only read fields: no Jinja.
     assert "jsonschema" not in imported
+    assert "jinja2" not in imported
     assert "aiohttp" not in imported
     assert "plivo_sandbox" not in imported
     assert "plivo_node.nodes.plivo.client" not in imported
@@ -94,3 +96,20 @@ def test_a_cached_description_is_loaded_without_yaml_or_jsonschema(tmp_path: Pat
 
     assert run() == "['jsonschema', 'yaml']"  # a miss: the file is read and checked
     assert run() == "[]"  # a hit
+
+
+def test_jinja_is_imported_only_when_a_template_needs_the_full_evaluation() -> None:
+    probe = (
+        "import sys\n"
+        "from plivo_node.expressions import ExpressionContext, compile_expression\n"
+        "hi = compile_expression('=Hi {{ $json.name }}', parameter='p')\n"
+        "print(hi.evaluate(ExpressionContext(json={'name': 'Ada'}, item_index=0)))\n"
+        "print('jinja2' in sys.modules)\n"
+        "value = {'a': [1]}\n"  # not a plain value: the full evaluator, compiled now
+        "print(hi.evaluate(ExpressionContext(json={'name': value}, item_index=0)))\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert completed.stdout.splitlines() == ["Hi Ada", "False", 'Hi {"a":[1]}', "True"]
