@@ -8,19 +8,17 @@ run stopped part-way; 2 usage or configuration error found before anything was s
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import gc
 import importlib
 import json
 import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plivo_node import __version__
 from plivo_node.core.api import NO_CLIENT, ApiClient
@@ -29,15 +27,16 @@ from plivo_node.core.items import Item
 from plivo_node.core.node import ClientFactory, ClientOptions, RunClient, RunTally
 from plivo_node.core.redaction import STRONG_SECRET_LENGTH, RedactingStream, redact, register_secret
 from plivo_node.nodes import DEFAULT_NODE, SANDBOX_HELP, SANDBOX_MODULE
-from plivo_node.run.credentials import Fields, resolve_fields
-from plivo_node.run.engine import ItemResult, RunStop, Step
-from plivo_node.run.guards import RunRequest, plan_run
-from plivo_node.run.item_io import OutputWriter, open_input
-from plivo_node.run.journal import RunJournal, compute_run_key, continue_hint
-from plivo_node.run.pipeline import PipelineSpec, build_steps, check_pipeline_input, load_pipeline
-from plivo_node.run.progress import Progress
-from plivo_node.run.registry import LoadedNode, NodeRegistry
-from plivo_node.run.runner import RunSummary, execute
+
+# Start-up time: only the light modules above are imported before the arguments are parsed
+# (`--help` stays instant); each command imports what it needs when it runs. The run's
+# modules pull in aiohttp, jsonschema, YAML, Jinja2 and the node types.
+if TYPE_CHECKING:
+    from plivo_node.run.credentials import Fields
+    from plivo_node.run.engine import ItemResult, RunStop, Step
+    from plivo_node.run.pipeline import PipelineSpec
+    from plivo_node.run.registry import LoadedNode, NodeRegistry
+    from plivo_node.run.runner import RunSummary
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1
@@ -55,6 +54,8 @@ def _tune_garbage_collector() -> None:
     freed by reference counting, so collecting the young generation less often (every 50,000
     allocations instead of 700) costs little memory and saves about a fifth of the CPU per item.
     """
+    import gc  # noqa: PLC0415
+
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
@@ -101,6 +102,8 @@ def _items(
     if path is None:
         # Like n8n's manual trigger: one empty item, so a step such as account.get runs once.
         return iter([Item(json={})]), 1, None
+    from plivo_node.run.item_io import open_input  # noqa: PLC0415
+
     # Everything that can be checked before the first send is checked now (exit 2).
     items, total = open_input(path, fmt)
     return items, total, path
@@ -135,6 +138,8 @@ async def _api_targets(
     A sandbox stands in only when nothing asks for a live account (``resolve_fields``
     refuses a half-configured one) or when ``--sandbox`` says so.
     """
+    from plivo_node.run.credentials import resolve_fields  # noqa: PLC0415
+
     targets: list[ApiTarget] = []
     block_types = _credential_block_types(nodes)
     async with contextlib.AsyncExitStack() as stack:
@@ -204,12 +209,15 @@ class _StopSignals:
 
     def __init__(self, stop: RunStop) -> None:
         self.stop = stop
+        import asyncio  # noqa: PLC0415
+
         self.received: list[signal.Signals] = []
         self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
         self._installed: list[signal.Signals] = []
 
     def __enter__(self) -> _StopSignals:
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 # Not on Windows, nor outside the main thread: the defaults stay.
@@ -218,9 +226,8 @@ class _StopSignals:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        loop = asyncio.get_running_loop()
         for signum in self._installed:
-            loop.remove_signal_handler(signum)
+            self._loop.remove_signal_handler(signum)
 
     @property
     def exit_code(self) -> int:
@@ -257,6 +264,10 @@ class _StopSignals:
 
 
 async def _run_stoppable(options: RunOptions) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from plivo_node.run.engine import RunStop  # noqa: PLC0415
+
     stop = RunStop()
     with _StopSignals(stop) as signals:
         try:
@@ -278,7 +289,17 @@ def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:
     return loaded.spec
 
 
-async def _run(options: RunOptions, signals: _StopSignals) -> int:
+# PLR0915: the run's own imports below count as statements.
+async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0915
+    # The run's modules, imported only when a run starts (see the imports at the top).
+    from plivo_node.run.guards import RunRequest, plan_run  # noqa: PLC0415
+    from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
+    from plivo_node.run.journal import RunJournal, compute_run_key, continue_hint  # noqa: PLC0415
+    from plivo_node.run.pipeline import build_steps, check_pipeline_input  # noqa: PLC0415
+    from plivo_node.run.progress import Progress  # noqa: PLC0415
+    from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
+    from plivo_node.run.runner import execute  # noqa: PLC0415
+
     registry = NodeRegistry()
     spec = _load_spec(options.pipeline, registry)
     steps = build_steps(spec, registry)
@@ -436,6 +457,9 @@ def _print_summary(
 
 
 def _validate(pipeline: Path) -> int:
+    from plivo_node.run.pipeline import build_steps, check_pipeline_input  # noqa: PLC0415
+    from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
+
     registry = NodeRegistry()
     spec = _load_spec(pipeline, registry)
     steps = build_steps(spec, registry)
@@ -451,6 +475,8 @@ def _operation_label(step: Step) -> str:
 
 
 def _describe(node_name: str | None, *, credential: bool) -> int:
+    from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
+
     node = NodeRegistry().get(node_name or DEFAULT_NODE)
     if not credential:
         print(json.dumps(node.description.to_n8n_json(), indent=2))
@@ -491,6 +517,10 @@ def _convert(workflow_path: Path, output: Path | None) -> int:
 
 async def _credentials_test(pipeline: Path | None, node_name: str | None) -> int:
     """One cheap read per credential-bearing node: the pipeline's, else ``--node`` (default)."""
+    from plivo_node.run.credentials import resolve_fields  # noqa: PLC0415
+    from plivo_node.run.pipeline import load_pipeline  # noqa: PLC0415
+    from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
+
     registry = NodeRegistry()
     block: Any = None
     if pipeline is not None and node_name is None:
@@ -659,11 +689,13 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
             no_journal=args.no_journal,
             progress=args.progress,
         )
-        return asyncio.run(_run_stoppable(options))
+        return _run_async(_run_stoppable(options))
     if args.command == "validate":
         return _validate(args.pipeline)
     if args.command == "describe":
         if args.list:
+            from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
+
             print("\n".join(NodeRegistry().names()))
             return EXIT_OK
         return _describe(args.node, credential=args.credential)
@@ -676,7 +708,13 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         # code, so a script that forgot the subcommand does not pass for a success.
         args.group_parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_credentials_test(args.pipeline, args.node))
+    return _run_async(_credentials_test(args.pipeline, args.node))
+
+
+def _run_async(command: Coroutine[Any, Any, int]) -> int:
+    import asyncio  # noqa: PLC0415  (only the commands that talk to a service need it)
+
+    return asyncio.run(command)
 
 
 @contextlib.contextmanager

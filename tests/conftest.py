@@ -14,6 +14,19 @@ import pytest
 from plivo_node.core.redaction import forget_secrets
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _description_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The description cache in a directory of this session's, not the user's (commands run in
+    subprocesses inherit it)."""
+    previous = os.environ.get("PLIVO_NODE_CACHE_DIR")
+    os.environ["PLIVO_NODE_CACHE_DIR"] = str(tmp_path_factory.mktemp("plivo-node-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("PLIVO_NODE_CACHE_DIR", None)
+    else:
+        os.environ["PLIVO_NODE_CACHE_DIR"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _no_secrets_between_tests() -> Iterator[None]:
     forget_secrets()

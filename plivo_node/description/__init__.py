@@ -12,7 +12,7 @@ from plivo_node.description.models import (
     OptionValue,
     Property,
 )
-from plivo_node.description.schema import load_schema, validate_against_schema
+from plivo_node.description.schema import load_schema, validate_against_schema, validate_once
 
 __all__ = [
     "CredentialType",
@@ -24,4 +24,5 @@ __all__ = [
     "load_node_description",
     "load_schema",
     "validate_against_schema",
+    "validate_once",
 ]

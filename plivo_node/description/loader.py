@@ -2,6 +2,10 @@
 
 Every problem of a file is reported at once, each with its location, in one
 :class:`~plivo_node.core.errors.DescriptionError`; no traceback reaches the user.
+
+A file that passed once is taken from the description cache (:mod:`.cache`) while neither it,
+its schema nor the checking code has changed: YAML, jsonschema and the semantic checks are
+then not even imported.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from plivo_node.core.errors import DescriptionError
+from plivo_node.core.paths import data_path
+from plivo_node.description import cache as description_cache
 from plivo_node.description.models import CredentialType, NodeDescription
-from plivo_node.description.schema import format_path, validate_against_schema
 from plivo_node.description.semantic import check_credential_type, check_node_description
-from plivo_node.description.yaml_source import read_yaml_file
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -28,6 +32,30 @@ def _load(
     model: type[ModelT],
     semantic_check: Callable[[ModelT], list[str]],
 ) -> ModelT:
+    # The key covers the file, its schema and the checks: a hit is what a full load would give.
+    key = description_cache.content_key(
+        schema_name, [path, data_path(f"schemas/{schema_name}.schema.json")]
+    )
+    if key is not None:
+        cached = description_cache.read_entry(model, path, key)
+        if cached is not None:
+            return cached
+    loaded = _load_and_check(path, schema_name, model, semantic_check)
+    if key is not None:
+        description_cache.write_entry(path, key, loaded)
+    return loaded
+
+
+def _load_and_check(
+    path: Path,
+    schema_name: str,
+    model: type[ModelT],
+    semantic_check: Callable[[ModelT], list[str]],
+) -> ModelT:
+    # Imported here: a cache hit needs neither YAML nor jsonschema.
+    from plivo_node.description.schema import validate_against_schema  # noqa: PLC0415
+    from plivo_node.description.yaml_source import read_yaml_file  # noqa: PLC0415
+
     source = str(path)
     data, problems = read_yaml_file(path)
     if problems:
@@ -45,6 +73,8 @@ def _load(
 
 
 def _build(model: type[ModelT], data: Any, source: str) -> ModelT:
+    from plivo_node.description.schema import format_path  # noqa: PLC0415
+
     try:
         return model.model_validate(data)
     except ValidationError as error:

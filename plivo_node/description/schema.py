@@ -6,12 +6,13 @@ import json
 import re
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from plivo_node.core.paths import data_path
 from plivo_node.core.redaction import redact
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 
 def schema_file_name(name: str) -> str:
@@ -21,6 +22,10 @@ def schema_file_name(name: str) -> str:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    # Imported on first use: a command that validates nothing (or hits the description
+    # cache) does not pay for jsonschema.
+    from jsonschema import Draft202012Validator  # noqa: PLC0415
+
     return Draft202012Validator(load_schema(name))
 
 
@@ -191,3 +196,24 @@ def validate_against_schema(data: Any, schema_name: str, source: str) -> list[st
         location = _bounded(format_path(error.absolute_path) or source)
         problems[f"{location}: {_bounded(_message(error))}"] = None
     return bounded_problems(list(problems))
+
+
+def validate_once(data: Any, schema_name: str, source: str) -> list[str]:
+    """:func:`validate_against_schema`, skipped when this very document passed it before.
+
+    The description cache remembers a document that had no problems (see
+    :mod:`plivo_node.description.cache`): running or validating the same pipeline again then
+    needs neither jsonschema nor the check. A document with problems is checked every time.
+    """
+    # Imported here: the cache's module imports pydantic, which a bare schema check does not use.
+    from plivo_node.description import cache  # noqa: PLC0415
+
+    key = cache.document_key(
+        schema_name, data_path(f"schemas/{schema_file_name(schema_name)}"), data
+    )
+    if key is not None and cache.passed_before(source, key):
+        return []
+    problems = validate_against_schema(data, schema_name, source)
+    if key is not None and not problems:
+        cache.remember_passed(source, key)
+    return problems

@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from jinja2 import TemplateError
-
 from plivo_node.core.errors import ExpressionError
 from plivo_node.expressions.context import ExpressionContext
 from plivo_node.expressions.js_globals import CONSTANTS
@@ -26,7 +24,6 @@ from plivo_node.expressions.limits import (
     reserve,
 )
 from plivo_node.expressions.parser import translate_segment
-from plivo_node.expressions.sandbox import ENVIRONMENT
 from plivo_node.expressions.template import split_template
 from plivo_node.expressions.tokens import SyntaxProblemError
 from plivo_node.expressions.values import UNDEFINED
@@ -64,6 +61,7 @@ class CompiledExpression:
     __slots__ = (
         "_builders",
         "_evaluate",
+        "_jinja",
         "_json_keys",
         "_pieces",
         "_shown",
@@ -79,6 +77,10 @@ class CompiledExpression:
         self._pieces: tuple[str, ...] = (source,)
         self._single = False
         self._builders: tuple[tuple[str, Callable[[ExpressionContext], object]], ...] = ()
+        # The Jinja source of a template with {{ }}, and its compiled form. A template of plain
+        # field reads is compiled only if an item needs the full evaluation (a field holding an
+        # object, say): a run or validate whose templates are all plain never imports Jinja.
+        self._jinja: str | None = None
         self._evaluate: Callable[..., Any] | None = None
         # Set when every segment only reads a field of the item (`$json.name`), the usual case
         # in a campaign: such a template is spliced from dict lookups, without Jinja.
@@ -117,11 +119,17 @@ class CompiledExpression:
         if all(key is not None for key in keys):
             self._json_keys = tuple(key for key in keys if key is not None)
         jinja_parts = [jinja for jinja, _ in translated]
-        self._evaluate = self._compile(
-            jinja_parts[0] if self._single else f"[{', '.join(jinja_parts)}]"
-        )
+        self._jinja = jinja_parts[0] if self._single else f"[{', '.join(jinja_parts)}]"
+        if self._json_keys is None:
+            # Compiled now, so that a template Jinja refuses is an error before any item.
+            self._evaluate = self._compile(self._jinja)
 
     def _compile(self, jinja_source: str) -> Callable[..., Any]:
+        # Imported here: Jinja is needed only by templates that are not plain field reads.
+        from jinja2 import TemplateError  # noqa: PLC0415
+
+        from plivo_node.expressions.sandbox import ENVIRONMENT  # noqa: PLC0415
+
         try:
             return ENVIRONMENT.compile_expression(jinja_source, undefined_to_none=False)
         except (TemplateError, SyntaxError, RecursionError, MemoryError):
@@ -138,7 +146,7 @@ class CompiledExpression:
         :data:`UNDEFINED`, so that a value inside a structure (a filter's ``leftValue``) can
         tell a missing field from one that holds null, as n8n's conditions do.
         """
-        if self._evaluate is None:  # a literal, or an expression without {{ }}
+        if self._jinja is None:  # a literal, or an expression without {{ }}
             return self._pieces[0]
         try:
             plain = self._json_fields(context) if self._json_keys is not None else None
@@ -155,22 +163,24 @@ class CompiledExpression:
                 if keep_undefined and result is UNDEFINED:
                     return UNDEFINED
                 return _user_value(result)
-        except _EVALUATION_ERRORS as exc:
+        except _evaluation_errors() as exc:
             raise self._located(exc, context) from None
 
     def js_value(self, context: ExpressionContext) -> Any:
         """The JavaScript value a one-segment template computes, before it becomes a parameter
         (undefined, NaN and -0 kept): what the golden tests compare with Node's."""
-        if not self._single or self._evaluate is None:
+        if not self._single or self._jinja is None:
             raise ValueError("js_value() needs a template that is one {{ }} segment")
         try:
             with EvaluationBudget():
                 return self._run(context)
-        except _EVALUATION_ERRORS as exc:
+        except _evaluation_errors() as exc:
             raise self._located(exc, context) from None
 
     def _run(self, context: ExpressionContext) -> Any:
-        assert self._evaluate is not None
+        if self._evaluate is None:
+            assert self._jinja is not None
+            self._evaluate = self._compile(self._jinja)
         return self._evaluate({name: build(context) for name, build in self._builders})
 
     def _located(self, exc: BaseException, context: ExpressionContext) -> ExpressionError:
@@ -211,15 +221,22 @@ class CompiledExpression:
         return f"CompiledExpression({self.source!r}, parameter={self.parameter!r})"
 
 
-_EVALUATION_ERRORS: Final = (
-    ExpressionError,
-    ArithmeticError,
-    TypeError,
-    ValueError,
-    LookupError,
-    TemplateError,
-    RecursionError,
-)
+@functools.cache
+def _evaluation_errors() -> tuple[type[BaseException], ...]:
+    """What an evaluation may raise (evaluated only when something was raised)."""
+    from jinja2 import TemplateError  # noqa: PLC0415
+
+    return (
+        ExpressionError,
+        ArithmeticError,
+        TypeError,
+        ValueError,
+        LookupError,
+        TemplateError,
+        RecursionError,
+    )
+
+
 _PLAIN_TYPES: Final = frozenset({str, int, float, bool})
 _PLAIN_FIELD: Final = re.compile(
     r"""\s*\$json(?:\.(?!__)([A-Za-z_][A-Za-z0-9_]*)|\[\s*(["'])((?!__)[^"'\\]*)\2\s*\])\s*"""

@@ -23,7 +23,7 @@ from plivo_node.core.errors import (
     PlivoNodeError,
     ProblemListError,
 )
-from plivo_node.description import validate_against_schema
+from plivo_node.description import validate_once
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.description.yaml_source import read_yaml_text
 from plivo_node.run.credentials import block_problems
@@ -91,7 +91,9 @@ def pipeline_from_data(
     (``registry``, by default the installed ones); a node type that is not installed is
     reported by :func:`build_steps`.
     """
-    problems = validate_against_schema(data, "pipeline", source)
+    # A pipeline that passed before (same text, same schema) is not checked again: see
+    # plivo_node.description.cache.
+    problems = validate_once(data, "pipeline", source)
     if problems:
         raise PipelineError(source, problems)
     duplicates = repeated_names(s["name"] for s in data["steps"])

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from plivo_node.http.limiter import Pacer, RateLimiter
-from plivo_node.nodes.plivo.client import PlivoClientFactory
+from plivo_node.nodes.plivo.factory import PlivoClientFactory
 
 
 class FakeClock:

@@ -7,10 +7,10 @@ Nothing in the runtime names it: it plugs in through the node contract
 from __future__ import annotations
 
 from plivo_node.core.node import NodeType
-from plivo_node.nodes.plivo.client import PlivoClientFactory
 from plivo_node.nodes.plivo.constant_checks import constant_problems
 from plivo_node.nodes.plivo.cost import MessageTally
 from plivo_node.nodes.plivo.description import NODE_NAME, credential_path, manifest_path
+from plivo_node.nodes.plivo.factory import PlivoClientFactory
 from plivo_node.nodes.plivo.resources import BULK, HANDLERS, NEVER_REPEAT
 
 NODE = NodeType(

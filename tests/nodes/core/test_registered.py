@@ -136,8 +136,8 @@ PEOPLE = [{"json": {"age": 30}}, {"json": {"age": 12}}, {"json": {"age": 18}}]
 def test_if_sends_true_items_on_and_drops_an_unconnected_false_branch(tmp_path: Path) -> None:
     code, records = run(tmp_path, IF + "  - {name: Pass, node: noOp}\n", PEOPLE)
     assert code == EXIT_OK
-    # The false branch feeds no step: its items are dropped, as in n8n. Each item is paired with its place in the input of the step that made it: the age 18
-    # item is Pass's second input item.
+    # The false branch feeds no step: its items are dropped, as in n8n. Each item is paired
+    # with its place in the input of the step that made it: age 18 is Pass's second item.
     assert sorted(records, key=lambda r: r["json"]["age"]) == [
         {"json": {"age": 18}, "pairedItem": {"item": 1}},
         {"json": {"age": 30}, "pairedItem": {"item": 0}},

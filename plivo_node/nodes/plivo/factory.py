@@ -1,0 +1,76 @@
+"""The Plivo node's client factory: how a run connects to Plivo, or to the embedded sandbox.
+
+It is part of the node type, so it is imported whenever the node is (``validate`` included):
+it imports the HTTP client (and aiohttp) only in :meth:`PlivoClientFactory.connect`, and the
+sandbox package only when the run falls back to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from plivo_node.core.api import ApiClient
+from plivo_node.core.node import ClientOptions, SandboxSession
+from plivo_node.http.limiter import Pacer, RateLimiter
+from plivo_node.http.retry import RetryPolicy
+from plivo_node.nodes.plivo.credentials import (
+    SERVICE,
+    check_credentials,
+    credentials_from,
+    test_credentials,
+)
+from plivo_node.nodes.plivo.description import CREDENTIAL_TYPE
+from plivo_node.nodes.plivo.dry_run import DryRunClient
+
+if TYPE_CHECKING:
+    from plivo_node.nodes.plivo.client import PlivoClient
+
+# Plivo's documented API limit: 300 requests per 5 seconds per account.
+PLIVO_RATE_LIMIT = (300, 5.0)
+
+
+@contextlib.asynccontextmanager
+async def _embedded_sandbox() -> AsyncIterator[SandboxSession]:
+    # Imported here only: the sandbox is a separate package the runtime never needs otherwise.
+    from plivo_sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
+
+    config = SandboxConfig()
+    async with Sandbox(config) as sandbox:
+        fields = {"authId": config.auth_id, "authToken": config.auth_token, "baseUrl": sandbox.url}
+        yield SandboxSession(url=sandbox.url, fields=fields)
+
+
+@dataclass(frozen=True)
+class PlivoClientFactory:
+    """The Plivo node's :class:`plivo_node.core.node.ClientFactory`."""
+
+    credential_type: str = CREDENTIAL_TYPE
+    service: str = SERVICE
+    default_rate_limit: tuple[int, float] | None = PLIVO_RATE_LIMIT
+
+    def connect(self, fields: Mapping[str, str], options: ClientOptions) -> PlivoClient:
+        from plivo_node.nodes.plivo.client import PlivoClient  # noqa: PLC0415
+
+        return PlivoClient(
+            credentials_from(fields),
+            concurrency=options.concurrency,
+            timeout=options.timeout,
+            rate_limiter=RateLimiter(options.rate_limit) if options.rate_limit else None,
+            retry_policy=RetryPolicy(retry_unknown_sends=options.retry_unknown),
+            pacer=Pacer(options.messages_per_second) if options.messages_per_second else None,
+        )
+
+    async def test(self, client: ApiClient, fields: Mapping[str, str]) -> tuple[bool, str]:
+        return await test_credentials(client, fields.get("authId", ""))
+
+    async def check(self, client: ApiClient, fields: Mapping[str, str]) -> None:
+        await check_credentials(client, fields.get("authId", ""))
+
+    def sandbox(self) -> contextlib.AbstractAsyncContextManager[SandboxSession]:
+        return _embedded_sandbox()
+
+    def dry_run(self, client: ApiClient, fields: Mapping[str, str]) -> ApiClient:
+        return DryRunClient(client, auth_id=fields.get("authId", ""))
