@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from plivo_node.core.errors import WorkflowError
+from plivo_node.core.text_files import read_text_file
 from plivo_node.description.schema import bounded_problems
 from plivo_node.run.json_input import JsonValueError, decode
 
@@ -87,17 +88,7 @@ class Workflow:
 def read_workflow(path: Path) -> Workflow:
     """Read and check an n8n workflow file."""
     source = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise WorkflowError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise WorkflowError(
-            source, [f"line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
-        ) from None
+    text = read_text_file(path, WorkflowError, encoding="utf-8-sig")
     return parse_workflow(text, source=source)
 
 

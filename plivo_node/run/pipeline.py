@@ -23,6 +23,7 @@ from plivo_node.core.errors import (
     PlivoNodeError,
     ProblemListError,
 )
+from plivo_node.core.text_files import read_text_file
 from plivo_node.description import validate_once
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.description.yaml_source import read_yaml_text
@@ -225,17 +226,7 @@ def _settings_from(raw: Mapping[str, Any]) -> Settings:
 def load_pipeline(path: Path, registry: NodeRegistry | None = None) -> PipelineSpec:
     """Read, parse and validate a pipeline file."""
     source = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PipelineError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise PipelineError(
-            source, [f"line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
-        ) from None
+    text = read_text_file(path, PipelineError)
     return parse_pipeline(text, source=source, base_dir=path.resolve().parent, registry=registry)
 
 
