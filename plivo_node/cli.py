@@ -26,6 +26,7 @@ from plivo_node.core.errors import ConfigurationError, PlivoNodeError, RunAborte
 from plivo_node.core.items import Item
 from plivo_node.core.node import ClientFactory, ClientOptions, RunClient, RunTally
 from plivo_node.core.redaction import STRONG_SECRET_LENGTH, RedactingStream, redact, register_secret
+from plivo_node.core.words import counted
 from plivo_node.nodes import DEFAULT_NODE, SANDBOX_HELP, SANDBOX_MODULE
 
 # Start-up time: only the light modules above are imported before the arguments are parsed
@@ -428,7 +429,7 @@ def _print_summary(
     label = "dry run" if dry_run else "run"
     label += " stopped" if summary.interrupted else " finished"
     headline = (
-        f"plivo-node: {label} in {summary.elapsed:.1f}s: {summary.items} items, "
+        f"plivo-node: {label} in {summary.elapsed:.1f}s: {counted(summary.items, 'item')}, "
         f"{summary.succeeded} succeeded, {summary.failed} failed"
     )
     lines = [headline]
@@ -436,14 +437,16 @@ def _print_summary(
         lines.append(f"  output items: {summary.outputs}")
     if len(summary.steps) > 1:
         lines.extend(
-            f"  step '{s.name}': {s.items} items, {s.succeeded} succeeded, {s.failed} failed"
+            f"  step '{s.name}': {counted(s.items, 'item')}, "
+            f"{s.succeeded} succeeded, {s.failed} failed"
             for s in summary.steps
         )
     if summary.by_code:
         codes = ", ".join(f"{code}: {n}" for code, n in summary.by_code.most_common())
         lines.append(f"  failures by code: {codes}")
     if summary.resumed:
-        lines.append(f"  resumed: {summary.resumed} items taken from the journal, not re-sent")
+        resumed = counted(summary.resumed, "item")
+        lines.append(f"  resumed: {resumed} taken from the journal, not re-sent")
     for tally in summary.tallies.values():
         lines.extend(f"  {line}" for line in tally.lines())
     if str(output_path) != "-":

@@ -195,13 +195,13 @@ def test_a_structure_of_the_wrong_shape_is_refused() -> None:
         ParameterResolver(NODE, {"conditions": ["a"]}, step_name="Step")
     assert caught.value.problems == [
         (
-            "parameters.conditions: expected an object, got a list (give 'Conditions' as n8n "
+            "parameters.conditions: expected an object, got an array (give 'Conditions' as n8n "
             "saves it (an object), or an expression that yields one)"
         )
     ]
-    with pytest.raises(ParameterError, match="expected an object, got a str"):
+    with pytest.raises(ParameterError, match="expected an object, got a string"):
         resolve({"assignments": "={{ $json.text }}"}, {"text": "x"})
-    with pytest.raises(PipelineError, match="expected JSON text, got a int"):
+    with pytest.raises(PipelineError, match="expected JSON text, got a number"):
         ParameterResolver(NODE, {"jsonOutput": 5}, step_name="Step")
 
 

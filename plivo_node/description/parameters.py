@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from plivo_node.core.errors import ExpressionError, ParameterError, PipelineError
 from plivo_node.core.redaction import register_secret
+from plivo_node.core.words import kind_of
 from plivo_node.description import DisplayOptions, NodeDescription, Property
 from plivo_node.description.visibility import (
     MISSING,
@@ -77,14 +78,6 @@ def _shown(value: Any, prop: Property) -> str:
     return text if len(text) <= _MAX_SHOWN else f"{text[: _MAX_SHOWN - 4]}...{text[-1]}"
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a {type(value).__name__}"
-
-
 def _is_empty(value: Any) -> bool:
     return value is None or value == ""
 
@@ -106,7 +99,7 @@ def _string_check(prop: Property) -> Check:
             # n8n's comma-separated fields (media_urls, media_ids, ...) also accept a list.
             return ",".join(text_of(part) for part in value)
         raise _InvalidValueError(
-            f"expected text, got {_kind(value)}",
+            f"expected text, got {kind_of(value)}",
             f"give '{prop.displayName}' a string, or an expression that yields one",
         )
 
@@ -201,7 +194,7 @@ def _multi_options_check(prop: Property) -> Check:
             parts = list(value)
         else:
             raise _InvalidValueError(
-                f"expected a list, got {_kind(value)}",
+                f"expected a list, got {kind_of(value)}",
                 f"give '{prop.displayName}' a list or a comma-separated string",
             )
         return list(dict.fromkeys(choose(part) for part in parts))
@@ -215,7 +208,7 @@ def _object_check(prop: Property) -> Check:
     def to_object(value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise _InvalidValueError(
-                f"expected an object, got {_kind(value)}",
+                f"expected an object, got {kind_of(value)}",
                 f"give '{prop.displayName}' as n8n saves it (an object), or an expression "
                 "that yields one",
             )
@@ -231,7 +224,7 @@ def _json_check(prop: Property) -> Check:
         if isinstance(value, str | Mapping | list):
             return value
         raise _InvalidValueError(
-            f"expected JSON text, got {_kind(value)}",
+            f"expected JSON text, got {kind_of(value)}",
             f"give '{prop.displayName}' JSON text, an object or a list",
         )
 
@@ -656,7 +649,7 @@ class ParameterResolver:
         if is_expression(value) or not isinstance(value, Mapping):
             problems.add(
                 path,
-                f"expected a mapping of fields, got {_kind(value)}",
+                f"expected a mapping of fields, got {kind_of(value)}",
                 "give each field its own value (fields may hold expressions)",
             )
             return _Slot(prop.name, path, prop, condition, literal={})

@@ -13,6 +13,7 @@ from typing import Final
 
 from plivo_node.core.errors import ExpressionError
 from plivo_node.core.items import BinaryData
+from plivo_node.core.words import kind_of
 from plivo_node.expressions.limits import check_text_size
 
 
@@ -76,27 +77,15 @@ class JsObject:
 
 def kind(value: object) -> str:
     """A value's type in the words an n8n user knows, with its article: "a string", "null"."""
-    if value is None:
-        return "null"
     if value is UNDEFINED:
         return "undefined"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "an array"
     if isinstance(value, datetime | date):
         return "a date"
     if isinstance(value, JsFunction):
         return "a function"
     if isinstance(value, JsObject):
         return value.label
-    return "a value"
+    return kind_of(value)
 
 
 def capitalized(text: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from plivo_node.core.errors import WorkflowError
 from plivo_node.core.text_files import read_text_file
+from plivo_node.core.words import kind_of
 from plivo_node.description.schema import bounded_problems
 from plivo_node.run.json_input import JsonValueError, decode
 
@@ -116,18 +117,6 @@ def parse_workflow(text: str, *, source: str) -> Workflow:
     return workflow
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def _workflow(data: Any, source: str, problems: list[str]) -> Workflow | None:
     if isinstance(data, list) and data and all(isinstance(e, dict) and "nodes" in e for e in data):
         problems.append(
@@ -137,7 +126,7 @@ def _workflow(data: Any, source: str, problems: list[str]) -> Workflow | None:
         return None
     if not isinstance(data, dict):
         problems.append(
-            f"the file holds {_kind(data)}, not an n8n workflow (an object with nodes and "
+            f"the file holds {kind_of(data)}, not an n8n workflow (an object with nodes and "
             "connections)"
         )
         return None
@@ -146,12 +135,12 @@ def _workflow(data: Any, source: str, problems: list[str]) -> Workflow | None:
             problems.append(f"{key} is missing: an n8n workflow has nodes and connections")
         elif not isinstance(data[key], kind):
             expected = "a list" if kind is list else "an object"
-            problems.append(f"{key} must be {expected}, not {_kind(data[key])}")
+            problems.append(f"{key} must be {expected}, not {kind_of(data[key])}")
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        problems.append(f"name must be a string, not {_kind(name)}")
+        problems.append(f"name must be a string, not {kind_of(name)}")
     problems.extend(
-        f"{key} must be an object, not {_kind(data[key])}"
+        f"{key} must be an object, not {kind_of(data[key])}"
         for key in ("settings", "pinData")
         if data.get(key) is not None and not isinstance(data[key], dict)
     )
@@ -188,7 +177,7 @@ def _is_name(value: Any) -> bool:
 def _node(raw: Any, index: int, problems: list[str]) -> WorkflowNode | None:
     where = f"nodes[{index}]"
     if not isinstance(raw, dict):
-        problems.append(f"{where}: a node must be an object, not {_kind(raw)}")
+        problems.append(f"{where}: a node must be an object, not {kind_of(raw)}")
         return None
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -201,11 +190,11 @@ def _node(raw: Any, index: int, problems: list[str]) -> WorkflowNode | None:
         found.append("type must be a non-empty string, such as n8n-nodes-base.set")
     version = raw.get("typeVersion")
     if isinstance(version, bool) or not isinstance(version, int | float) or version <= 0:
-        shown = "missing" if version is None else f"{_kind(version)}, {json.dumps(version)}"
+        shown = "missing" if version is None else f"{kind_of(version)}, {json.dumps(version)}"
         found.append(f"typeVersion must be a positive number, such as 1 or 3.4 ({shown})")
     parameters = raw.get("parameters", {})
     if not isinstance(parameters, dict):
-        found.append(f"parameters must be an object, not {_kind(parameters)}")
+        found.append(f"parameters must be an object, not {kind_of(parameters)}")
     position = raw.get("position", [0, 0])
     if not (
         isinstance(position, list)
@@ -224,17 +213,17 @@ def _node(raw: Any, index: int, problems: list[str]) -> WorkflowNode | None:
     if on_error is not None and on_error not in ON_ERROR_VALUES:
         found.append(
             f"onError must be one of {', '.join(ON_ERROR_VALUES)}"
-            + (f", not '{on_error}'" if isinstance(on_error, str) else f", not {_kind(on_error)}")
+            + (f", not '{on_error}'" if isinstance(on_error, str) else f", not {kind_of(on_error)}")
         )
     found.extend(
-        f"{flag} must be true or false, not {_kind(raw[flag])}"
+        f"{flag} must be true or false, not {kind_of(raw[flag])}"
         for flag in _FLAGS
         if flag in raw and not isinstance(raw[flag], bool)
     )
     for number in _NUMBERS:
         value = raw.get(number)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            found.append(f"{number} must be a number, not {_kind(value)}")
+            found.append(f"{number} must be a number, not {kind_of(value)}")
     problems.extend(f"{where}: {problem}" for problem in found)
     if found:
         return None
@@ -270,14 +259,16 @@ def _connections(raw: Mapping[str, Any], names: set[str], problems: list[str]) -
             continue
         for kind, outputs in by_kind.items():
             if not isinstance(outputs, list):
-                problems.append(f"{where}.{kind}: must be a list of outputs, not {_kind(outputs)}")
+                problems.append(
+                    f"{where}.{kind}: must be a list of outputs, not {kind_of(outputs)}"
+                )
                 continue
             for output, targets in enumerate(outputs):
                 if targets is None:
                     continue  # n8n writes null for an output with nothing connected
                 at = f"{where}.{kind}[{output}]"
                 if not isinstance(targets, list):
-                    problems.append(f"{at}: must be a list of targets, not {_kind(targets)}")
+                    problems.append(f"{at}: must be a list of targets, not {kind_of(targets)}")
                     continue
                 for target in targets:
                     problem = _target_problem(target, names)
@@ -296,7 +287,7 @@ def _target_problem(target: Any, names: set[str]) -> str | None:
         return "a target must be an object {node, type, index}"
     node, index = target.get("node"), target.get("index", 0)
     if not isinstance(node, str) or node not in names:
-        shown = f"'{node}'" if isinstance(node, str) else _kind(node)
+        shown = f"'{node}'" if isinstance(node, str) else kind_of(node)
         return f"the target node {shown} is not a node of this workflow"
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         return f"the input index of '{node}' must be a whole number from 0"

@@ -42,6 +42,7 @@ from typing import Any, Literal, TextIO
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.items import BinaryData, Item
 from plivo_node.core.redaction import finds_secret, redact_json_text
+from plivo_node.core.words import kind_of
 from plivo_node.run import json_input
 
 InputFormat = Literal["csv", "jsonl", "json"]
@@ -359,7 +360,7 @@ class _ItemShape:
     def item(self, value: Any, where: str) -> Item:
         if not isinstance(value, dict):
             raise ConfigurationError(
-                f"{self._source} {where}: expected a JSON object, found {_json_type(value)}",
+                f"{self._source} {where}: expected a JSON object, found {kind_of(value)}",
                 hint='every item must be an object such as {"to": "+14155550100"}',
             )
         is_n8n = "json" in value
@@ -382,13 +383,13 @@ class _ItemShape:
         if not isinstance(data, dict):
             raise ConfigurationError(
                 f"{self._source} {where}: the item's 'json' must be an object, "
-                f"found {_json_type(data)}"
+                f"found {kind_of(data)}"
             )
         raw_binary = value.get("binary") or {}
         if not isinstance(raw_binary, dict):
             raise ConfigurationError(
                 f"{self._source} {where}: the item's 'binary' must be an object of named "
-                f"entries, found {_json_type(raw_binary)}"
+                f"entries, found {kind_of(raw_binary)}"
             )
         binary: dict[str, BinaryData] = {}
         for name, entry in raw_binary.items():
@@ -403,24 +404,10 @@ class _ItemShape:
                 if text is not None and not isinstance(text, str):
                     raise ConfigurationError(
                         f"{self._source} {where}: binary entry {name!r} has a {field} that is "
-                        f"{_json_type(text)}; it must be a string or left out"
+                        f"{kind_of(text)}; it must be a string or left out"
                     )
             binary[name] = BinaryData.from_json(entry)
         return Item(json=data, binary=binary)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 class _JsonArrayScanner:

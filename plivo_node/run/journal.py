@@ -49,6 +49,7 @@ from typing import Any
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.items import JsonObject
 from plivo_node.core.redaction import redact_json_text
+from plivo_node.core.words import counted
 from plivo_node.run import json_input
 from plivo_node.run.item_io import is_stdio
 
@@ -163,7 +164,7 @@ class JournaledRun:
         if self.finished_at is not None:
             when += f", finished {_local_time(self.finished_at)}"
         unknown = self.items - self.succeeded - self.failed
-        counts = f"{self.items} items, {self.succeeded} succeeded, {self.failed} failed"
+        counts = f"{counted(self.items, 'item')}, {self.succeeded} succeeded, {self.failed} failed"
         if unknown:
             counts += f", {unknown} in flight or of unknown outcome"
         return f"{when}: {counts}"

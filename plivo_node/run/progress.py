@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from plivo_node.core.words import counted
+
 _BAR_WIDTH = 24
 _ERASE_LINE = "\r\x1b[2K"
 LIVE_INTERVAL = 0.1
@@ -98,7 +100,7 @@ class Progress:
                 parts.append("[" + "#" * filled + "." * (_BAR_WIDTH - filled) + "]")
             parts.append(f"{self.done}/{self._total} items ({fraction:.0%})")
         else:
-            parts.append(f"{self.done} items")
+            parts.append(counted(self.done, "item"))
         parts.append(_rate(rate))
         if self._total is not None and rate > 0 and self.done < self._total:
             parts.append(f"ETA {_eta((self._total - self.done) / rate)}")

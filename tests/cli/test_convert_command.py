@@ -43,7 +43,7 @@ def test_convert_writes_the_output_file(tmp_path: Path, capsys: pytest.CaptureFi
     ("content", "problem"),
     [
         ("not json", "line 1, column 1: the file is not JSON"),
-        ("[]", "the file holds a list, not an n8n workflow"),
+        ("[]", "the file holds an array, not an n8n workflow"),
         ('{"nodes": []}', "connections is missing"),
         ('{"nodes": [{"name": "A"}, {"name": "A"}], "connections": {}}', "repeated: 'A'"),
         ('{"nodes": [], "connections": {"X": {"main": []}}}', "there is no node named 'X'"),

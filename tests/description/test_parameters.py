@@ -144,7 +144,7 @@ def test_unknown_collection_fields_are_refused_with_the_valid_ones(node: NodeDes
     ]
     assert problems_of(node, **SMS, to="1", message="m", additionalFields="={{ {} }}") == [
         (
-            "parameters.additionalFields: expected a mapping of fields, got a str (give each "
+            "parameters.additionalFields: expected a mapping of fields, got a string (give each "
             "field its own value (fields may hold expressions))"
         ),
     ]

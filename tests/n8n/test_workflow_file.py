@@ -58,7 +58,7 @@ def test_the_example_reads_as_n8n_wrote_it() -> None:
         ('{"nodes": [], "connections": {}, "x": NaN}', "NaN is not a JSON value"),
         ("[" * 500 + "]" * 500, "nested more than 100 levels deep"),
         ('"workflow"', "the file holds a string, not an n8n workflow"),
-        ("[1, 2]", "the file holds a list, not an n8n workflow"),
+        ("[1, 2]", "the file holds an array, not an n8n workflow"),
         ('[{"nodes": []}, {"nodes": []}]', "the file holds a list of 2 workflows"),
     ],
 )
@@ -84,9 +84,9 @@ def test_missing_and_mistyped_top_level_fields() -> None:
     ]
     assert problems_of({"nodes": {}, "connections": [], "settings": 1, "pinData": []}) == [
         "nodes must be a list, not an object",
-        "connections must be an object, not a list",
+        "connections must be an object, not an array",
         "settings must be an object, not a number",
-        "pinData must be an object, not a list",
+        "pinData must be an object, not an array",
     ]
 
 
@@ -108,7 +108,7 @@ def test_every_node_problem_is_listed_with_the_node() -> None:
         "nodes[0]: a node must be an object, not a string",
         "nodes[1]: name must be a non-empty string",
         "node 'A': typeVersion must be a positive number, such as 1 or 3.4 (a string, \"1\")",
-        "node 'A': parameters must be an object, not a list",
+        "node 'A': parameters must be an object, not an array",
         "node 'A': position must be a list of two numbers, [x, y]",
         "node 'B': typeVersion must be a positive number, such as 1 or 3.4 (a boolean, true)",
         (

@@ -110,7 +110,7 @@ def test_unknown_total_live_has_no_bar() -> None:
     progress, stream, clock = live_progress(None)
     clock.now += 2.0
     progress.advance(failed=False)
-    assert stream.getvalue() == "\r\x1b[2K1 items  0.5/s  0 failed"
+    assert stream.getvalue() == "\r\x1b[2K1 item  0.5/s  0 failed"
 
 
 def test_line_at_the_start_and_past_the_total() -> None:
