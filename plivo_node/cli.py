@@ -521,18 +521,17 @@ def _convert(workflow_path: Path, output: Path | None) -> int:
 async def _credentials_test(pipeline: Path | None, node_name: str | None) -> int:
     """One cheap read per credential-bearing node: the pipeline's, else ``--node`` (default)."""
     from plivo_node.run.credentials import resolve_fields  # noqa: PLC0415
-    from plivo_node.run.pipeline import load_pipeline  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
 
     registry = NodeRegistry()
     block: Any = None
     if pipeline is not None and node_name is None:
-        spec = load_pipeline(pipeline)
+        spec = _load_spec(pipeline, registry)
         block = spec.credentials
         names = list(dict.fromkeys(step.node for step in spec.steps))
     else:
         if pipeline is not None:
-            block = load_pipeline(pipeline).credentials
+            block = _load_spec(pipeline, registry).credentials
         names = [node_name or DEFAULT_NODE]
     nodes = [node for node in map(registry.get, names) if node.type.client is not None]
     if not nodes:
@@ -667,7 +666,11 @@ def _parser() -> argparse.ArgumentParser:
     cred_sub = credentials.add_subparsers(dest="credentials_command", metavar="{test}")
     credentials.set_defaults(group_parser=credentials)
     cred_test = cred_sub.add_parser("test", help="check the configured credentials against the API")
-    cred_test.add_argument("--pipeline", type=Path, help="take credentials from this pipeline file")
+    cred_test.add_argument(
+        "--pipeline",
+        type=Path,
+        help="take credentials from this pipeline or n8n workflow file",
+    )
     cred_test.add_argument(
         "--node",
         help=f"the node type whose credentials to test (default: {DEFAULT_NODE}, or "

@@ -289,3 +289,18 @@ async def test_credentials_test_says_ok_or_why_not(tmp_path: Path, plivo_node: A
     text = (out + err).decode()
     assert "not-the-token" not in text
     assert "401" in text or "auth" in text.lower()
+
+
+EXAMPLE_WORKFLOW = Path(__file__).resolve().parents[2] / "examples" / "n8n_opt_in_sms.json"
+
+
+async def test_credentials_test_reads_an_n8n_workflow_file(plivo_node: Any) -> None:
+    """--pipeline takes what `run` takes: the n8n example's Plivo node is tested, the core
+    nodes (which call no service) are not."""
+    workflow = EXAMPLE_WORKFLOW
+    config = SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)
+    async with Sandbox(config) as sandbox:
+        code, err = await plivo_node(sandbox, "credentials", "test", "--pipeline", str(workflow))
+        account_reads = [r for r in sandbox.state.request_log if r.path.endswith(f"/{AUTH_ID}/")]
+    assert code == 0, err
+    assert len(account_reads) == 1
