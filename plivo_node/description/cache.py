@@ -23,7 +23,9 @@ The same store remembers that a document passed a schema (a pipeline, whose sche
 needs jsonschema): an entry with an empty body, keyed by the document's exact value (its
 ``repr``, which tells ``1`` from ``"1"`` and ``True``), the schema and the checking code. Only
 success is remembered: a document with problems is checked, and its problems reported, every
-time.
+time. Checks of many small documents under one name (a node's constant parameter values, one
+set per step) keep the keys of the last :data:`RECENT_VERDICTS` that passed in one entry per
+name (:func:`passed_recently`), so the cache stays bounded however often parameters change.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ if TYPE_CHECKING:
 CACHE_DIR_VARIABLE = "PLIVO_NODE_CACHE_DIR"
 # Bumped when the entry layout changes; part of every key.
 ENTRY_FORMAT = "1"
+# How many passing documents one name remembers (see passed_recently).
+RECENT_VERDICTS = 64
+_RECENT_LIST = "recent"  # the key line of such an entry; its body lists the keys
 
 ModelT = TypeVar("ModelT", "NodeDescription", "CredentialType")
 
@@ -157,3 +162,21 @@ def passed_before(source: str, key: str) -> bool:
 
 def remember_passed(source: str, key: str) -> None:
     _write_body("verdicts", source, key, "")
+
+
+def _recent_keys(source: str) -> list[str]:
+    body = _read_body("verdicts", source, _RECENT_LIST)
+    return [] if body is None else [key for key in body.split("\n") if key]
+
+
+def passed_recently(source: str, key: str) -> bool:
+    """Whether a document under the name ``source`` passed with ``key`` lately (see the
+    module's docstring): for many small documents that share one name."""
+    return key in _recent_keys(source)
+
+
+def remember_passed_recently(source: str, key: str) -> None:
+    """Add ``key`` to the name's list, newest first, dropping the oldest past the bound. Two
+    processes writing at once may lose one key: a recheck, never a wrong verdict."""
+    keys = [key, *(known for known in _recent_keys(source) if known != key)]
+    _write_body("verdicts", source, _RECENT_LIST, "\n".join(keys[:RECENT_VERDICTS]))

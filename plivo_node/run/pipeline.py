@@ -28,10 +28,10 @@ from plivo_node.description import validate_once
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.description.yaml_source import read_yaml_text
 from plivo_node.run.credentials import block_problems
-from plivo_node.run.engine import OnError, Step
 from plivo_node.run.graph import DeclaredStep, Graph, output_problems, resolve_graph
 from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
 from plivo_node.run.registry import LoadedNode, NodeRegistry
+from plivo_node.run.step import OnError, Step
 
 DEFAULT_CONCURRENCY = 50
 
