@@ -23,7 +23,11 @@ The same store remembers that a document passed a schema (a pipeline, whose sche
 needs jsonschema): an entry with an empty body, keyed by the document's exact value (its
 ``repr``, which tells ``1`` from ``"1"`` and ``True``), the schema and the checking code. Only
 success is remembered: a document with problems is checked, and its problems reported, every
-time. Checks of many small documents under one name (a node's constant parameter values, one
+time. A YAML file's parsed data is kept too (:func:`read_parsed`), as JSON under the key of its
+exact text and the parser's code, so a pipeline read again needs no YAML parser: only data
+that JSON gives back exactly is kept (YAML's integer keys, for one, would come back as text).
+
+Checks of many small documents under one name (a node's constant parameter values, one
 set per step) keep the keys of the last :data:`RECENT_VERDICTS` that passed in one entry per
 name (:func:`passed_recently`), so the cache stays bounded however often parameters change.
 """
@@ -180,3 +184,26 @@ def remember_passed_recently(source: str, key: str) -> None:
     processes writing at once may lose one key: a recheck, never a wrong verdict."""
     keys = [key, *(known for known in _recent_keys(source) if known != key)]
     _write_body("verdicts", source, _RECENT_LIST, "\n".join(keys[:RECENT_VERDICTS]))
+
+
+def read_parsed(source: str, key: str) -> tuple[bool, object]:
+    """``(True, data)`` when the parsed data of ``source`` is kept under ``key``, else
+    ``(False, None)`` (the data itself may be ``None``)."""
+    body = _read_body("documents", source, key)
+    if body is None:
+        return False, None
+    try:
+        return True, json.loads(body)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+def keep_parsed(source: str, key: str, data: object) -> None:
+    """Keep ``data`` for ``source`` under ``key`` if JSON gives it back exactly."""
+    try:
+        body = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        exact = repr(json.loads(body)) == repr(data)
+    except (TypeError, ValueError, RecursionError):
+        return  # not JSON (a key that is not text, a value JSON has no form for), or too deep
+    if exact:
+        _write_body("documents", source, key, body)

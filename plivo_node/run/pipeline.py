@@ -26,7 +26,7 @@ from plivo_node.core.errors import (
 from plivo_node.core.text_files import read_text_file
 from plivo_node.description import validate_once
 from plivo_node.description.parameters import ParameterResolver
-from plivo_node.description.yaml_source import read_yaml_text
+from plivo_node.description.yaml_cache import read_yaml_text_cached
 from plivo_node.run.credentials import block_problems
 from plivo_node.run.graph import DeclaredStep, Graph, output_problems, resolve_graph
 from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
@@ -77,7 +77,7 @@ def parse_pipeline(
     text: str, *, source: str, base_dir: Path, registry: NodeRegistry | None = None
 ) -> PipelineSpec:
     """Parse and validate pipeline YAML text."""
-    data, problems = read_yaml_text(text)
+    data, problems = read_yaml_text_cached(text, source)
     if problems:
         raise PipelineError(source, problems)
     return pipeline_from_data(data, source=source, base_dir=base_dir, registry=registry)

@@ -32,6 +32,11 @@ PLIVO_RATE_LIMIT = (300, 5.0)
 
 @contextlib.asynccontextmanager
 async def _embedded_sandbox() -> AsyncIterator[SandboxSession]:
+    from plivo_node.http.aiohttp_import import import_aiohttp  # noqa: PLC0415
+
+    # Before the sandbox imports aiohttp itself: without the TLS contexts it builds at import,
+    # which a run on the sandbox never uses (see plivo_node/http/aiohttp_import.py).
+    import_aiohttp()
     # Imported here only: the sandbox is a separate package the runtime never needs otherwise.
     from plivo_sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
 
