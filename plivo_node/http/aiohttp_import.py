@@ -1,10 +1,11 @@
 """Importing aiohttp without paying for TLS contexts nobody uses, and the one context we use.
 
 When ``aiohttp.connector`` is imported it builds two default SSL contexts, and each loads the
-system's CA bundle: OpenSSL 3 parses every certificate in it, which on the development machine
-is about 470 million instructions, over 40% of importing aiohttp and a quarter of a whole
-`plivo-node run` on the sandbox (measured with callgrind: see bench/README.md, start-up). A run
-on the sandbox uses no TLS at all, and no request of ours uses those defaults either: the
+system's CA bundle: OpenSSL 3 parses every certificate in it. On the development machine that
+is 0.07-0.1 s of CPU, about a quarter of importing aiohttp (469 of 1,091 million instructions,
+callgrind) and 23% of the instructions of a `plivo-node run` on the sandbox (see
+bench/README.md, start-up). A run on
+the sandbox uses no TLS at all, and no request of ours uses those defaults either: the
 transport gives every connection to an ``https`` URL its own verified context,
 :func:`verified_tls_context`, built the first time one is needed.
 
@@ -15,8 +16,9 @@ aiohttp's *default* contexts hold no CA from the bundle file. They still find CA
 default CA directory (``SSL_CERT_DIR``, looked up per certificate, at no start-up cost) where
 the system has one, as Debian and most Linux systems do; where it has none, a request made
 with aiohttp's default ``ssl=True`` fails certificate verification: closed, never open.
-Nothing in this package relies on those defaults (the transport passes its own context; the
-sandbox's callbacks only reach 127.0.0.1 over plain HTTP).
+Nothing in this package relies on them: the transport passes its own context, and the
+sandbox's status callbacks only reach the local machine (127.0.0.1, ::1, localhost), for which
+no public CA signs a certificate anyway.
 
 It only has an effect if it is the first import of aiohttp in the process (the CLI's case):
 otherwise aiohttp is already there, as it was imported.
