@@ -25,7 +25,8 @@ needs jsonschema): an entry with an empty body, keyed by the document's exact va
 success is remembered: a document with problems is checked, and its problems reported, every
 time. A YAML file's parsed data is kept too (:func:`read_parsed`), as JSON under the key of its
 exact text and the parser's code, so a pipeline read again needs no YAML parser: only data
-that JSON gives back exactly is kept (YAML's integer keys, for one, would come back as text).
+that JSON gives back exactly is kept (YAML's integer keys, for one, would come back as text),
+and only when the caller found no secret in it (see :mod:`.yaml_cache`).
 
 Checks of many small documents under one name (a node's constant parameter values, one
 set per step) keep the keys of the last :data:`RECENT_VERDICTS` that passed in one entry per

@@ -1,10 +1,14 @@
-"""YAML text read through the description cache: a pipeline read again needs no YAML parser.
+"""Parsed pipeline YAML kept in the description cache: a pipeline read again needs no parser.
 
 Importing PyYAML and parsing with its pure-Python loader is a fair share of a short command's
 start-up (see bench/README.md). The data parsed from a text depends only on the text, our
 loader (:mod:`.yaml_source`, part of the cache's code key) and PyYAML's release, so it is kept
-under the hash of those (see :func:`plivo_node.description.cache.read_parsed`). Only text that
-parsed without problems is kept; problems are found, and reported, by parsing every time.
+under the hash of those (see :func:`plivo_node.description.cache.read_parsed`).
+
+The data is the pipeline itself, so it is kept only when its caller has found it holds no
+secret (:func:`plivo_node.run.pipeline.parse_pipeline` decides, once the node types are
+known): a secret is never written anywhere, the cache included. Only text that parsed without
+problems is kept; problems are found, and reported, by parsing every time.
 """
 
 from __future__ import annotations
@@ -16,19 +20,20 @@ from typing import Any
 from plivo_node.description import cache
 
 
-def read_yaml_text_cached(text: str, source: str) -> tuple[Any, list[str]]:
-    """:func:`plivo_node.description.yaml_source.read_yaml_text`, remembered for ``source``."""
+def cached_yaml_data(text: str, source: str) -> tuple[bool, Any]:
+    """``(True, data)`` when the data parsed from ``text`` is kept for ``source``, else
+    ``(False, None)``: parse it then (:func:`~.yaml_source.read_yaml_text`)."""
+    key = _key(text)
+    if key is None:
+        return False, None
+    return cache.read_parsed(source, key)
+
+
+def keep_yaml_data(text: str, source: str, data: Any) -> None:
+    """Keep ``data``, parsed from ``text`` without problems and holding no secret."""
     key = _key(text)
     if key is not None:
-        found, data = cache.read_parsed(source, key)
-        if found:
-            return data, []
-    from plivo_node.description.yaml_source import read_yaml_text  # noqa: PLC0415
-
-    data, problems = read_yaml_text(text)
-    if key is not None and not problems:
         cache.keep_parsed(source, key, data)
-    return data, problems
 
 
 def _key(text: str) -> str | None:
