@@ -17,7 +17,7 @@ from plivo_node.description import NodeDescription
 from plivo_node.description.parameters import ParameterResolver
 from plivo_node.expressions import ExpressionContext
 
-NODE = NodeDescription.model_validate(
+NODE = NodeDescription.from_data(
     {
         "displayName": "Core",
         "name": "core",

@@ -3,7 +3,7 @@
 Loading a node description means parsing its YAML, validating it against its JSON Schema and
 running the semantic checks: most of a short command's time. What comes out depends only on
 the file, its schema, the code that checks and models it, and this package's version, so the
-result is kept (as JSON of the validated model) under the SHA-256 of all of them. A changed
+result is kept (as JSON of the built model) under the SHA-256 of all of them. A changed
 byte anywhere is a new key: the file is loaded and checked again, and its entry rewritten.
 
 The cache lives in the user's cache directory: ``$PLIVO_NODE_CACHE_DIR``, else
@@ -14,36 +14,49 @@ Entries are written to a temporary file and renamed into place, so a reader sees
 or none, and two processes writing the same entry at once both succeed (the last rename wins,
 and both wrote the same bytes).
 
-An entry is one line holding its key, then the model's JSON. It is validated by the model on
-the way back in (no pickle: nothing in the file is executed), and written only if it reads
-back equal to what was loaded, so a hit gives exactly what a full load would.
+An entry is one line holding its key, then the model's JSON. It is built into the model on the
+way back in, which checks every key and type against the model's annotations (no pickle:
+nothing in the file is executed), and written only if it reads back equal to what was loaded,
+so a hit gives exactly what a full load would.
 
 The same store remembers that a document passed a schema (a pipeline, whose schema check
 needs jsonschema): an entry with an empty body, keyed by the document's exact value (its
 ``repr``, which tells ``1`` from ``"1"`` and ``True``), the schema and the checking code. Only
 success is remembered: a document with problems is checked, and its problems reported, every
-time.
+time. A YAML file's parsed data is kept too (:func:`read_parsed`), as JSON under the key of its
+exact text and the parser's code, so a pipeline read again needs no YAML parser: only data
+that JSON gives back exactly is kept (YAML's integer keys, for one, would come back as text),
+and only when the caller found no secret in it (see :mod:`.yaml_cache`).
+
+Checks of many small documents under one name (a node's constant parameter values, one
+set per step) keep the keys of the last :data:`RECENT_VERDICTS` that passed in one entry per
+name (:func:`passed_recently`), so the cache stays bounded however often parameters change.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, TypeVar
 
 from plivo_node import __version__
+
+if TYPE_CHECKING:
+    from plivo_node.description.models import CredentialType, NodeDescription
 
 CACHE_DIR_VARIABLE = "PLIVO_NODE_CACHE_DIR"
 # Bumped when the entry layout changes; part of every key.
 ENTRY_FORMAT = "1"
+# How many passing documents one name remembers (see passed_recently).
+RECENT_VERDICTS = 64
+_RECENT_LIST = "recent"  # the key line of such an entry; its body lists the keys
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", "NodeDescription", "CredentialType")
 
 # The code whose behaviour an entry depends on: this package's loader, schema checks, semantic
 # checks and models. Hashing their source keeps an edited checkout from reusing stale entries.
@@ -132,17 +145,17 @@ def read_entry(model: type[ModelT], source: Path, key: str) -> ModelT | None:
     if body is None:
         return None
     try:
-        return model.model_validate_json(body)
+        return model.from_data(json.loads(body))
     except (ValueError, RecursionError):
-        # Not a valid model (pydantic's ValidationError is a ValueError): the file is loaded
+        # Not JSON, or not the model (ModelDataError is a ValueError): the file is loaded
         # instead, and the entry written again.
         return None
 
 
-def write_entry(source: Path, key: str, loaded: BaseModel) -> None:
+def write_entry(source: Path, key: str, loaded: NodeDescription | CredentialType) -> None:
     """Keep ``loaded`` for ``source`` under ``key``."""
-    body = loaded.model_dump_json()
-    if type(loaded).model_validate_json(body) != loaded:
+    body = json.dumps(loaded.to_data(), separators=(",", ":"))
+    if type(loaded).from_data(json.loads(body)) != loaded:
         return  # JSON would not give back the same model: a full load is the only exact one
     _write_body("descriptions", str(source), key, body)
 
@@ -154,3 +167,44 @@ def passed_before(source: str, key: str) -> bool:
 
 def remember_passed(source: str, key: str) -> None:
     _write_body("verdicts", source, key, "")
+
+
+def _recent_keys(source: str) -> list[str]:
+    body = _read_body("verdicts", source, _RECENT_LIST)
+    return [] if body is None else [key for key in body.split("\n") if key]
+
+
+def passed_recently(source: str, key: str) -> bool:
+    """Whether a document under the name ``source`` passed with ``key`` lately (see the
+    module's docstring): for many small documents that share one name."""
+    return key in _recent_keys(source)
+
+
+def remember_passed_recently(source: str, key: str) -> None:
+    """Add ``key`` to the name's list, newest first, dropping the oldest past the bound. Two
+    processes writing at once may lose one key: a recheck, never a wrong verdict."""
+    keys = [key, *(known for known in _recent_keys(source) if known != key)]
+    _write_body("verdicts", source, _RECENT_LIST, "\n".join(keys[:RECENT_VERDICTS]))
+
+
+def read_parsed(source: str, key: str) -> tuple[bool, object]:
+    """``(True, data)`` when the parsed data of ``source`` is kept under ``key``, else
+    ``(False, None)`` (the data itself may be ``None``)."""
+    body = _read_body("documents", source, key)
+    if body is None:
+        return False, None
+    try:
+        return True, json.loads(body)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+def keep_parsed(source: str, key: str, data: object) -> None:
+    """Keep ``data`` for ``source`` under ``key`` if JSON gives it back exactly."""
+    try:
+        body = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        exact = repr(json.loads(body)) == repr(data)
+    except (TypeError, ValueError, RecursionError):
+        return  # not JSON (a key that is not text, a value JSON has no form for), or too deep
+    if exact:
+        _write_body("documents", source, key, body)

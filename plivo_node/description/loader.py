@@ -15,15 +15,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
 from plivo_node.core.errors import DescriptionError
 from plivo_node.core.paths import data_path
 from plivo_node.description import cache as description_cache
+from plivo_node.description.model_data import ModelDataError
 from plivo_node.description.models import CredentialType, NodeDescription
 from plivo_node.description.semantic import check_credential_type, check_node_description
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", NodeDescription, CredentialType)
 
 
 def _load(
@@ -76,15 +75,12 @@ def _build(model: type[ModelT], data: Any, source: str) -> ModelT:
     from plivo_node.description.schema import format_path  # noqa: PLC0415
 
     try:
-        return model.model_validate(data)
-    except ValidationError as error:
+        return model.from_data(data)
+    except ModelDataError as error:
         # The schema admits only what the models accept; reaching this means the two
-        # disagree, which is still reported as located problems rather than a traceback.
-        problems = [
-            f"{format_path(detail['loc']) or 'top level'}: {detail['msg']}"
-            for detail in error.errors(include_url=False)
-        ]
-        raise DescriptionError(source, problems) from None
+        # disagree, which is still reported as a located problem rather than a traceback.
+        location = format_path(error.location) or "top level"
+        raise DescriptionError(source, [f"{location}: {error.message}"]) from None
 
 
 def load_node_description(path: Path) -> NodeDescription:

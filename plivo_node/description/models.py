@@ -3,16 +3,18 @@
 Field names are n8n's JSON keys (camelCase) on purpose: a description serialises to the JSON
 that n8n editors read without a renaming table, and code reading it uses the names the n8n
 documentation uses. The models are built only from data that already passed the JSON Schema
-and the semantic checks, so they hold no validation logic of their own.
+(see :mod:`.model_data`), and the semantic checks run on them, so they hold no validation logic
+of their own. They are plain frozen dataclasses: every command that loads a node imports them.
 """
 
 # ruff: noqa: N815  (n8n's camelCase keys are the field names, see above)
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from plivo_node.description.model_data import build, dump
 
 PropertyType = Literal[
     "string",
@@ -31,11 +33,25 @@ PropertyType = Literal[
 OptionScalar = str | int | float | bool
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Model:
+    """What every model offers: building from JSON data, and the JSON data back."""
+
+    @classmethod
+    def from_data(cls, data: Any) -> Self:
+        """The model built from JSON data (ModelDataError, a ValueError, when it does not fit)."""
+        return build(cls, data)
+
+    def to_data(self) -> dict[str, Any]:
+        """Every field as JSON data; ``from_data`` gives back an equal model."""
+        return dump(self)
 
 
-class OptionValue(_Frozen):
+# Each model is @dataclass(frozen=True, kw_only=True): keyword-only, so fields with and
+# without defaults are declared in n8n's key order.
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptionValue(_Model):
     """One choice of an ``options`` or ``multiOptions`` parameter."""
 
     name: str
@@ -44,7 +60,8 @@ class OptionValue(_Frozen):
     action: str | None = None
 
 
-class DisplayOptions(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class DisplayOptions(_Model):
     """When a parameter is shown: keys ANDed, the values listed under one key ORed.
 
     A key is a sibling parameter's name, ``/name`` for a top-level parameter (used inside
@@ -55,7 +72,8 @@ class DisplayOptions(_Frozen):
     hide: dict[str, tuple[Any, ...]] | None = None
 
 
-class Property(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Property(_Model):
     """One parameter (n8n ``INodeProperties``).
 
     ``options`` holds the choices of an options/multiOptions parameter and the fields of a
@@ -97,7 +115,8 @@ class Property(_Frozen):
         return bool(self.type_option("password"))
 
 
-class CredentialRef(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class CredentialRef(_Model):
     """A credential type the node uses."""
 
     name: str
@@ -105,7 +124,8 @@ class CredentialRef(_Frozen):
     displayOptions: DisplayOptions | None = None
 
 
-class NodeDescription(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class NodeDescription(_Model):
     """The whole node (n8n ``INodeTypeDescription``)."""
 
     displayName: str
@@ -186,35 +206,40 @@ class NodeDescription(_Frozen):
 
     def to_n8n_json(self) -> dict[str, Any]:
         """The description as n8n node JSON (camelCase keys, unset fields left out)."""
-        return self.model_dump(mode="json", exclude_defaults=True)
+        return dump(self, exclude_defaults=True)
 
 
-class CredentialTestRequest(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class CredentialTestRequest(_Model):
     baseURL: str | None = None
     url: str
     method: Literal["GET", "POST"]
 
 
-class CredentialTestRule(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class CredentialTestRule(_Model):
     type: Literal["responseCode", "responseSuccessBody"]
     properties: dict[str, Any]
 
 
-class CredentialTest(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class CredentialTest(_Model):
     """How to check a credential: one request, and rules that turn answers into messages."""
 
     request: CredentialTestRequest
     rules: tuple[CredentialTestRule, ...] = ()
 
 
-class CredentialAuthenticate(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class CredentialAuthenticate(_Model):
     """Generic authentication: ``$credentials`` expressions placed into the request."""
 
     type: Literal["generic"]
     properties: dict[str, dict[str, str]]
 
 
-class CredentialType(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class CredentialType(_Model):
     """A credential type (n8n ``ICredentialType``)."""
 
     name: str
@@ -225,7 +250,7 @@ class CredentialType(_Frozen):
     icon: str | None = None
     test: CredentialTest | None = None
     # Field name -> the environment variable a run reads it from without a credentials block.
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
 
     def secret_names(self) -> frozenset[str]:
         """Names of the fields whose values are secrets (``typeOptions.password``)."""
@@ -234,4 +259,4 @@ class CredentialType(_Frozen):
     def to_n8n_json(self) -> dict[str, Any]:
         """The credential type as n8n JSON (camelCase keys, unset fields left out; the
         ``environment`` extension is ours, not n8n's, and is left out too)."""
-        return self.model_dump(mode="json", exclude_defaults=True, exclude={"environment"})
+        return dump(self, exclude_defaults=True, exclude=frozenset({"environment"}))

@@ -205,7 +205,7 @@ def validate_once(data: Any, schema_name: str, source: str) -> list[str]:
     :mod:`plivo_node.description.cache`): running or validating the same pipeline again then
     needs neither jsonschema nor the check. A document with problems is checked every time.
     """
-    # Imported here: the cache's module imports pydantic, which a bare schema check does not use.
+    # Imported here: a bare schema check does not use the cache.
     from plivo_node.description import cache  # noqa: PLC0415
 
     key = cache.document_key(

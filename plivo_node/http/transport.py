@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from plivo_node import __version__
 from plivo_node.core.api import ApiResponse, HttpMethod, UploadFile, before_write
@@ -44,8 +42,16 @@ from plivo_node.core.errors import (
 )
 from plivo_node.core.items import JsonObject
 from plivo_node.core.redaction import shorten
+from plivo_node.http.aiohttp_import import import_aiohttp, verified_tls_context
 from plivo_node.http.limiter import Pacer, RateLimiter
 from plivo_node.http.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import aiohttp
+else:
+    # Without building the TLS contexts aiohttp makes at import and we never use: see
+    # plivo_node/http/aiohttp_import.py. Connections to https URLs get verified_tls_context().
+    aiohttp = import_aiohttp()
 
 USER_AGENT = f"plivo-node/{__version__} (Python {platform.python_version()})"
 _ERROR_TEXT_LIMIT = 300  # a proxy's HTML error page is not worth printing whole
@@ -119,7 +125,10 @@ class HttpClient:
 
     async def __aenter__(self) -> Self:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._concurrency)
+            # Our own verified context for https (never aiohttp's default); plain HTTP (the
+            # sandbox) needs none, and building one would load the CA bundle for nothing.
+            tls = verified_tls_context() if urlsplit(self._base_url).scheme == "https" else True
+            connector = aiohttp.TCPConnector(limit=self._concurrency, ssl=tls)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
             )

@@ -13,9 +13,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from plivo_node.n8n.catalog import catalog_from
-from plivo_node.n8n.convert import convert_workflow
-from plivo_node.n8n.workflow import parse_workflow
 from plivo_node.run.pipeline import PipelineSpec, load_pipeline, pipeline_from_data
 from plivo_node.run.registry import NodeRegistry
 
@@ -56,6 +53,11 @@ def load_spec(path: Path, registry: NodeRegistry) -> LoadedSpec:
         return LoadedSpec(load_pipeline(path, registry))  # it reports why it cannot be read
     if not is_workflow_file(path, text):
         return LoadedSpec(load_pipeline(path, registry))
+    # Imported here: a pipeline file, the common case, needs no workflow reader.
+    from plivo_node.n8n.catalog import catalog_from  # noqa: PLC0415
+    from plivo_node.n8n.convert import convert_workflow  # noqa: PLC0415
+    from plivo_node.n8n.workflow import parse_workflow  # noqa: PLC0415
+
     source = str(path)
     conversion = convert_workflow(
         parse_workflow(text, source=source), catalog=catalog_from(registry)

@@ -42,16 +42,12 @@ import functools
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from plivo_node.core.api import ApiClient, before_write
 from plivo_node.core.errors import ItemError, PlivoNodeError
 from plivo_node.core.items import BinaryData, Item, JsonObject
 from plivo_node.core.node import (
-    MAIN_OUTPUTS,
-    BulkOperation,
-    Handler,
     OperationContext,
     Routed,
 )
@@ -64,12 +60,9 @@ from plivo_node.core.redaction import (
 )
 from plivo_node.expressions import ExpressionContext
 from plivo_node.run.item_io import encode_line
+from plivo_node.run.step import OnError, Resolver, Step
 
-
-class OnError(StrEnum):
-    STOP_WORKFLOW = "stopWorkflow"
-    CONTINUE_REGULAR_OUTPUT = "continueRegularOutput"
-    CONTINUE_ERROR_OUTPUT = "continueErrorOutput"
+__all__ = ["OnError", "Resolver", "Step"]  # defined in plivo_node.run.step, used with the engine
 
 
 MAIN_OUTPUT = 0
@@ -135,62 +128,6 @@ class StepStopped(PlivoNodeError):  # noqa: N818 - it is a stop signal, not a fa
 
 # Results recorded by an earlier, interrupted run (resume): the item's result, or None to run it.
 Replay = Callable[[FlowItem], ItemResult | None]
-
-
-class Resolver(Protocol):
-    """What the executor needs of :class:`plivo_node.description.parameters.ParameterResolver`."""
-
-    @property
-    def resource(self) -> str: ...
-
-    @property
-    def operation(self) -> str: ...
-
-    def resolve(self, context: ExpressionContext) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class Step:
-    """One configured step of a pipeline, ready to run."""
-
-    name: str
-    resolver: Resolver
-    handler: Handler
-    node: str = ""  # the node type's name
-    on_error: OnError = OnError.STOP_WORKFLOW
-    concurrency: int = 50
-    # How many finished items may wait for an earlier, slower one (a send held by a timeout)
-    # before no new item starts: large enough that one slow request does not stall the
-    # batch, small enough that memory stays flat however large the batch is.
-    window: int = 2048
-    # How the step's items share requests (``bulk: true``); None: one item per request.
-    bulk: BulkOperation[Any] | None = None
-    raw_parameters: Mapping[str, Any] = field(default_factory=dict)
-    # Input fields a secret parameter reads: never copied into an error item, always masked.
-    secret_fields: frozenset[str] = frozenset()
-    # Whether a parameter is a secret (an endpoint password); False spares each item the cost
-    # of its own secrets scope.
-    secret_parameters: bool = True
-    # The node's outputs; the error output (continueErrorOutput) comes after them.
-    outputs: tuple[str, ...] = MAIN_OUTPUTS
-    # Whether an item a killed run left in flight must not be repeated (a send, a create).
-    never_repeat: bool = False
-    # How messages name the service the step talks to (an unknown outcome is checked there).
-    service: str = "the service"
-    # The node type's version the parameters were saved for (checked when the step was built).
-    type_version: float = 1
-
-    @property
-    def error_output(self) -> int:
-        return len(self.outputs)
-
-    @property
-    def resource(self) -> str:
-        return self.resolver.resource
-
-    @property
-    def operation(self) -> str:
-        return self.resolver.operation
 
 
 def _step_item_lookup(flow: FlowItem) -> Callable[[str], Mapping[str, Any]]:

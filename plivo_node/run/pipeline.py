@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -23,15 +24,16 @@ from plivo_node.core.errors import (
     PlivoNodeError,
     ProblemListError,
 )
+from plivo_node.core.redaction import SECRET_NAME
 from plivo_node.core.text_files import read_text_file
 from plivo_node.description import validate_once
 from plivo_node.description.parameters import ParameterResolver
-from plivo_node.description.yaml_source import read_yaml_text
+from plivo_node.description.yaml_cache import cached_yaml_data, keep_yaml_data
 from plivo_node.run.credentials import block_problems
-from plivo_node.run.engine import OnError, Step
 from plivo_node.run.graph import DeclaredStep, Graph, output_problems, resolve_graph
 from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
 from plivo_node.run.registry import LoadedNode, NodeRegistry
+from plivo_node.run.step import OnError, Step
 
 DEFAULT_CONCURRENCY = 50
 
@@ -77,10 +79,75 @@ def parse_pipeline(
     text: str, *, source: str, base_dir: Path, registry: NodeRegistry | None = None
 ) -> PipelineSpec:
     """Parse and validate pipeline YAML text."""
-    data, problems = read_yaml_text(text)
-    if problems:
-        raise PipelineError(source, problems)
-    return pipeline_from_data(data, source=source, base_dir=base_dir, registry=registry)
+    found, data = cached_yaml_data(text, source)
+    if not found:
+        # Imported here: a pipeline read before needs no YAML parser (see yaml_cache).
+        from plivo_node.description.yaml_source import read_yaml_text  # noqa: PLC0415
+
+        data, problems = read_yaml_text(text)
+        if problems:
+            raise PipelineError(source, problems)
+    registry = registry if registry is not None else NodeRegistry()
+    spec = pipeline_from_data(data, source=source, base_dir=base_dir, registry=registry)
+    if not found and not _may_hold_secrets(data, registry):
+        keep_yaml_data(text, source, data)
+    return spec
+
+
+_ENVIRONMENT_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _may_hold_secrets(data: Mapping[str, Any], registry: NodeRegistry) -> bool:
+    """Whether the pipeline may hold a secret, so that its data must not be kept anywhere.
+
+    Conservative: a credentials block with any value other than a ``${NAME}`` reference; a
+    parameter (at any depth) that its node type marks as a password, or whose name says it
+    holds a secret; a step whose node type cannot be loaded (its secrets are not known).
+    """
+    block = data.get("credentials")
+    if block is not None and not all(
+        isinstance(value, str) and _ENVIRONMENT_REFERENCE.fullmatch(value)
+        for value in _leaves(block)
+    ):
+        return True
+    for step in data["steps"]:
+        try:
+            node = registry.get(str(step["node"]))
+        except ConfigurationError:
+            return True
+        secret = {
+            prop.name
+            for top in node.description.properties
+            for prop in (top, *top.fields())
+            if prop.is_secret
+        }
+        if any(
+            isinstance(name, str) and (name in secret or SECRET_NAME.search(name))
+            for name in _keys(step.get("parameters") or {})
+        ):
+            return True
+    return False
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, Mapping):
+        for member in value.values():
+            yield from _leaves(member)
+    elif isinstance(value, list):
+        for member in value:
+            yield from _leaves(member)
+    else:
+        yield value
+
+
+def _keys(value: Any) -> Iterator[object]:
+    if isinstance(value, Mapping):
+        for key, member in value.items():
+            yield key
+            yield from _keys(member)
+    elif isinstance(value, list):
+        for member in value:
+            yield from _keys(member)
 
 
 def pipeline_from_data(

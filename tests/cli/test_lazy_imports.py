@@ -59,17 +59,56 @@ def test_help_and_version_import_none_of_the_heavy_packages(arguments: list[str]
     assert imported == []
 
 
-def test_validate_imports_neither_the_http_client_nor_the_sandbox() -> None:
+def test_validate_on_a_cache_hit_imports_only_what_it_reads() -> None:
     _imported("validate", str(EXAMPLE))  # the first run may fill the description cache
     code, imported = _imported("validate", str(EXAMPLE))
     assert code == 0
-    # The description and the pipeline passed before: no schema check is needed; the
-    # example's templates only read fields: no Jinja.
-    assert "jsonschema" not in imported
-    assert "jinja2" not in imported
-    assert "aiohttp" not in imported
-    assert "plivo_sandbox" not in imported
-    assert "plivo_node.nodes.plivo.client" not in imported
+    # The description, the pipeline's parsed YAML and its constant numbers passed before: no
+    # YAML parser, no schema check, no phone number parsing; the models are dataclasses; the
+    # example's templates only read fields (no Jinja); nothing runs (no asyncio, engine, HTTP
+    # client or sandbox).
+    assert imported == []
+
+
+# The run's probe also reports whether aiohttp's default TLS contexts loaded the CA bundle
+# (aiohttp.connector builds them at import; see plivo_node/http/aiohttp_import.py).
+RUN_PROBE = PROBE.replace(
+    "print(json.dumps(",
+    "connector = sys.modules.get('aiohttp.connector')\n"
+    "loaded = [getattr(connector, name).cert_store_stats()['x509_ca'] > 0"
+    " for name in ('_SSL_CONTEXT_VERIFIED', '_SSL_CONTEXT_UNVERIFIED')]"
+    " if connector else None\n"
+    "print(json.dumps({'ca_bundle': loaded, **",
+).replace("in sys.modules)}))", "in sys.modules)}}))")
+
+
+def test_a_sandbox_run_imports_what_it_runs_and_skips_the_tls_defaults(tmp_path: Path) -> None:
+    arguments = ["run", str(EXAMPLE), "--sandbox", "--no-journal"]
+    arguments += ["--output", str(tmp_path / "out.jsonl")]
+    for _ in range(2):  # the first run may fill the cache
+        completed = subprocess.run(
+            [sys.executable, "-c", RUN_PROBE, json.dumps(HEAVY), *arguments],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    result = json.loads(completed.stdout.splitlines()[-1])
+    assert result["code"] == 0
+    # No YAML parser, schema check, Jinja or pydantic: what it runs, and nothing else.
+    assert result["imported"] == sorted(
+        [
+            "aiohttp",
+            "asyncio",
+            "phonenumbers",
+            "plivo_sandbox",
+            "plivo_node.run.engine",
+            "plivo_node.nodes.plivo.client",
+        ]
+    )
+    # Neither of aiohttp's default contexts parsed the CA bundle file: nothing here uses TLS.
+    # (Where the system has a CA directory, they still look certificates up in it.)
+    assert result["ca_bundle"] == [False, False]
 
 
 def test_a_cached_description_is_loaded_without_yaml_or_jsonschema(tmp_path: Path) -> None:

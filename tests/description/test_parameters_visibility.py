@@ -59,7 +59,7 @@ def test_sibling_conditions_from_expressions_are_decided_per_item(node: NodeDesc
 
 
 def _options(**raw: Any) -> DisplayOptions:
-    return DisplayOptions.model_validate(raw)
+    return DisplayOptions.from_data(raw)
 
 
 def test_show_keys_are_anded_and_values_ored() -> None:

@@ -15,7 +15,7 @@ from plivo_node.run.credentials import block_problems, resolve_fields
 
 KEY = "k3y-that-is-long-enough-to-mask"
 
-SHOUT = CredentialType.model_validate(
+SHOUT = CredentialType.from_data(
     {
         "name": "shoutApi",
         "displayName": "Shout API",

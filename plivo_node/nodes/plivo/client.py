@@ -13,14 +13,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from plivo_node.http.limiter import Pacer, RateLimiter
 from plivo_node.http.retry import RetryPolicy
 from plivo_node.http.transport import HttpClient, ServiceProfile
 from plivo_node.nodes.plivo.credentials import ENV_BASE_URL, SERVICE, Credentials
+
+if TYPE_CHECKING:
+    import aiohttp  # imported by the transport (see plivo_node/http/aiohttp_import.py)
 
 # The two requests that make Plivo send something the account pays for.
 _SENDS = {"Message": "message", "Call": "call"}

@@ -3,15 +3,24 @@
 Constant phone numbers, URLs and ids are checked by the validators the handlers use at run
 time, so ``validate`` reports a mistake that would otherwise surface only after earlier steps
 had created resources. Expressions are checked per item at run time.
+
+Values that passed are remembered in the description cache (:mod:`plivo_node.description.cache`)
+under a key covering the values, this node's code, the runtime helpers used here and the
+``phonenumbers`` release, so validating or running the same pipeline again neither imports
+``phonenumbers`` nor repeats the checks. Values with problems are checked every time.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, Final
 
 from plivo_node.core.errors import ParameterError
 from plivo_node.core.node import OperationKey
+from plivo_node.description import cache
 from plivo_node.expressions import is_expression
 from plivo_node.nodes.plivo.resources._messaging import resolve_sender
 from plivo_node.nodes.plivo.resources.number import rented_number
@@ -102,8 +111,47 @@ _CONSTANT_CHECKS: Final[dict[tuple[str, str], dict[str, ValueCheck]]] = {
 }
 
 
-def constant_problems(operation: OperationKey, parameters: Mapping[str, Any]) -> Iterator[str]:
+def constant_problems(operation: OperationKey, parameters: Mapping[str, Any]) -> list[str]:
     """Problems of the constant values of a step's parameters (the node's ``check_constants``)."""
+    source = f"plivo node constants {'.'.join(operation)}"
+    key = _verdict_key(operation, parameters)
+    if key is not None and cache.passed_recently(source, key):
+        return []
+    problems = list(_problems(operation, parameters))
+    if key is not None and not problems:
+        cache.remember_passed_recently(source, key)
+    return problems
+
+
+# This node's own code: its checks, validators and the handlers' helpers they share.
+_NODE_DIR = Path(__file__).resolve().parent
+
+
+def _verdict_key(operation: OperationKey, parameters: Mapping[str, Any]) -> str | None:
+    """What a verdict depends on: the values, the code that checks them, phonenumbers' data."""
+    try:
+        document = repr((operation, sorted(parameters.items())))
+    except (RecursionError, TypeError):  # too deep, or keys that do not sort: not remembered
+        return None
+    phonenumbers = importlib.util.find_spec("phonenumbers")  # found, not imported
+    if phonenumbers is None or phonenumbers.origin is None:
+        return None
+    files = [
+        *sorted(_NODE_DIR.rglob("*.py")),
+        # The runtime's helpers called above: which values are expressions or templates.
+        *(Path(str(sys.modules[name].__file__)) for name in _RUNTIME_HELPERS),
+        Path(phonenumbers.origin),  # its __init__ names the release, and so its metadata
+    ]
+    return cache.content_key(f"plivo constants\0{document}", files)
+
+
+_RUNTIME_HELPERS = (
+    "plivo_node.expressions.compiled",
+    "plivo_node.run.pipeline_checks",
+)
+
+
+def _problems(operation: OperationKey, parameters: Mapping[str, Any]) -> Iterator[str]:
     checks = _CONSTANT_CHECKS.get(operation, {})
     powerpack = parameter_values(parameters.get("additionalFields") or {}, "additionalFields.")
     uses_powerpack = any(path.endswith("powerpack_uuid") and value for path, value in powerpack)

@@ -16,7 +16,6 @@ destination Plivo refused (``invalid_number``) was not sent.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -124,6 +123,8 @@ async def estimate_cost(client: ApiClient, segments_by_country: Mapping[str, int
 
 
 async def _price(client: ApiClient, segments_by_country: Mapping[str, int]) -> CostEstimate:
+    import asyncio  # noqa: PLC0415  (running already; the node's module must not need it: validate)
+
     countries = sorted(c for c, n in segments_by_country.items() if n > 0)
     rates = await asyncio.gather(*(_outbound_rate(client, country) for country in countries))
     total = Decimal(0)

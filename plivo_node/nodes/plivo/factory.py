@@ -1,8 +1,8 @@
 """The Plivo node's client factory: how a run connects to Plivo, or to the embedded sandbox.
 
 It is part of the node type, so it is imported whenever the node is (``validate`` included):
-it imports the HTTP client (and aiohttp) only in :meth:`PlivoClientFactory.connect`, and the
-sandbox package only when the run falls back to it.
+it imports the HTTP client (and aiohttp, and the limiter's asyncio) only in
+:meth:`PlivoClientFactory.connect`, and the sandbox package only when the run falls back to it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.node import ClientOptions, SandboxSession
-from plivo_node.http.limiter import Pacer, RateLimiter
-from plivo_node.http.retry import RetryPolicy
 from plivo_node.nodes.plivo.credentials import (
     SERVICE,
     check_credentials,
@@ -34,6 +32,11 @@ PLIVO_RATE_LIMIT = (300, 5.0)
 
 @contextlib.asynccontextmanager
 async def _embedded_sandbox() -> AsyncIterator[SandboxSession]:
+    from plivo_node.http.aiohttp_import import import_aiohttp  # noqa: PLC0415
+
+    # Before the sandbox imports aiohttp itself: without the TLS contexts it builds at import,
+    # which a run on the sandbox never uses (see plivo_node/http/aiohttp_import.py).
+    import_aiohttp()
     # Imported here only: the sandbox is a separate package the runtime never needs otherwise.
     from plivo_sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
 
@@ -52,6 +55,8 @@ class PlivoClientFactory:
     default_rate_limit: tuple[int, float] | None = PLIVO_RATE_LIMIT
 
     def connect(self, fields: Mapping[str, str], options: ClientOptions) -> PlivoClient:
+        from plivo_node.http.limiter import Pacer, RateLimiter  # noqa: PLC0415
+        from plivo_node.http.retry import RetryPolicy  # noqa: PLC0415
         from plivo_node.nodes.plivo.client import PlivoClient  # noqa: PLC0415
 
         return PlivoClient(

@@ -3,7 +3,9 @@
 Numbers are accepted with a leading "+" or as bare international digits, with the separators
 people type (spaces, dashes, dots, parentheses) stripped. Parsing goes through
 ``phonenumbers``; results are cached because a batch usually repeats the same sender and
-often the same recipients, and parsing is the costly part.
+often the same recipients, and parsing is the costly part. ``phonenumbers`` (about 50 ms to
+import with its metadata) is imported by the first number checked, not by this module: a
+``validate`` whose constant numbers passed before never needs it.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-import phonenumbers
+from typing import TYPE_CHECKING
 
 from plivo_node.core.errors import ParameterError
 from plivo_node.nodes.plivo.validation.fields import text_value
+
+if TYPE_CHECKING:
+    import phonenumbers
 
 # Plivo's own limit for `<`-joined bulk destinations (unique numbers).
 MAX_BULK_DESTINATIONS = 1000
@@ -27,7 +31,6 @@ _SIP_URI = re.compile(r"^sips?:[^@\s<]+@[^@\s<]+$", re.IGNORECASE)
 # Alphanumeric sender IDs (some countries) and short codes: Plivo accepts them as `src`.
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
 _SHORT_CODE = re.compile(r"^\d{3,8}$")
-_NANP_MAIN_REGION = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1][0]  # "US"
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,14 @@ def _parse_digits(digits: str) -> PhoneNumber | None:
     """The number for international digits without "+", or ``None`` when it is not valid."""
     if not digits.isdigit() or not digits.isascii():
         return None
+    import phonenumbers  # noqa: PLC0415  (see the module's docstring)
+
     nanp = _nanp_number(digits)
-    if nanp is not None and phonenumbers.is_valid_number_for_region(nanp, _NANP_MAIN_REGION):
+    nanp_main_region = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1][0]  # "US"
+    if nanp is not None and phonenumbers.is_valid_number_for_region(nanp, nanp_main_region):
         # libphonenumber tries +1's main region first, so a number valid there is one of its
         # numbers: region_code_for_number would only repeat this work.
-        return PhoneNumber(digits=digits, region=_NANP_MAIN_REGION)
+        return PhoneNumber(digits=digits, region=nanp_main_region)
     try:
         parsed = nanp or phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
@@ -84,6 +90,8 @@ def _nanp_number(digits: str) -> phonenumbers.PhoneNumber | None:
     case, and this halves their cost; every other number takes the full parser.
     """
     if len(digits) == 11 and digits[0] == "1" and digits[1] not in "01":
+        import phonenumbers  # noqa: PLC0415  (already imported by the caller)
+
         return phonenumbers.PhoneNumber(country_code=1, national_number=int(digits[1:]))
     return None
 
