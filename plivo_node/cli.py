@@ -24,7 +24,14 @@ from plivo_node import __version__
 from plivo_node.core.api import NO_CLIENT, ApiClient
 from plivo_node.core.errors import ConfigurationError, PlivoNodeError, RunAbortedError
 from plivo_node.core.items import Item
-from plivo_node.core.node import ClientFactory, ClientOptions, RunClient, RunTally
+from plivo_node.core.node import (
+    ClientFactory,
+    ClientOptions,
+    RunClient,
+    RunScope,
+    RunSettings,
+    RunTally,
+)
 from plivo_node.core.redaction import STRONG_SECRET_LENGTH, RedactingStream, redact, register_secret
 from plivo_node.nodes import DEFAULT_NODE, SANDBOX_HELP, SANDBOX_MODULE
 
@@ -340,6 +347,16 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
             )
             live[target.node.name] = await stack.enter_async_context(connection)
         try:
+            # Each node type's run-wide state (a suppression list loaded once), open until
+            # the last item is done; a list that cannot be read refuses the run (exit 2).
+            run_settings = RunSettings(
+                suppression=spec.settings.suppression, dry_run=options.dry_run
+            )
+            scopes: list[RunScope] = [
+                stack.enter_context(open_scope(run_settings))
+                for name in dict.fromkeys(step.node for step in steps)
+                if (open_scope := registry.get(name).type.run_scope) is not None
+            ]
             for target in targets:
                 if not target.embedded_sandbox:
                     # One read per service: a wrong token fails here, before any item.
@@ -411,7 +428,13 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
                 ) from exc
             raise
     sandboxes = [t.factory.service for t in targets if t.embedded_sandbox]
-    _print_summary(summary, plan.output, dry_run=options.dry_run, sandboxes=sandboxes)
+    _print_summary(
+        summary,
+        plan.output,
+        dry_run=options.dry_run,
+        sandboxes=sandboxes,
+        scope_lines=[line for scope in scopes for line in scope.lines()],
+    )
     if signals.received:
         obstacle = None if plan.blocker is None else f"it cannot be resumed: {plan.blocker.reason}"
         _err(signals.line(summary, total, obstacle))
@@ -423,7 +446,12 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
 
 
 def _print_summary(
-    summary: RunSummary, output_path: Path, *, dry_run: bool, sandboxes: list[str]
+    summary: RunSummary,
+    output_path: Path,
+    *,
+    dry_run: bool,
+    sandboxes: list[str],
+    scope_lines: list[str],
 ) -> None:
     label = "dry run" if dry_run else "run"
     label += " stopped" if summary.interrupted else " finished"
@@ -446,6 +474,7 @@ def _print_summary(
         lines.append(f"  resumed: {summary.resumed} items taken from the journal, not re-sent")
     for tally in summary.tallies.values():
         lines.extend(f"  {line}" for line in tally.lines())
+    lines.extend(f"  {line}" for line in scope_lines)
     if str(output_path) != "-":
         lines.append(f"  output: {output_path}")
     lines.extend(f"  sandbox: nothing was sent to {service}" for service in sandboxes)

@@ -46,6 +46,8 @@ class Settings:
     timeout_seconds: float = 30.0
     messages_per_second: float | None = None
     cost_estimate: bool = True  # let nodes look up prices for the summary
+    # Let nodes skip recipients on their suppression list (opted out); off for 2FA codes.
+    suppression: bool = True
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,7 @@ def _settings_from(raw: Mapping[str, Any]) -> Settings:
         timeout_seconds=float(raw.get("timeoutSeconds", 30.0)),
         messages_per_second=raw.get("messagesPerSecond"),
         cost_estimate=bool(raw.get("costEstimate", True)),
+        suppression=bool(raw.get("suppression", True)),
     )
 
 

@@ -12,6 +12,7 @@ from plivo_node.nodes.plivo.cost import MessageTally
 from plivo_node.nodes.plivo.description import NODE_NAME, credential_path, manifest_path
 from plivo_node.nodes.plivo.factory import PlivoClientFactory
 from plivo_node.nodes.plivo.resources import BULK, HANDLERS, NEVER_REPEAT
+from plivo_node.nodes.plivo.suppression_scope import suppression_scope
 
 NODE = NodeType(
     name=NODE_NAME,
@@ -23,5 +24,6 @@ NODE = NodeType(
     never_repeat=NEVER_REPEAT,
     tally=MessageTally,
     check_constants=constant_problems,
+    run_scope=suppression_scope,
     n8n_type="n8n-nodes-base.plivo",
 )

@@ -1,0 +1,119 @@
+"""The suppression list during a run: loaded once, consulted by every send before its request.
+
+The Plivo node's run scope (:attr:`plivo_node.core.node.NodeType.run_scope`) loads the whole
+list into a dict when the run starts, so a lookup costs one dict hit whatever the batch size.
+A long run (one waiting for its send window, say) still sees a STOP that ``serve`` records
+meanwhile: at most once a second a lookup asks SQLite whether another connection changed the
+file (``PRAGMA data_version``, no read of the table) and reloads the list only if so.
+
+``sms.send`` and ``mms.send`` call :func:`screen_destinations` before any request: a destination
+on the list is dropped, and an item left with none fails with :class:`SuppressedError` (code
+``suppressed``), an ordinary error item under the step's onError. Without an open scope (a
+handler called outside a run) nothing is screened; with ``settings.suppression: false`` neither.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from contextvars import ContextVar
+
+from plivo_node.core.errors import ItemError
+from plivo_node.core.node import RunScope, RunSettings
+from plivo_node.nodes.plivo.suppression import Entry, SuppressionList, connect
+
+# How often a run checks whether the list changed under it.
+REFRESH_SECONDS = 1.0
+
+
+class SuppressedError(ItemError):
+    """Every destination of the item is on the suppression list: nothing was sent."""
+
+    code = "suppressed"
+
+
+class RunSuppression:
+    """The list as one run sees it, and what it kept from being sent."""
+
+    def __init__(self, store: SuppressionList | None, *, dry_run: bool = False) -> None:
+        self._store = store
+        self._dry_run = dry_run
+        self._entries: dict[str, Entry] = store.by_number() if store is not None else {}
+        self._version = store.version() if store is not None else 0
+        self._checked = time.monotonic()
+        self.suppressed_items = 0  # items that became `suppressed` error items
+        self.dropped = 0  # destinations dropped from items that still went out
+
+    def entry(self, number: str) -> Entry | None:
+        if self._store is not None and time.monotonic() - self._checked >= REFRESH_SECONDS:
+            self._refresh(self._store)
+        return self._entries.get(number)
+
+    def _refresh(self, store: SuppressionList) -> None:
+        self._checked = time.monotonic()
+        version = store.version()
+        if version != self._version:
+            self._version = version
+            self._entries = store.by_number()
+
+    def lines(self) -> list[str]:
+        if self._store is None or not (self.suppressed_items or self.dropped):
+            return []
+        verb = "would skip" if self._dry_run else "skipped"
+        text = f"suppression list: {verb} {self.suppressed_items} items"
+        if self.dropped:
+            text += f" and {self.dropped} destinations of other items"
+        return [text + f" (numbers that opted out; {len(self._entries)} on the list)"]
+
+
+_ACTIVE: ContextVar[RunSuppression | None] = ContextVar("plivo_suppression", default=None)
+
+
+@contextmanager
+def suppression_scope(settings: RunSettings) -> Iterator[RunScope]:
+    """The Plivo node's run scope: the list loaded for this run, or none when switched off."""
+    if not settings.suppression:
+        scope = RunSuppression(None)
+        token = _ACTIVE.set(scope)
+        try:
+            yield scope
+        finally:
+            _ACTIVE.reset(token)
+        return
+    with closing(connect()) as connection:
+        scope = RunSuppression(SuppressionList(connection), dry_run=settings.dry_run)
+        token = _ACTIVE.set(scope)
+        try:
+            yield scope
+        finally:
+            _ACTIVE.reset(token)
+
+
+def screen_destinations(destinations: Sequence[str]) -> tuple[list[str], list[Entry]]:
+    """The destinations to send to and the suppressed ones left out; raises SuppressedError
+    when none is left."""
+    scope = _ACTIVE.get()
+    if scope is None:
+        return list(destinations), []
+    kept: list[str] = []
+    skipped: list[Entry] = []
+    for destination in destinations:
+        entry = scope.entry(destination)
+        if entry is None:
+            kept.append(destination)
+        else:
+            skipped.append(entry)
+    if not skipped:
+        return kept, skipped
+    if not kept:
+        scope.suppressed_items += 1
+        raise SuppressedError(
+            "; ".join(entry.describe() for entry in skipped) + ": nothing was sent",
+            hint="the recipient asked not to be messaged; `plivo-node suppression remove "
+            "NUMBER` lifts it if they opted back in, `settings.suppression: false` turns the "
+            "list off for transactional messages",
+            parameter="to",
+        )
+    scope.dropped += len(skipped)
+    return kept, skipped
