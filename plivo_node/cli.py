@@ -699,6 +699,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the node type whose credentials to test (default: {DEFAULT_NODE}, or "
         "every node of --pipeline)",
     )
+    from plivo_node.commands import suppression  # noqa: PLC0415  (argparse and csv only)
+
+    suppression.register(sub)
     return parser
 
 
@@ -732,6 +735,10 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         return _convert(args.workflow, args.output)
     if args.command == "sandbox":
         return _sandbox(extra)
+    if args.command == "suppression":
+        from plivo_node.commands import suppression  # noqa: PLC0415
+
+        return suppression.run(args)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.

@@ -15,7 +15,7 @@ handler called outside a run) nothing is screened; with ``settings.suppression: 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from contextvars import ContextVar
 
@@ -36,22 +36,29 @@ class SuppressedError(ItemError):
 class RunSuppression:
     """The list as one run sees it, and what it kept from being sent."""
 
-    def __init__(self, store: SuppressionList | None, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        store: SuppressionList | None,
+        *,
+        dry_run: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
+        self.clock = clock
         self._dry_run = dry_run
         self._entries: dict[str, Entry] = store.by_number() if store is not None else {}
         self._version = store.version() if store is not None else 0
-        self._checked = time.monotonic()
+        self._checked = self.clock()
         self.suppressed_items = 0  # items that became `suppressed` error items
         self.dropped = 0  # destinations dropped from items that still went out
 
     def entry(self, number: str) -> Entry | None:
-        if self._store is not None and time.monotonic() - self._checked >= REFRESH_SECONDS:
+        if self._store is not None and self.clock() - self._checked >= REFRESH_SECONDS:
             self._refresh(self._store)
         return self._entries.get(number)
 
     def _refresh(self, store: SuppressionList) -> None:
-        self._checked = time.monotonic()
+        self._checked = self.clock()
         version = store.version()
         if version != self._version:
             self._version = version
