@@ -315,3 +315,10 @@ def test_workflow_settings_this_runtime_does_not_apply_are_noticed() -> None:
         "settings.errorWorkflow: no error workflow runs when this run fails",
         "settings.somethingNew is not applied by this runtime",
     )
+
+
+def test_workflow_settings_this_runtime_applies_are_carried_into_the_pipeline() -> None:
+    settings = {"executionOrder": "v1", "suppression": False}
+    conversion = convert(workflow(node("T", "manualTrigger"), links=[], settings=settings))
+    assert conversion.data["settings"] == {"suppression": False}
+    assert conversion.notices == ()

@@ -68,10 +68,13 @@ class RunSuppression:
         if self._store is None or not (self.suppressed_items or self.dropped):
             return []
         verb = "would skip" if self._dry_run else "skipped"
-        text = f"suppression list: {verb} {self.suppressed_items} items"
+        parts = []
+        if self.suppressed_items:
+            parts.append(f"{self.suppressed_items} items")
         if self.dropped:
-            text += f" and {self.dropped} destinations of other items"
-        return [text + f" (numbers that opted out; {len(self._entries)} on the list)"]
+            parts.append(f"{self.dropped} destinations of items sent to others")
+        listed = len(self._entries)
+        return [f"suppression list: {verb} {' and '.join(parts)} ({listed} numbers opted out)"]
 
 
 _ACTIVE: ContextVar[RunSuppression | None] = ContextVar("plivo_suppression", default=None)

@@ -81,7 +81,12 @@ def test_ordinary_messages_and_senders_that_are_not_numbers_change_nothing() -> 
 
 
 def test_opt_out_error_code_adds_the_destination_other_codes_do_not() -> None:
-    status = {"MessageUUID": "m1", "Status": "failed", "From": "14155550100", "To": "+1 415 555 0102"}
+    status = {
+        "MessageUUID": "m1",
+        "Status": "failed",
+        "From": "14155550100",
+        "To": "+1 415 555 0102",
+    }
     assert apply_status({**status, "ErrorCode": "30"}).action == "none"
     assert apply_status({**status, "Status": "delivered"}).action == "none"
     added = apply_status({**status, "ErrorCode": "200"})

@@ -73,8 +73,7 @@ async def test_other_destinations_of_the_item_still_go_out(plivo, run, scope) ->
     assert output[0]["suppressed"] == ["14155550101"]
     assert scope.dropped == 1
     assert scope.lines() == [
-        "suppression list: skipped 0 items and 1 destinations of other items "
-        "(numbers that opted out; 1 on the list)"
+        "suppression list: skipped 1 destinations of items sent to others (1 numbers opted out)"
     ]
 
 
