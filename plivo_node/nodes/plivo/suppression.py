@@ -143,8 +143,11 @@ class SuppressionList:
         )
         return [Entry(*row) for row in rows]
 
-    def by_number(self) -> dict[str, Entry]:
-        return {entry.number: entry for entry in self.entries()}
+    def numbers(self) -> frozenset[str]:
+        """Every suppressed number: what a run loads (entries are read only for a hit)."""
+        return frozenset(
+            row[0] for row in self.connection.execute("SELECT number FROM suppression")
+        )
 
     def version(self) -> int:
         """Changes when another connection commits to the database (PRAGMA data_version)."""

@@ -1,7 +1,8 @@
 """The suppression list during a run: loaded once, consulted by every send before its request.
 
-The Plivo node's run scope (:attr:`plivo_node.core.node.NodeType.run_scope`) loads the whole
-list into a dict when the run starts, so a lookup costs one dict hit whatever the batch size.
+The Plivo node's run scope (:attr:`plivo_node.core.node.NodeType.run_scope`) loads every listed
+number into a set when the run starts, so a lookup costs one set hit whatever the batch size
+(the entry, for the error message, is read only for a number that is on the list).
 A long run (one waiting for its send window, say) still sees a STOP that ``serve`` records
 meanwhile: at most once a second a lookup asks SQLite whether another connection changed the
 file (``PRAGMA data_version``, no read of the table) and reloads the list only if so.
@@ -46,7 +47,7 @@ class RunSuppression:
         self._store = store
         self.clock = clock
         self._dry_run = dry_run
-        self._entries: dict[str, Entry] = store.by_number() if store is not None else {}
+        self._numbers = store.numbers() if store is not None else frozenset()
         self._version = store.version() if store is not None else 0
         self._checked = self.clock()
         self.suppressed_items = 0  # items that became `suppressed` error items
@@ -55,14 +56,17 @@ class RunSuppression:
     def entry(self, number: str) -> Entry | None:
         if self._store is not None and self.clock() - self._checked >= REFRESH_SECONDS:
             self._refresh(self._store)
-        return self._entries.get(number)
+        if number not in self._numbers or self._store is None:
+            return None
+        # A hit: read its entry for the error message (None if lifted a moment ago).
+        return self._store.get(number)
 
     def _refresh(self, store: SuppressionList) -> None:
         self._checked = self.clock()
         version = store.version()
         if version != self._version:
             self._version = version
-            self._entries = store.by_number()
+            self._numbers = store.numbers()
 
     def lines(self) -> list[str]:
         if self._store is None or not (self.suppressed_items or self.dropped):
@@ -73,7 +77,7 @@ class RunSuppression:
             parts.append(f"{self.suppressed_items} items")
         if self.dropped:
             parts.append(f"{self.dropped} destinations of items sent to others")
-        listed = len(self._entries)
+        listed = len(self._numbers)
         return [f"suppression list: {verb} {' and '.join(parts)} ({listed} numbers opted out)"]
 
 
