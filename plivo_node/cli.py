@@ -44,10 +44,14 @@ if TYPE_CHECKING:
     from plivo_node.run.pipeline import PipelineSpec
     from plivo_node.run.registry import LoadedNode, NodeRegistry
     from plivo_node.run.runner import RunSummary
+    from plivo_node.run.send_window import WindowGate
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
+# Items were left for their send window (settings.sendWindow with outside: defer): run again
+# with --resume once it opens. EX_TEMPFAIL: "try again later".
+EXIT_DEFERRED = 75
 
 # Environment variables whose values are masked from the start (see _redacted_stdio).
 _SECRET_VARIABLE = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY)$", re.IGNORECASE)
@@ -278,12 +282,48 @@ async def _run_stoppable(options: RunOptions) -> int:
     stop = RunStop()
     with _StopSignals(stop) as signals:
         try:
-            return await _run(options, signals)
+            return await _run_in_windows(options, signals)
         except asyncio.CancelledError:
             if not signals.stop.forced:
                 raise
             _err(signals.line(None, None, None))
             return signals.exit_code
+
+
+async def _run_in_windows(options: RunOptions, signals: _StopSignals) -> int:
+    """The run, then (settings.sendWindow with outside: wait) a wait for the first send window
+    to open and a resumed pass, again and again until no item is left outside its window."""
+    import asyncio  # noqa: PLC0415
+    import dataclasses  # noqa: PLC0415
+
+    from plivo_node.run import send_window  # noqa: PLC0415
+
+    gates: list[WindowGate] = []
+    while True:
+        code = await _run(options, signals, gates)
+        held = [gate for gate in gates if gate.hold and gate.outside]
+        if code != EXIT_DEFERRED or any(g.window.outside != send_window.WAIT for g in held):
+            return code
+        first = min(held, key=lambda gate: gate.next_open or send_window.CLOCK.now())
+        waiting = sum(gate.outside for gate in held)
+        _err(
+            f"plivo-node: {waiting} items wait for their send window; sending resumes at "
+            f"{first.opening_text()} (SIGINT/SIGTERM stops; --resume continues later)"
+        )
+        stopped = asyncio.Event()
+        signals.stop.subscribe(stopped.set)
+        try:
+            assert first.next_open is not None
+            if await send_window.CLOCK.sleep_until(first.next_open, stopped):
+                name = signals.received[0].name
+                _err(
+                    f"plivo-node: stopped by {name} while {waiting} items waited for their send "
+                    "window; run again with --resume to send them"
+                )
+                return signals.exit_code
+        finally:
+            signals.stop.unsubscribe(stopped.set)
+        options = dataclasses.replace(options, resume=True, restart=False)
 
 
 def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:
@@ -297,7 +337,9 @@ def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:
 
 
 # PLR0915: the run's own imports below count as statements.
-async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0915
+async def _run(  # noqa: PLR0915
+    options: RunOptions, signals: _StopSignals, gates: list[WindowGate]
+) -> int:
     # The run's modules, imported only when a run starts (see the imports at the top).
     from plivo_node.run.guards import RunRequest, plan_run  # noqa: PLC0415
     from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
@@ -327,6 +369,16 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
             restart=options.restart,
         )
     )
+    gates[:] = list({id(s.send_window): s.send_window for s in steps if s.send_window}.values())
+    for gate in gates:
+        gate.reset()
+        gate.hold = not options.dry_run  # a dry run runs every item and counts the outside ones
+    if gates and not options.dry_run and plan.blocker is not None:
+        raise ConfigurationError(
+            "settings.sendWindow leaves items outside their window for a resumed pass, and "
+            f"this run could not be resumed: {plan.blocker.reason}",
+            hint="keep the journal and read the input from a file, or remove sendWindow",
+        )
     _tune_garbage_collector()
     nodes = _client_nodes(steps, registry)
     tallies: dict[str, RunTally] = {
@@ -409,7 +461,8 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
                         on_result=on_result,
                         stop=signals.stop,
                     )
-                finished = summary.stopped is None and not summary.interrupted
+                deferred = any(gate.hold and gate.outside for gate in gates)
+                finished = summary.stopped is None and not summary.interrupted and not deferred
             finally:
                 progress.close()
                 if journal is not None:
@@ -433,7 +486,8 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
         plan.output,
         dry_run=options.dry_run,
         sandboxes=sandboxes,
-        scope_lines=[line for scope in scopes for line in scope.lines()],
+        scope_lines=[line for scope in scopes for line in scope.lines()]
+        + [gate.line() for gate in gates if gate.outside],
     )
     if signals.received:
         obstacle = None if plan.blocker is None else f"it cannot be resumed: {plan.blocker.reason}"
@@ -442,6 +496,14 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
     if summary.stopped is not None:
         _err(f"plivo-node: {summary.stopped}")
         return EXIT_ITEMS_FAILED
+    held = [gate for gate in gates if gate.hold and gate.outside]
+    if held:
+        if all(gate.window.outside == "defer" for gate in held):
+            _err(
+                f"plivo-node: {sum(g.outside for g in held)} items were left for their send "
+                f"window; run again with --resume after {held[0].opening_text()}"
+            )
+        return EXIT_DEFERRED
     return EXIT_ITEMS_FAILED if summary.failed else EXIT_OK
 
 

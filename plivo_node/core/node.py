@@ -158,6 +158,21 @@ class RunScope(Protocol):
         ...
 
 
+# --- messaging someone ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Messaging:
+    """Operations that message (or call) a person: the pipeline's send window
+    (``settings.sendWindow``) holds their items outside its hours."""
+
+    # The parameter naming each such operation's destination(s).
+    destinations: Mapping[OperationKey, str]
+    # Every IANA time zone a destination (the parameter's resolved value) may be in; empty
+    # when it cannot be told.
+    time_zones: Callable[[str], Sequence[str]]
+
+
 # --- the API client ------------------------------------------------------------------------
 
 
@@ -272,6 +287,7 @@ class NodeType:
     # for state a node loads once rather than per item; handlers reach it through context
     # variables the scope sets. Raising ConfigurationError refuses the run (nothing sent).
     run_scope: Callable[[RunSettings], AbstractContextManager[RunScope]] | None = None
+    messaging: Messaging | None = None
     trigger: bool = False
     outputs: tuple[str, ...] = MAIN_OUTPUTS
     # The node type an n8n workflow file names for it (``n8n-nodes-base.plivo``): workflow

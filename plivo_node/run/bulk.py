@@ -31,6 +31,7 @@ from plivo_node.run.engine import (
     item_context,
     schedule,
 )
+from plivo_node.run.send_window import Deferred
 
 # --- running a bulk step -------------------------------------------------------------------
 
@@ -84,6 +85,8 @@ class _Grouper:
             return self._alone(BulkUnit([flow], result=stored, replayed=True))
         try:
             prepared = self._operation.prepare(item_context(self._step, flow, self._client))
+        except Deferred:
+            return []  # outside its send window: not run in this pass, not in any group
         except PlivoNodeError as exc:
             failed = error_result(self._step, flow, exc)
             if self._group is not None and self._hold_failures:

@@ -64,6 +64,7 @@ from plivo_node.core.redaction import (
 )
 from plivo_node.expressions import ExpressionContext
 from plivo_node.run.item_io import encode_line
+from plivo_node.run.send_window import Deferred, WindowGate
 
 
 class OnError(StrEnum):
@@ -179,6 +180,9 @@ class Step:
     service: str = "the service"
     # The node type's version the parameters were saved for (checked when the step was built).
     type_version: float = 1
+    # The pipeline's send window, on a step that messages someone: items outside it are not
+    # run in this pass (see plivo_node.run.send_window).
+    send_window: WindowGate | None = None
 
     @property
     def error_output(self) -> int:
@@ -210,6 +214,9 @@ def item_context(step: Step, flow: FlowItem, client: ApiClient) -> OperationCont
         step_item=_step_item_lookup(flow),
     )
     params = step.resolver.resolve(expression_context)
+    if step.send_window is not None:
+        parameter = step.send_window.parameter_of(step.resource, step.operation)
+        step.send_window.admit(parameter, params.get(parameter))  # raises Deferred: not now
     return OperationContext(
         params=params,
         item=flow.item,
@@ -438,6 +445,12 @@ class _Workers(Generic[U, R]):
             worker.busy = True
             try:
                 result = await self._run_unit(unit)
+            except Deferred:
+                # Outside its send window: never started, like a unit a stop abandoned.
+                worker.busy = False
+                if not future.done():
+                    future.set_result(None)
+                continue
             except asyncio.CancelledError:
                 worker.busy = False
                 if not worker.abandoned:
