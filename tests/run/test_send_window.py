@@ -35,8 +35,10 @@ def test_parse_accepts_times_zones_and_reports_bad_values() -> None:
     assert parse_send_window(None) == (None, [])
     _, problems = parse_send_window({"from": "09:00", "to": "20:00", "timezone": "Mars/Olympus"})
     assert problems == [
-        "settings.sendWindow.timezone: 'Mars/Olympus' is not a time zone; use 'recipient' or an "
-        "IANA zone such as America/New_York"
+        (
+            "settings.sendWindow.timezone: 'Mars/Olympus' is not a time zone; use 'recipient' "
+            "or an IANA zone such as America/New_York"
+        )
     ]
     _, problems = parse_send_window({"from": "09:00", "to": "09:00"})
     assert "from and to are the same time" in problems[0]
@@ -109,9 +111,7 @@ def test_a_number_spanning_zones_too_far_apart_fails_with_the_fix(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(send_window, "CLOCK", FixedClock(utc("2026-12-03T14:30")))
-    gate = WindowGate(
-        NINE_TO_EIGHT, {("sms", "send"): "to"}, lambda v: (NEW_YORK, "Asia/Shanghai")
-    )
+    gate = WindowGate(NINE_TO_EIGHT, {("sms", "send"): "to"}, lambda v: (NEW_YORK, "Asia/Shanghai"))
     with pytest.raises(ItemError) as never:
         gate.admit("to", "+18005550100")
     assert "never open in all of them at once" in str(never.value)
