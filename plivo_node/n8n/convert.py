@@ -67,7 +67,7 @@ _QUIET_SETTINGS: Final = frozenset(
 # Workflow settings this runtime applies: carried into the pipeline's settings as they are
 # (the pipeline schema checks them). n8n ignores settings it does not know, so a workflow may
 # carry them and still import into n8n.
-CARRIED_SETTINGS: Final = ("suppression",)
+CARRIED_SETTINGS: Final = ("suppression", "sendWindow")
 
 
 @dataclass(frozen=True)
