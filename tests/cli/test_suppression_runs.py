@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from plivo_node.cli import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_USAGE, main
-from plivo_node.nodes.plivo.suppression import Source, opened
+from plivo_node.nodes.plivo.suppression import Source, apply_inbound, opened
 from plivo_sandbox import Sandbox, SandboxConfig
 
 AUTH_ID = "MATESTACCOUNT0000001"
@@ -153,3 +153,18 @@ def test_suppression_setting_is_validated(
     pipeline = write_pipeline(tmp_path, settings=", suppression: maybe")
     assert main(["validate", str(pipeline)]) == EXIT_USAGE
     assert "suppression" in capsys.readouterr().err
+
+
+def test_a_stop_reply_suppresses_the_next_run_and_start_lifts_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reply = {"From": "14155550102", "To": "14155550100", "Text": "Stop\n", "MessageUUID": "in-1"}
+    assert apply_inbound(reply).action == "added"
+    pipeline = write_pipeline(tmp_path)
+    assert main(["run", str(pipeline), "--sandbox", "--no-journal"]) == EXIT_ITEMS_FAILED
+    items = read_jsonl(tmp_path / "out.jsonl")
+    assert [i.get("error", {}).get("code") for i in items] == [None, "suppressed", None, None]
+    assert items[1]["error"]["suppressed"][0]["reason"] == "keyword STOP"
+    assert apply_inbound({**reply, "Text": "START", "MessageUUID": "in-2"}).action == "removed"
+    assert main(["run", str(pipeline), "--sandbox", "--no-journal"]) == EXIT_OK
+    capsys.readouterr()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from plivo_node.core.errors import ItemError
 from plivo_node.core.node import RunScope, RunSettings
@@ -32,6 +33,25 @@ class SuppressedError(ItemError):
     """Every destination of the item is on the suppression list: nothing was sent."""
 
     code = "suppressed"
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        super().__init__(
+            "; ".join(entry.describe() for entry in entries) + ": nothing was sent",
+            hint="the recipient asked not to be messaged; `plivo-node suppression remove "
+            "NUMBER` lifts it if they opted back in, `settings.suppression: false` turns the "
+            "list off for transactional messages",
+            parameter="to",
+        )
+        self.entries = tuple(entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error object, with each suppressed number's entry for scripts to read."""
+        data = super().to_dict()
+        data["suppressed"] = [
+            {"number": "+" + e.number, "reason": e.reason, "source": e.source, "since": e.since}
+            for e in self.entries
+        ]
+        return data
 
 
 class RunSuppression:
@@ -122,12 +142,6 @@ def screen_destinations(destinations: Sequence[str]) -> tuple[list[str], list[En
         return kept, skipped
     if not kept:
         scope.suppressed_items += 1
-        raise SuppressedError(
-            "; ".join(entry.describe() for entry in skipped) + ": nothing was sent",
-            hint="the recipient asked not to be messaged; `plivo-node suppression remove "
-            "NUMBER` lifts it if they opted back in, `settings.suppression: false` turns the "
-            "list off for transactional messages",
-            parameter="to",
-        )
+        raise SuppressedError(skipped)
     scope.dropped += len(skipped)
     return kept, skipped

@@ -55,6 +55,14 @@ async def test_a_suppressed_destination_fails_before_any_request(plivo, run, sco
     assert error["parameter"] == "to"
     assert "+14155550101 is suppressed since" in error["message"]
     assert "(keyword STOP)" in error["message"]
+    assert error["suppressed"] == [
+        {
+            "number": "+14155550101",
+            "reason": "keyword STOP",
+            "source": "keyword",
+            "since": error["suppressed"][0]["since"],
+        }
+    ]
     assert scope.suppressed_items == 1
 
 
