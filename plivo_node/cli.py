@@ -348,6 +348,7 @@ async def _run(  # noqa: PLR0915
     from plivo_node.run.progress import Progress  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
     from plivo_node.run.runner import execute  # noqa: PLC0415
+    from plivo_node.run.send_window import CLOCK, DEFER  # noqa: PLC0415
 
     registry = NodeRegistry()
     spec = _load_spec(options.pipeline, registry)
@@ -498,10 +499,11 @@ async def _run(  # noqa: PLR0915
         return EXIT_ITEMS_FAILED
     held = [gate for gate in gates if gate.hold and gate.outside]
     if held:
-        if all(gate.window.outside == "defer" for gate in held):
+        if all(gate.window.outside == DEFER for gate in held):
+            first = min(held, key=lambda gate: gate.next_open or CLOCK.now())
             _err(
                 f"plivo-node: {sum(g.outside for g in held)} items were left for their send "
-                f"window; run again with --resume after {held[0].opening_text()}"
+                f"window; run again with --resume after {first.opening_text()}"
             )
         return EXIT_DEFERRED
     return EXIT_ITEMS_FAILED if summary.failed else EXIT_OK
