@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from plivo_node.core.errors import ItemError
 
 RECIPIENT = "recipient"
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 WAIT = "wait"
 DEFER = "defer"
 # How far ahead a window opening is looked for (a window open in every zone of a number).
@@ -58,11 +60,14 @@ class SendWindow:
 
 
 def _parse_time(raw: object, key: str, problems: list[str]) -> clock_time:
-    try:
-        return clock_time.fromisoformat(str(raw))
-    except ValueError:
-        problems.append(f"settings.sendWindow.{key}: {raw!r} is not a time; write it as HH:MM")
+    match = _HH_MM.match(str(raw))
+    if match is None:
+        problems.append(
+            f"settings.sendWindow.{key}: {raw!r} is not a time of day; write it as HH:MM on a "
+            "24-hour clock, like 09:00 or 20:30"
+        )
         return clock_time(0)
+    return clock_time(int(match[1]), int(match[2]))
 
 
 def parse_send_window(raw: Mapping[str, Any] | None) -> tuple[SendWindow | None, list[str]]:

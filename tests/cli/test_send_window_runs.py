@@ -193,7 +193,8 @@ def test_a_fixed_zone_applies_to_everyone(
 @pytest.mark.parametrize(
     ("window", "more", "expected"),
     [
-        ('{from: "9am", to: "20:00"}', "", "does not match"),
+        ('{from: "9am", to: "20:00"}', "", "'9am' is not a time of day; write it as HH:MM"),
+        ('{from: "09:00", to: "24:00"}', "", "'24:00' is not a time of day"),
         ('{from: "09:00", to: "20:00", timezone: Mars/Olympus}', "", "is not a time zone"),
         ('{from: "09:00", to: "09:00"}', "", "from and to are the same time"),
         (
