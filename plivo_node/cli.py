@@ -299,8 +299,18 @@ async def _run_in_windows(options: RunOptions, signals: _StopSignals) -> int:
     from plivo_node.run import send_window  # noqa: PLC0415
 
     gates: list[WindowGate] = []
+    later_pass = False
     while True:
-        code = await _run(options, signals, gates)
+        try:
+            code = await _run(options, signals, gates)
+        except ConfigurationError as exc:
+            if not later_pass:
+                raise
+            # An earlier pass sent items: this is not "nothing was sent" (exit 2).
+            raise RunAbortedError(
+                f"the run stopped between send windows, after items were sent: {exc}",
+                hint="fix it, then run again with --resume to send the items still waiting",
+            ) from exc
         held = [gate for gate in gates if gate.hold and gate.outside]
         if code != EXIT_DEFERRED or any(g.window.outside != send_window.WAIT for g in held):
             return code
@@ -324,6 +334,7 @@ async def _run_in_windows(options: RunOptions, signals: _StopSignals) -> int:
         finally:
             signals.stop.unsubscribe(stopped.set)
         options = dataclasses.replace(options, resume=True, restart=False)
+        later_pass = True
 
 
 def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:

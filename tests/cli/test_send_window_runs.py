@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from plivo_node.cli import EXIT_DEFERRED, EXIT_OK, EXIT_USAGE, main
+from plivo_node.cli import EXIT_DEFERRED, EXIT_ITEMS_FAILED, EXIT_OK, EXIT_USAGE, main
 from plivo_node.run import send_window
 from plivo_sandbox import Sandbox, SandboxConfig
 
@@ -217,3 +217,20 @@ def test_a_window_needs_a_resumable_run(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["run", str(pipeline), "--sandbox", "--no-journal"]) == EXIT_USAGE
     assert "this run could not be resumed" in capsys.readouterr().err
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_configuration_error_after_a_pass_that_sent_is_not_exit_2(
+    tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = write_pipeline(tmp_path, '{from: "09:00", to: "20:00"}')
+    real_sleep = clock.sleep_until
+
+    async def sleep_then_break_the_input(instant: datetime, stopped: asyncio.Event) -> bool:
+        (tmp_path / "contacts.csv").write_bytes(b"\xff\xfe not UTF-8")
+        return await real_sleep(instant, stopped)
+
+    clock.sleep_until = sleep_then_break_the_input  # type: ignore[method-assign]
+    code = main(["run", str(pipeline), "--sandbox", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == EXIT_ITEMS_FAILED, err
+    assert "the run stopped between send windows, after items were sent" in err
