@@ -24,7 +24,14 @@ from plivo_node import __version__
 from plivo_node.core.api import NO_CLIENT, ApiClient
 from plivo_node.core.errors import ConfigurationError, PlivoNodeError, RunAbortedError
 from plivo_node.core.items import Item
-from plivo_node.core.node import ClientFactory, ClientOptions, RunClient, RunTally
+from plivo_node.core.node import (
+    ClientFactory,
+    ClientOptions,
+    RunClient,
+    RunScope,
+    RunSettings,
+    RunTally,
+)
 from plivo_node.core.redaction import STRONG_SECRET_LENGTH, RedactingStream, redact, register_secret
 from plivo_node.core.words import counted
 from plivo_node.nodes import DEFAULT_NODE, SANDBOX_HELP, SANDBOX_MODULE
@@ -38,10 +45,14 @@ if TYPE_CHECKING:
     from plivo_node.run.pipeline import PipelineSpec
     from plivo_node.run.registry import LoadedNode, NodeRegistry
     from plivo_node.run.runner import RunSummary
+    from plivo_node.run.send_window import WindowGate
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
+# Items were left for their send window (settings.sendWindow with outside: defer): run again
+# with --resume once it opens. EX_TEMPFAIL: "try again later".
+EXIT_DEFERRED = 75
 
 # Environment variables whose values are masked from the start (see _redacted_stdio).
 _SECRET_VARIABLE = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY)$", re.IGNORECASE)
@@ -272,12 +283,59 @@ async def _run_stoppable(options: RunOptions) -> int:
     stop = RunStop()
     with _StopSignals(stop) as signals:
         try:
-            return await _run(options, signals)
+            return await _run_in_windows(options, signals)
         except asyncio.CancelledError:
             if not signals.stop.forced:
                 raise
             _err(signals.line(None, None, None))
             return signals.exit_code
+
+
+async def _run_in_windows(options: RunOptions, signals: _StopSignals) -> int:
+    """The run, then (settings.sendWindow with outside: wait) a wait for the first send window
+    to open and a resumed pass, again and again until no item is left outside its window."""
+    import asyncio  # noqa: PLC0415
+    import dataclasses  # noqa: PLC0415
+
+    from plivo_node.run import send_window  # noqa: PLC0415
+
+    gates: list[WindowGate] = []
+    later_pass = False
+    while True:
+        try:
+            code = await _run(options, signals, gates)
+        except ConfigurationError as exc:
+            if not later_pass:
+                raise
+            # An earlier pass sent items: this is not "nothing was sent" (exit 2).
+            raise RunAbortedError(
+                f"the run stopped between send windows, after items were sent: {exc}",
+                hint="fix it, then run again with --resume to send the items still waiting",
+            ) from exc
+        held = [gate for gate in gates if gate.hold and gate.outside]
+        if code != EXIT_DEFERRED or any(g.window.outside != send_window.WAIT for g in held):
+            return code
+        first = min(held, key=lambda gate: gate.next_open or send_window.CLOCK.now())
+        waiting = sum(gate.outside for gate in held)
+        _err(
+            f"plivo-node: {waiting} items wait for their send window; sending resumes at "
+            f"{first.opening_text()} (SIGINT/SIGTERM stops; --resume continues later)"
+        )
+        stopped = asyncio.Event()
+        signals.stop.subscribe(stopped.set)
+        try:
+            assert first.next_open is not None
+            if await send_window.CLOCK.sleep_until(first.next_open, stopped):
+                name = signals.received[0].name
+                _err(
+                    f"plivo-node: stopped by {name} while {waiting} items waited for their send "
+                    "window; run again with --resume to send them"
+                )
+                return signals.exit_code
+        finally:
+            signals.stop.unsubscribe(stopped.set)
+        options = dataclasses.replace(options, resume=True, restart=False)
+        later_pass = True
 
 
 def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:
@@ -291,7 +349,9 @@ def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:
 
 
 # PLR0915: the run's own imports below count as statements.
-async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0915
+async def _run(  # noqa: PLR0915
+    options: RunOptions, signals: _StopSignals, gates: list[WindowGate]
+) -> int:
     # The run's modules, imported only when a run starts (see the imports at the top).
     from plivo_node.run.guards import RunRequest, plan_run  # noqa: PLC0415
     from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
@@ -300,6 +360,7 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
     from plivo_node.run.progress import Progress  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
     from plivo_node.run.runner import execute  # noqa: PLC0415
+    from plivo_node.run.send_window import CLOCK, DEFER  # noqa: PLC0415
 
     registry = NodeRegistry()
     spec = _load_spec(options.pipeline, registry)
@@ -321,6 +382,16 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
             restart=options.restart,
         )
     )
+    gates[:] = list({id(s.send_window): s.send_window for s in steps if s.send_window}.values())
+    for gate in gates:
+        gate.reset()
+        gate.hold = not options.dry_run  # a dry run runs every item and counts the outside ones
+    if gates and not options.dry_run and plan.blocker is not None:
+        raise ConfigurationError(
+            "settings.sendWindow leaves items outside their window for a resumed pass, and "
+            f"this run could not be resumed: {plan.blocker.reason}",
+            hint="keep the journal and read the input from a file, or remove sendWindow",
+        )
     _tune_garbage_collector()
     nodes = _client_nodes(steps, registry)
     tallies: dict[str, RunTally] = {
@@ -341,6 +412,16 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
             )
             live[target.node.name] = await stack.enter_async_context(connection)
         try:
+            # Each node type's run-wide state (a suppression list loaded once), open until
+            # the last item is done; a list that cannot be read refuses the run (exit 2).
+            run_settings = RunSettings(
+                suppression=spec.settings.suppression, dry_run=options.dry_run
+            )
+            scopes: list[RunScope] = [
+                stack.enter_context(open_scope(run_settings))
+                for name in dict.fromkeys(step.node for step in steps)
+                if (open_scope := registry.get(name).type.run_scope) is not None
+            ]
             for target in targets:
                 if not target.embedded_sandbox:
                     # One read per service: a wrong token fails here, before any item.
@@ -393,7 +474,8 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
                         on_result=on_result,
                         stop=signals.stop,
                     )
-                finished = summary.stopped is None and not summary.interrupted
+                deferred = any(gate.hold and gate.outside for gate in gates)
+                finished = summary.stopped is None and not summary.interrupted and not deferred
             finally:
                 progress.close()
                 if journal is not None:
@@ -412,7 +494,14 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
                 ) from exc
             raise
     sandboxes = [t.factory.service for t in targets if t.embedded_sandbox]
-    _print_summary(summary, plan.output, dry_run=options.dry_run, sandboxes=sandboxes)
+    _print_summary(
+        summary,
+        plan.output,
+        dry_run=options.dry_run,
+        sandboxes=sandboxes,
+        scope_lines=[line for scope in scopes for line in scope.lines()]
+        + [gate.line() for gate in gates if gate.outside],
+    )
     if signals.received:
         obstacle = None if plan.blocker is None else f"it cannot be resumed: {plan.blocker.reason}"
         _err(signals.line(summary, total, obstacle))
@@ -420,11 +509,25 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
     if summary.stopped is not None:
         _err(f"plivo-node: {summary.stopped}")
         return EXIT_ITEMS_FAILED
+    held = [gate for gate in gates if gate.hold and gate.outside]
+    if held:
+        if all(gate.window.outside == DEFER for gate in held):
+            first = min(held, key=lambda gate: gate.next_open or CLOCK.now())
+            _err(
+                f"plivo-node: {sum(g.outside for g in held)} items were left for their send "
+                f"window; run again with --resume after {first.opening_text()}"
+            )
+        return EXIT_DEFERRED
     return EXIT_ITEMS_FAILED if summary.failed else EXIT_OK
 
 
 def _print_summary(
-    summary: RunSummary, output_path: Path, *, dry_run: bool, sandboxes: list[str]
+    summary: RunSummary,
+    output_path: Path,
+    *,
+    dry_run: bool,
+    sandboxes: list[str],
+    scope_lines: list[str],
 ) -> None:
     label = "dry run" if dry_run else "run"
     label += " stopped" if summary.interrupted else " finished"
@@ -449,6 +552,7 @@ def _print_summary(
         lines.append(f"  resumed: {resumed} taken from the journal, not re-sent")
     for tally in summary.tallies.values():
         lines.extend(f"  {line}" for line in tally.lines())
+    lines.extend(f"  {line}" for line in scope_lines)
     if str(output_path) != "-":
         lines.append(f"  output: {output_path}")
     lines.extend(f"  sandbox: nothing was sent to {service}" for service in sandboxes)
@@ -676,6 +780,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the node type whose credentials to test (default: {DEFAULT_NODE}, or "
         "every node of --pipeline)",
     )
+    from plivo_node.commands import suppression  # noqa: PLC0415  (argparse and csv only)
+
+    suppression.register(sub)
     return parser
 
 
@@ -709,6 +816,10 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         return _convert(args.workflow, args.output)
     if args.command == "sandbox":
         return _sandbox(extra)
+    if args.command == "suppression":
+        from plivo_node.commands import suppression  # noqa: PLC0415
+
+        return suppression.run(args)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.

@@ -28,6 +28,15 @@ def _description_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(autouse=True)
+def _state_dir_of_the_test(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test its own state directory (suppression list, queues), never the user's; commands
+    run in subprocesses inherit it."""
+    monkeypatch.setenv("PLIVO_NODE_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def _no_secrets_between_tests() -> Iterator[None]:
     forget_secrets()
     yield

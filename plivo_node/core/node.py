@@ -19,7 +19,7 @@ Handlers never see the pipeline, the credentials or other items.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -137,6 +137,42 @@ class RunTally(Protocol):
         ...
 
 
+# --- run-wide state ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a run tells each node type's run scope (:attr:`NodeType.run_scope`)."""
+
+    # The pipeline's ``settings.suppression``: whether a node honours its list of recipients
+    # who asked not to be messaged (off for transactional messages such as 2FA codes).
+    suppression: bool = True
+    dry_run: bool = False
+
+
+class RunScope(Protocol):
+    """A node type's state for one run, open from before its first item to after its last."""
+
+    def lines(self) -> list[str]:
+        """The run summary's lines about it (none when it has nothing to say)."""
+        ...
+
+
+# --- messaging someone ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Messaging:
+    """Operations that message (or call) a person: the pipeline's send window
+    (``settings.sendWindow``) holds their items outside its hours."""
+
+    # The parameter naming each such operation's destination(s).
+    destinations: Mapping[OperationKey, str]
+    # Every IANA time zone a destination (the parameter's resolved value) may be in; empty
+    # when it cannot be told.
+    time_zones: Callable[[str], Sequence[str]]
+
+
 # --- the API client ------------------------------------------------------------------------
 
 
@@ -247,6 +283,11 @@ class NodeType:
     tally: Callable[[], RunTally] | None = None
     # Problems of constant parameter values, found before anything runs (``validate``).
     check_constants: ConstantCheck | None = None
+    # Opened once per run around all of its items (before the first, closed after the last),
+    # for state a node loads once rather than per item; handlers reach it through context
+    # variables the scope sets. Raising ConfigurationError refuses the run (nothing sent).
+    run_scope: Callable[[RunSettings], AbstractContextManager[RunScope]] | None = None
+    messaging: Messaging | None = None
     trigger: bool = False
     outputs: tuple[str, ...] = MAIN_OUTPUTS
     # The node type an n8n workflow file names for it (``n8n-nodes-base.plivo``): workflow

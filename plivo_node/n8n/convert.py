@@ -64,6 +64,10 @@ _QUIET_SETTINGS: Final = frozenset(
      "saveDataSuccessExecution", "saveExecutionProgress", "callerPolicy", "callerIds",
      "timeSavedPerExecution", "availableInMCP"}
 )  # fmt: skip
+# Workflow settings this runtime applies: carried into the pipeline's settings as they are
+# (the pipeline schema checks them). n8n ignores settings it does not know, so a workflow may
+# carry them and still import into n8n.
+CARRIED_SETTINGS: Final = ("suppression", "sendWindow")
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,9 @@ def _pipeline_data(
     data: dict[str, Any] = {"version": 1}
     if workflow.name:
         data["name"] = workflow.name
+    carried = {k: workflow.settings[k] for k in CARRIED_SETTINGS if k in workflow.settings}
+    if carried:
+        data["settings"] = carried
     data["steps"] = [
         _step_data(
             step,
@@ -373,7 +380,7 @@ def _check_graph(
 def _setting_notices(settings: Mapping[str, Any]) -> list[str]:
     notices: list[str] = []
     for key, value in settings.items():
-        if key in _QUIET_SETTINGS or value in (None, "", -1):
+        if key in _QUIET_SETTINGS or key in CARRIED_SETTINGS or value in (None, "", -1):
             continue
         if key == "timezone":
             notices.append(

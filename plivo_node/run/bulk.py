@@ -12,7 +12,7 @@ as in a per-item step.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from plivo_node.core.api import ApiClient
@@ -22,6 +22,7 @@ from plivo_node.core.node import BulkGroup, BulkOperation
 from plivo_node.run.engine import (
     FlowItem,
     ItemResult,
+    OnError,
     OutputItem,
     Replay,
     RunStop,
@@ -30,6 +31,7 @@ from plivo_node.run.engine import (
     item_context,
     schedule,
 )
+from plivo_node.run.send_window import Deferred
 
 # --- running a bulk step -------------------------------------------------------------------
 
@@ -42,15 +44,22 @@ Results = list[tuple[FlowItem, ItemResult]]
 class BulkUnit:
     """A bulk step's unit of work for the scheduler: a group to send, or one item's result.
 
-    An item whose preparation failed is a unit of its own, run in its turn like a group (so
-    that under stopWorkflow it stops the step where it stands); a replayed item is a unit
-    whose result is already known.
+    Under stopWorkflow an item whose preparation failed is a unit of its own, run in its turn
+    like a group, so that it stops the step where it stands. Otherwise it is held in the open
+    group (``held``, by position in ``flows``): its error item leaves in its place when the
+    group is sent, and a few refused items (recipients who opted out, say) do not split a bulk
+    send into many requests. A replayed item is a unit whose result is already known.
     """
 
     flows: list[FlowItem]
     group: BulkGroup[Any] | None = None
     result: ItemResult | None = None
     replayed: bool = False
+    held: dict[int, ItemResult] = field(default_factory=dict)
+
+    def members(self) -> list[FlowItem]:
+        """The items the group's request is for (not those held with an error)."""
+        return [flow for position, flow in enumerate(self.flows) if position not in self.held]
 
 
 class _Grouper:
@@ -66,6 +75,8 @@ class _Grouper:
         self._group: BulkGroup[Any] | None = None
         self._key: str | None = None
         self._flows: list[FlowItem] = []
+        self._held: dict[int, ItemResult] = {}
+        self._hold_failures = step.on_error is not OnError.STOP_WORKFLOW
 
     def add(self, flow: FlowItem) -> list[BulkUnit]:
         """Take an item; return the units it closes (an item of its own closes the group)."""
@@ -74,8 +85,15 @@ class _Grouper:
             return self._alone(BulkUnit([flow], result=stored, replayed=True))
         try:
             prepared = self._operation.prepare(item_context(self._step, flow, self._client))
+        except Deferred:
+            return []  # outside its send window: not run in this pass, not in any group
         except PlivoNodeError as exc:
-            return self._alone(BulkUnit([flow], result=error_result(self._step, flow, exc)))
+            failed = error_result(self._step, flow, exc)
+            if self._group is not None and self._hold_failures:
+                self._held[len(self._flows)] = failed
+                self._flows.append(flow)
+                return []
+            return self._alone(BulkUnit([flow], result=failed))
         key = self._operation.group_key(prepared)
         closed: list[BulkUnit] = []
         group = self._group
@@ -93,8 +111,8 @@ class _Grouper:
         """The open group as a unit, if there is one."""
         if self._group is None:
             return []
-        unit = BulkUnit(self._flows, group=self._group)
-        self._group, self._key, self._flows = None, None, []
+        unit = BulkUnit(self._flows, group=self._group, held=self._held)
+        self._group, self._key, self._flows, self._held = None, None, [], {}
         return [unit]
 
     def _alone(self, unit: BulkUnit) -> list[BulkUnit]:
@@ -133,8 +151,9 @@ async def run_bulk_step(
     """Like :func:`plivo_node.run.engine.run_step`, sending consecutive compatible items together.
 
     Items are prepared (parameters resolved, checks made, request built) one by one in input
-    order; an item that fails preparation, or was recorded by an earlier run, closes the group
-    before it so that output order is kept. Groups and failed items go through the engine's
+    order; an item recorded by an earlier run closes the group before it so that output order
+    is kept, and so does one that fails preparation under stopWorkflow (otherwise it is held in
+    the group, see :class:`BulkUnit`). Groups and failed items go through the engine's
     scheduler as units: at most ``step.concurrency`` requests are in flight and at most twice
     that many units are held; under stopWorkflow the first failing item stops the step as in
     ``run_step`` (no request starts after it); an open group that was never sent is dropped.
@@ -147,7 +166,8 @@ async def run_bulk_step(
             assert unit.result is not None
             results = [unit.result]
         else:
-            results = await _send(step, client, unit.group, unit.flows)
+            sent = iter(await _send(step, client, unit.group, unit.members()))
+            results = [unit.held.get(position) or next(sent) for position in range(len(unit.flows))]
         if record is not None:
             for result in results:
                 record(result)
@@ -155,7 +175,7 @@ async def run_bulk_step(
 
     async def mark(unit: BulkUnit) -> None:
         if begin is not None:
-            await begin([flow.index for flow in unit.flows])
+            await begin([flow.index for flow in unit.members()])
 
     grouper = _Grouper(step, client, operation, replay)
     async for _unit, results in schedule(

@@ -60,6 +60,7 @@ from plivo_node.core.redaction import (
 )
 from plivo_node.expressions import ExpressionContext
 from plivo_node.run.item_io import encode_line
+from plivo_node.run.send_window import Deferred
 from plivo_node.run.step import OnError, Resolver, Step
 
 __all__ = ["OnError", "Resolver", "Step"]  # defined in plivo_node.run.step, used with the engine
@@ -147,6 +148,9 @@ def item_context(step: Step, flow: FlowItem, client: ApiClient) -> OperationCont
         step_item=_step_item_lookup(flow),
     )
     params = step.resolver.resolve(expression_context)
+    if step.send_window is not None:
+        parameter = step.send_window.parameter_of(step.resource, step.operation)
+        step.send_window.admit(parameter, params.get(parameter))  # raises Deferred: not now
     return OperationContext(
         params=params,
         item=flow.item,
@@ -375,6 +379,12 @@ class _Workers(Generic[U, R]):
             worker.busy = True
             try:
                 result = await self._run_unit(unit)
+            except Deferred:
+                # Outside its send window: never started, like a unit a stop abandoned.
+                worker.busy = False
+                if not future.done():
+                    future.set_result(None)
+                continue
             except asyncio.CancelledError:
                 worker.busy = False
                 if not worker.abandoned:

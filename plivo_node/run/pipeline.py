@@ -33,6 +33,7 @@ from plivo_node.run.credentials import block_problems
 from plivo_node.run.graph import DeclaredStep, Graph, output_problems, resolve_graph
 from plivo_node.run.pipeline_checks import StepView, check_input, step_problems
 from plivo_node.run.registry import LoadedNode, NodeRegistry
+from plivo_node.run.send_window import SendWindow, WindowGate, parse_send_window
 from plivo_node.run.step import OnError, Step
 
 DEFAULT_CONCURRENCY = 50
@@ -48,6 +49,10 @@ class Settings:
     timeout_seconds: float = 30.0
     messages_per_second: float | None = None
     cost_estimate: bool = True  # let nodes look up prices for the summary
+    # Let nodes skip recipients on their suppression list (opted out); off for 2FA codes.
+    suppression: bool = True
+    # Hours the steps that message someone may send in (settings.sendWindow), or None.
+    send_window: SendWindow | None = None
 
 
 @dataclass(frozen=True)
@@ -270,11 +275,14 @@ def _spec_from_data(
         input_format=input_format,
         output_path=_resolve_path(base_dir, output) if isinstance(output, str) else None,
         credentials=data.get("credentials"),
-        settings=_settings_from(data.get("settings") or {}),
+        settings=_settings_from(data.get("settings") or {}, source),
     )
 
 
-def _settings_from(raw: Mapping[str, Any]) -> Settings:
+def _settings_from(raw: Mapping[str, Any], source: str) -> Settings:
+    send_window, problems = parse_send_window(raw.get("sendWindow"))
+    if problems:
+        raise PipelineError(source, problems)
     rate_limit: tuple[int, float] | Literal[False] | None = None
     if "rateLimit" in raw:
         limit = raw["rateLimit"]
@@ -287,6 +295,8 @@ def _settings_from(raw: Mapping[str, Any]) -> Settings:
         timeout_seconds=float(raw.get("timeoutSeconds", 30.0)),
         messages_per_second=raw.get("messagesPerSecond"),
         cost_estimate=bool(raw.get("costEstimate", True)),
+        suppression=bool(raw.get("suppression", True)),
+        send_window=send_window,
     )
 
 
@@ -306,6 +316,8 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
     steps: list[Step] = []
     problems: list[str] = []
     views: list[StepView] = []
+    # One gate per run, shared by the steps that message someone.
+    gates: dict[str, WindowGate] = {}
     nodes: dict[str, LoadedNode] = {}
     for position, step_spec in enumerate(spec.steps):
         view = StepView(step_spec.name, None, step_spec.parameters)
@@ -339,6 +351,10 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
             problems.append(f"step '{step_spec.name}': {problem}")
             continue
         client = node.type.client
+        gate, problem = _window_gate(spec, node, step_spec.name, operation, gates)
+        if problem is not None:
+            problems.append(f"step '{step_spec.name}': {problem}")
+            continue
         steps.append(
             Step(
                 name=step_spec.name,
@@ -355,6 +371,7 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
                 never_repeat=operation in node.type.never_repeat,
                 service=client.service if client is not None else node.description.displayName,
                 type_version=type_version,
+                send_window=gate,
             )
         )
     problems.extend(step_problems(views, spec.graph))
@@ -367,6 +384,28 @@ def build_steps(spec: PipelineSpec, registry: NodeRegistry | None = None) -> lis
     if problems:
         raise PipelineError(spec.source, problems)
     return steps
+
+
+def _window_gate(
+    spec: PipelineSpec,
+    node: LoadedNode,
+    step_name: str,
+    operation: tuple[str, str],
+    gates: dict[str, WindowGate],
+) -> tuple[WindowGate | None, str | None]:
+    """The send window's gate for a step that messages someone (and why it cannot have one)."""
+    window, messaging = spec.settings.send_window, node.type.messaging
+    if window is None or messaging is None or operation not in messaging.destinations:
+        return None, None
+    if step_name not in spec.graph.terminal:
+        return None, (
+            "settings.sendWindow holds this step's items until their window opens, so its "
+            "output must end the run; move the steps after it into another pipeline that "
+            "reads this one's output"
+        )
+    if node.name not in gates:
+        gates[node.name] = WindowGate(window, messaging.destinations, messaging.time_zones)
+    return gates[node.name], None
 
 
 def _type_version(node: LoadedNode, wanted: float | None) -> tuple[float, str | None]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from plivo_node.core.node import MAIN_OUTPUTS, BulkOperation, Handler
 from plivo_node.expressions import ExpressionContext
+
+if TYPE_CHECKING:  # the send window imports asyncio, which validate does not need
+    from plivo_node.run.send_window import WindowGate
 
 
 class OnError(StrEnum):
@@ -63,6 +66,9 @@ class Step:
     service: str = "the service"
     # The node type's version the parameters were saved for (checked when the step was built).
     type_version: float = 1
+    # The pipeline's send window, on a step that messages someone: items outside it are not
+    # run in this pass (see plivo_node.run.send_window).
+    send_window: WindowGate | None = None
 
     @property
     def error_output(self) -> int:

@@ -315,3 +315,11 @@ def test_workflow_settings_this_runtime_does_not_apply_are_noticed() -> None:
         "settings.errorWorkflow: no error workflow runs when this run fails",
         "settings.somethingNew is not applied by this runtime",
     )
+
+
+def test_workflow_settings_this_runtime_applies_are_carried_into_the_pipeline() -> None:
+    window = {"from": "09:00", "to": "20:00", "timezone": "recipient"}
+    settings = {"executionOrder": "v1", "suppression": False, "sendWindow": window}
+    conversion = convert(workflow(node("T", "manualTrigger"), links=[], settings=settings))
+    assert conversion.data["settings"] == {"suppression": False, "sendWindow": window}
+    assert conversion.notices == ()

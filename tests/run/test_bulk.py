@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from plivo_node.core.api import ApiClient, ApiResponse
 from plivo_node.core.errors import ParameterError, PlivoNodeError, ServerError
 from plivo_node.core.items import Item, JsonObject
 from plivo_node.core.node import OperationContext
 from plivo_node.run.bulk import run_bulk_step
-from plivo_node.run.engine import FlowItem, ItemResult, OnError, Step
+from plivo_node.run.engine import FlowItem, ItemResult, OnError, Step, StepStopped
 
 GROUP_LIMIT = 3
 
@@ -89,13 +91,17 @@ async def unused(ctx: OperationContext) -> list[JsonObject]:
     raise AssertionError("bulk steps do not call the per-item handler")
 
 
-async def run(rows: list[dict[str, Any]], service: SumService) -> list[ItemResult]:
+async def run(
+    rows: list[dict[str, Any]],
+    service: SumService,
+    on_error: OnError = OnError.CONTINUE_REGULAR_OUTPUT,
+) -> list[ItemResult]:
     step = Step(
         name="Sum",
         resolver=Params(),
         handler=unused,
         node="sum",
-        on_error=OnError.CONTINUE_REGULAR_OUTPUT,
+        on_error=on_error,
         concurrency=2,
         bulk=SumBulk(),
     )
@@ -132,11 +138,35 @@ async def test_a_failed_request_fails_every_member_each_naming_its_own_item() ->
     assert all(r.error is not None and r.error.code == "server_error" for r in results)
 
 
-async def test_an_item_that_cannot_be_prepared_closes_the_group_and_keeps_its_place() -> None:
+async def test_an_item_that_cannot_be_prepared_keeps_its_place_without_splitting_the_group() -> (
+    None
+):
+    service = SumService()
+    rows = [{"key": "a", "value": 1}, {"key": "a"}, {"key": "a", "value": 2}, {"key": "a"}]
+    results = await run(rows, service)
+    assert [body["values"] for body in service.bodies] == [[1, 2]]
+    assert [r.index for r in results] == [0, 1, 2, 3]
+    assert [r.error.code if r.error else None for r in results] == [
+        None,
+        "invalid_parameter",
+        None,
+        "invalid_parameter",
+    ]
+    assert results[1].outputs[0].json == {"error": "Item 1, parameter 'value': no value"}
+
+
+async def test_under_stop_workflow_an_item_that_cannot_be_prepared_closes_the_group() -> None:
+    service = SumService()
+    rows = [{"key": "a", "value": 1}, {"key": "a"}, {"key": "a", "value": 2}]
+    with pytest.raises(StepStopped):
+        await run(rows, service, OnError.STOP_WORKFLOW)
+    assert [body["values"] for body in service.bodies] == [[1]]  # nothing after the failure
+
+
+async def test_a_prepared_failure_after_a_group_keeps_order() -> None:
     service = SumService()
     rows = [{"key": "a", "value": 1}, {"key": "a"}, {"key": "a", "value": 2}]
     results = await run(rows, service)
-    assert [body["values"] for body in service.bodies] == [[1], [2]]
     assert [r.index for r in results] == [0, 1, 2]
     assert results[1].error is not None
     assert results[1].error.code == "invalid_parameter"

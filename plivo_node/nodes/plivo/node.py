@@ -6,12 +6,14 @@ Nothing in the runtime names it: it plugs in through the node contract
 
 from __future__ import annotations
 
-from plivo_node.core.node import NodeType
+from plivo_node.core.node import Messaging, NodeType
 from plivo_node.nodes.plivo.constant_checks import constant_problems
 from plivo_node.nodes.plivo.cost import MessageTally
 from plivo_node.nodes.plivo.description import NODE_NAME, credential_path, manifest_path
 from plivo_node.nodes.plivo.factory import PlivoClientFactory
 from plivo_node.nodes.plivo.resources import BULK, HANDLERS, NEVER_REPEAT
+from plivo_node.nodes.plivo.suppression_scope import suppression_scope
+from plivo_node.nodes.plivo.validation.time_zones import destination_time_zones
 
 NODE = NodeType(
     name=NODE_NAME,
@@ -23,5 +25,10 @@ NODE = NodeType(
     never_repeat=NEVER_REPEAT,
     tally=MessageTally,
     check_constants=constant_problems,
+    run_scope=suppression_scope,
+    messaging=Messaging(
+        destinations={("sms", "send"): "to", ("mms", "send"): "to", ("call", "make"): "to"},
+        time_zones=destination_time_zones,
+    ),
     n8n_type="n8n-nodes-base.plivo",
 )

@@ -23,6 +23,7 @@ from plivo_node.nodes.plivo.resources._messaging import (
     sender_fields,
     upload_media,
 )
+from plivo_node.nodes.plivo.suppression_scope import screen_destinations
 from plivo_node.nodes.plivo.validation.fields import split_list, text_value
 from plivo_node.nodes.plivo.validation.media import (
     MAX_MEDIA,
@@ -47,6 +48,8 @@ async def send(ctx: OperationContext) -> list[JsonObject]:
     destinations = parse_destinations(params.get("to"), parameter="to")
     check_sender_not_destination(sender, destinations)
     check_mms_destinations(destinations)
+    # Before the media upload: a suppressed recipient costs no upload either.
+    destinations, suppressed = screen_destinations(destinations)
     text = "" if params.get("message") is None else str(params["message"])
 
     urls = parse_media_urls(params.get("media_urls"), parameter="media_urls")
@@ -82,14 +85,15 @@ async def send(ctx: OperationContext) -> list[JsonObject]:
         body["media_ids"] = all_media_ids
 
     response = await ctx.client.request("POST", MESSAGE_PATH, body=body)
-    return [
-        message_output(
-            response.body or {},
-            sender=sender,
-            powerpack_uuid=powerpack_uuid,
-            to=to,
-            encoding=analyze_text(text),
-            segments=1,  # an MMS is one message however long its text
-            media=plan,
-        )
-    ]
+    output = message_output(
+        response.body or {},
+        sender=sender,
+        powerpack_uuid=powerpack_uuid,
+        to=to,
+        encoding=analyze_text(text),
+        segments=1,  # an MMS is one message however long its text
+        media=plan,
+    )
+    if suppressed:
+        output["suppressed"] = [entry.number for entry in suppressed]
+    return [output]

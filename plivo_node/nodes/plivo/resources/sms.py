@@ -23,6 +23,7 @@ from plivo_node.nodes.plivo.resources._messaging import (
     resolve_sender,
     sender_fields,
 )
+from plivo_node.nodes.plivo.suppression_scope import screen_destinations
 from plivo_node.nodes.plivo.validation.fields import check_bool, text_value
 from plivo_node.nodes.plivo.validation.media import MediaPlan, check_media_plan, parse_media_urls
 from plivo_node.nodes.plivo.validation.phone import join_destinations, parse_destinations
@@ -47,10 +48,12 @@ class PreparedMessage:
     powerpack_uuid: str
     encoding: TextEncoding
     media: MediaPlan | None
+    # Destinations left out because they are on the suppression list.
+    suppressed: tuple[str, ...] = ()
 
     def output(self, response: Mapping[str, Any]) -> JsonObject:
         """The output item for Plivo's answer (for a bulk send, this item's share of it)."""
-        return message_output(
+        output = message_output(
             response,
             sender=self.sender,
             powerpack_uuid=self.powerpack_uuid,
@@ -60,6 +63,9 @@ class PreparedMessage:
             segments=1 if self.media is not None else self.encoding.segments,
             media=self.media,
         )
+        if self.suppressed:
+            output["suppressed"] = list(self.suppressed)
+        return output
 
 
 def prepare(ctx: OperationContext) -> PreparedMessage:
@@ -70,6 +76,7 @@ def prepare(ctx: OperationContext) -> PreparedMessage:
     sender = resolve_sender(params, powerpack_uuid, allow_sender_id=True)
     destinations = parse_destinations(params.get("to"), parameter="to")
     check_sender_not_destination(sender, destinations)
+    destinations, suppressed = screen_destinations(destinations)
     text = "" if params.get("message") is None else str(params["message"])
 
     media_urls = parse_media_urls(extra.get("media_urls"), parameter="additionalFields.media_urls")
@@ -108,6 +115,7 @@ def prepare(ctx: OperationContext) -> PreparedMessage:
         powerpack_uuid=powerpack_uuid,
         encoding=encoding,
         media=media,
+        suppressed=tuple(entry.number for entry in suppressed),
     )
 
 
