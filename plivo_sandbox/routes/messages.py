@@ -13,11 +13,13 @@ from aiohttp import web
 
 from plivo_sandbox import magic
 from plivo_sandbox.destinations import MAX_BULK_DESTINATIONS, split_destinations
+from plivo_sandbox.faults import retry_after_value
 from plivo_sandbox.seed import FALLBACK_MESSAGE_RATE, MESSAGE_RATES, country_of
 from plivo_sandbox.state import JsonDict, SandboxState
 from plivo_sandbox.text import measure
 from plivo_sandbox.wire import (
     CALLBACKS_KEY,
+    MESSAGE_LIST_LIMITER_KEY,
     RejectedError,
     bool_param,
     config_of,
@@ -300,7 +302,23 @@ async def list_message_media(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _within_list_limit(request: web.Request) -> None:
+    """Plivo allows 20 message-list requests a minute; past that, its 429."""
+    limiter = request.app.get(MESSAGE_LIST_LIMITER_KEY)
+    if limiter is None:
+        return
+    wait = limiter.acquire()
+    if wait is not None:
+        headers = (
+            {"Retry-After": retry_after_value(wait)}
+            if config_of(request).retry_after_header
+            else None
+        )
+        raise RejectedError(429, "too many requests", headers=headers)
+
+
 async def list_messages(request: web.Request) -> web.StreamResponse:
+    _within_list_limit(request)
     checks = _message_filters(request)
     # Newest first, as Plivo lists them; only the page's messages are rendered.
     matching = [
