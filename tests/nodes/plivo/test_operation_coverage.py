@@ -138,10 +138,10 @@ MINIMAL_PARAMETERS: dict[tuple[str, str], ParameterBuilder] = {
         "endpoint_id", seeded_endpoint_id, updateFields={"alias": "Renamed"}
     ),
     ("message", "get"): with_id("message_uuid", sent_message_uuid),
-    ("message", "getAll"): lambda client: _after_a_send(client),
+    ("message", "getAll"): _after_a_send,
     ("number", "get"): seeded_number,
     ("number", "getAll"): fixed({}),
-    ("number", "update"): lambda client: _number_update(client),
+    ("number", "update"): _number_update,
     ("pricing", "get"): fixed({"country_iso": "US"}),
 }
 
