@@ -100,7 +100,8 @@ class SandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     # How long the "slow" magic destination waits before answering.
     slow_seconds: float = 2.0
-    # Seconds after acceptance at which a message reads as delivered (0: at once).
+    # Seconds after acceptance at which a message reaches its outcome and a call hangs up (0: at
+    # once); status and voice callbacks are spread over it (plivo_sandbox.lifecycle).
     delivery_seconds: float = 0.0
     # Post message status callbacks to the send's ``url`` (only ever to 127.0.0.1/localhost).
     callbacks: bool = True
