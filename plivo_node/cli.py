@@ -670,6 +670,10 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the node type whose credentials to test (default: {DEFAULT_NODE}, or "
         "every node of --pipeline)",
     )
+
+    from plivo_node.commands import status  # noqa: PLC0415
+
+    status.register(sub)
     return parser
 
 
@@ -703,6 +707,10 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         return _convert(args.workflow, args.output)
     if args.command == "sandbox":
         return _sandbox(extra)
+    if args.command == "status":
+        from plivo_node.commands import status  # noqa: PLC0415
+
+        return status.run(args)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.
