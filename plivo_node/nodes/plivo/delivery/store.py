@@ -16,17 +16,17 @@ Only delivery facts are kept (state, error code, numbers, units, price): never t
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from plivo_node.core.errors import ConfigurationError
-from plivo_node.core.state_dir import STATE_DIR_VARIABLE, ensure_state_dir
+from plivo_node.core.state_dir import STATE_DIR_VARIABLE, ensure_state_dir, state_dir_path
 from plivo_node.nodes.plivo.error_codes import normalized_code
 
 STORE_FILE = "delivery.sqlite"
@@ -123,11 +123,16 @@ def _sequence(value: object) -> int | None:
 
 
 class DeliveryStore:
-    """The store's SQLite file; use it as a context manager (or call :meth:`close`)."""
+    """The store's SQLite file; use it as a context manager (or call :meth:`close`).
+
+    One instance may be shared by threads (serve may record from a worker thread): every
+    statement runs under the instance's lock.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection = _connect(path)
+        self._lock = threading.Lock()
 
     @classmethod
     def in_state_dir(cls) -> DeliveryStore:
@@ -140,7 +145,8 @@ class DeliveryStore:
         self.close()
 
     def close(self) -> None:
-        self._connection.close()
+        with self._lock:
+            self._connection.close()
 
     def record_callback(self, params: Mapping[str, str]) -> None:
         """Record one message status callback (Plivo's parameter names)."""
@@ -184,16 +190,17 @@ class DeliveryStore:
     def _upsert(self, **row: Any) -> None:
         row["rank"] = state_rank(row["status"])
         row["updated_at"] = time.time()
-        with self._connection:
+        with self._lock, self._connection:
             self._connection.execute(_UPSERT, row)
 
     def lookup(self, message_uuids: Iterable[str]) -> dict[str, MessageStatus]:
         """The known states of ``message_uuids`` (absent ones are left out)."""
         found: dict[str, MessageStatus] = {}
-        for message_uuid in dict.fromkeys(message_uuids):
-            row = self._connection.execute(_SELECT, (message_uuid,)).fetchone()
-            if row is not None:
-                found[message_uuid] = MessageStatus(*row)
+        with self._lock:
+            for message_uuid in dict.fromkeys(message_uuids):
+                row = self._connection.execute(_SELECT, (message_uuid,)).fetchone()
+                if row is not None:
+                    found[message_uuid] = MessageStatus(*row)
         return found
 
 
@@ -202,7 +209,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Phone numbers live here: the file is the owner's alone (its WAL files follow it).
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise ConfigurationError(
@@ -223,13 +230,23 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-@contextlib.contextmanager
-def _store() -> Iterator[DeliveryStore]:
-    store = DeliveryStore.in_state_dir()
-    try:
-        yield store
-    finally:
-        store.close()
+# record_status keeps its store open: opening one costs milliseconds (the file, WAL mode, the
+# schema), far more than recording a callback. Reopened when the state directory changes.
+_shared: DeliveryStore | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_store() -> DeliveryStore:
+    """This process's open store in the current state directory."""
+    global _shared  # noqa: PLW0603 - one open store per process, by design
+    with _shared_lock:
+        path = state_dir_path() / STORE_FILE
+        if _shared is None or _shared.path != path:
+            if _shared is not None:
+                _shared.close()
+            ensure_state_dir()
+            _shared = DeliveryStore(path)
+        return _shared
 
 
 def record_status(params: Mapping[str, str]) -> None:
@@ -238,7 +255,6 @@ def record_status(params: Mapping[str, str]) -> None:
     Idempotent, and never moves a message back to an earlier state (see the module's doc).
     ``params`` are Plivo's callback parameters (MessageUUID, Status, ErrorCode, To, From,
     Units, TotalRate, TotalAmount, Sequence, ...); a callback without MessageUUID or Status
-    raises ``ValueError``.
+    raises ``ValueError``. Safe to call from several threads.
     """
-    with _store() as store:
-        store.record_callback(params)
+    shared_store().record_callback(params)
