@@ -95,3 +95,28 @@ def test_a_file_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"not a database" * 100)
     with pytest.raises(ConfigurationError, match="not a plivo-node delivery store"):
         DeliveryStore(path)
+
+
+def test_record_status_is_safe_from_several_threads(state_dir: Path) -> None:
+    import threading  # noqa: PLC0415
+
+    uuids = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(40)]
+
+    def record(statuses: tuple[str, ...]) -> None:
+        for uuid in uuids:
+            for sequence, status in enumerate(statuses, start=1):
+                record_status({"MessageUUID": uuid, "Status": status, "Sequence": str(sequence)})
+
+    threads = [
+        threading.Thread(target=record, args=(("queued", "sent", "delivered"),)),
+        threading.Thread(target=record, args=(("queued",),)),
+        threading.Thread(target=record, args=(("sent",),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with DeliveryStore(state_dir / STORE_FILE) as store:
+        found = store.lookup(uuids)
+    assert {status.status for status in found.values()} == {"delivered"}
+    assert len(found) == len(uuids)
