@@ -783,6 +783,10 @@ def _parser() -> argparse.ArgumentParser:
     from plivo_node.commands import suppression  # noqa: PLC0415  (argparse and csv only)
 
     suppression.register(sub)
+
+    from plivo_node.commands import status  # noqa: PLC0415
+
+    status.register(sub)
     return parser
 
 
@@ -820,6 +824,10 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         from plivo_node.commands import suppression  # noqa: PLC0415
 
         return suppression.run(args)
+    if args.command == "status":
+        from plivo_node.commands import status  # noqa: PLC0415
+
+        return status.run(args)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.

@@ -63,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault sequence")
     parser.add_argument(
+        "--delivery-seconds",
+        type=float,
+        default=0.0,
+        help="seconds a message takes from queued to its outcome, and a call to hang up "
+        "(default 0: at once)",
+    )
+    parser.add_argument(
         "--fault-kinds",
         type=_fault_kinds,
         default=(500,),
@@ -78,6 +85,7 @@ def serve(args: argparse.Namespace) -> None:
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,
         faults=FaultConfig(rate=args.fault_rate, seed=args.fault_seed, kinds=args.fault_kinds),
+        delivery_seconds=args.delivery_seconds,
     )
 
     def ready(url: str) -> None:

@@ -100,10 +100,13 @@ class SandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     # How long the "slow" magic destination waits before answering.
     slow_seconds: float = 2.0
-    # Seconds after acceptance at which a message reads as delivered (0: at once).
+    # Seconds after acceptance at which a message reaches its outcome and a call hangs up (0: at
+    # once); status and voice callbacks are spread over it (plivo_sandbox.lifecycle).
     delivery_seconds: float = 0.0
     # Post message status callbacks to the send's ``url`` (only ever to 127.0.0.1/localhost).
     callbacks: bool = True
+    # Plivo's own limit on GET Message/ (the message list): 20 requests a minute; None: off.
+    message_list_limit: tuple[int, float] | None = (20, 60.0)
 
     def __post_init__(self) -> None:
         if not _MAIN_AUTH_ID.fullmatch(self.auth_id):
@@ -125,6 +128,13 @@ class SandboxConfig:
                 raise ConfigurationError(
                     f"Sandbox rate_limit {self.rate_limit!r} is invalid",
                     hint="give (requests >= 1, per_seconds > 0), e.g. (300, 5)",
+                )
+        if self.message_list_limit is not None:
+            requests, per_seconds = self.message_list_limit
+            if requests < 1 or not 0 < per_seconds < math.inf:
+                raise ConfigurationError(
+                    f"Sandbox message_list_limit {self.message_list_limit!r} is invalid",
+                    hint="give (requests >= 1, per_seconds > 0), e.g. (20, 60), or None for off",
                 )
         for name in ("slow_seconds", "delivery_seconds"):
             if getattr(self, name) < 0:

@@ -16,7 +16,7 @@ from aiohttp import web
 from plivo_sandbox.faults import drop_connection
 from plivo_sandbox.wire import RejectedError, config_of, pause
 
-MagicAction = Literal["error", "slow", "reset", "reset_after", "fail_delivery"]
+MagicAction = Literal["error", "slow", "reset", "reset_after", "fail_delivery", "call_outcome"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class MagicBehaviour:
     ``reset``: close the connection without an answer, act on nothing.
     ``reset_after``: accept (record the send), then close the connection without an answer.
     ``fail_delivery``: accept normally; the message later reads as ``state`` with ``error_code``.
+    ``call_outcome``: accept normally; a call to it is never answered and ends as ``state``
+    (a ``CallStatus``) with ``error_code`` as its ``HangupCause``. Messages to it are delivered.
     """
 
     action: MagicAction
@@ -58,6 +60,15 @@ MAGIC_DESTINATIONS: dict[str, MagicBehaviour] = {
         state="failed",
         error_code="200",
     ),
+    "13075550480": MagicBehaviour(
+        "call_outcome",
+        "call placed, never answered (no-answer)",
+        state="no-answer",
+        error_code="NO_ANSWER",
+    ),
+    "13075550486": MagicBehaviour(
+        "call_outcome", "call placed, line busy (busy)", state="busy", error_code="USER_BUSY"
+    ),
 }
 
 # The error text each magic error status answers with (Plivo's wording where it has one).
@@ -83,8 +94,20 @@ def first_magic(destinations: list[str]) -> MagicBehaviour | None:
 def delivery_outcome(destination: str) -> tuple[str, str]:
     """``(message_state, error_code)`` a message to ``destination`` (digits only) ends with."""
     behaviour = MAGIC_DESTINATIONS.get(destination)
-    if behaviour is None or behaviour.state is None or behaviour.error_code is None:
+    if behaviour is None or behaviour.action != "fail_delivery":
         return "delivered", "000"
+    assert behaviour.state is not None
+    assert behaviour.error_code is not None
+    return behaviour.state, behaviour.error_code
+
+
+def call_outcome(destination: str) -> tuple[str, str] | None:
+    """``(CallStatus, HangupCause)`` of a call to ``destination`` never answered, else None."""
+    behaviour = MAGIC_DESTINATIONS.get(destination)
+    if behaviour is None or behaviour.action != "call_outcome":
+        return None
+    assert behaviour.state is not None
+    assert behaviour.error_code is not None
     return behaviour.state, behaviour.error_code
 
 

@@ -123,6 +123,11 @@ class SandboxState:
         self.message_counts[destination] = self.message_counts.get(destination, 0) + 1
         self.destination_counts[destination] = self.destination_counts.get(destination, 0) + 1
 
+    def record_inbound(self, message: JsonDict) -> None:
+        """Remember one injected inbound message (it counts for no destination: none was sent)."""
+        self.messages.append(message)
+        self.messages_by_uuid[message["message_uuid"]] = message
+
     def record_call(self, call: JsonDict) -> None:
         """Remember one accepted call (one destination) and count its destination."""
         self.calls.append(call)

@@ -21,11 +21,14 @@ from aiohttp import web
 
 from plivo_sandbox.callbacks import CallbackSender
 from plivo_sandbox.config import SandboxConfig
+from plivo_sandbox.faults import SlidingWindowLimiter
 from plivo_sandbox.state import JsonDict, SandboxState
 
 STATE_KEY = web.AppKey("sandbox_state", SandboxState)
 CONFIG_KEY = web.AppKey("sandbox_config", SandboxConfig)
 CALLBACKS_KEY = web.AppKey("sandbox_callbacks", CallbackSender)
+# Counts GET Message/ requests against Plivo's list limit (absent when it is off).
+MESSAGE_LIST_LIMITER_KEY = web.AppKey("sandbox_message_list_limiter", SlidingWindowLimiter)
 # Set when the server stops, so every deliberate wait (latency, slow, held answers) ends at once.
 STOPPING_KEY = web.AppKey("sandbox_stopping", asyncio.Event)
 

@@ -18,11 +18,12 @@ a connection pool of ``concurrency`` connections serves every request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import platform
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -73,6 +74,9 @@ class ServiceProfile:
     request_id_field: str | None = None
     # The key of a send the pacer spaces (its sender), from the request body; None: not paced.
     pacing_key: Callable[[Mapping[str, Any]], str | None] | None = None
+    # Endpoints with a lower limit of their own than the account's, by (method, path): e.g. a
+    # list that allows 20 requests a minute. Requests to them wait for both limits.
+    endpoint_rate_limits: Mapping[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
 
 
 class HttpClient:
@@ -115,6 +119,10 @@ class HttpClient:
         self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
         self._concurrency = concurrency
         self._limiter = rate_limiter if rate_limiter is not None else RateLimiter(None)
+        # One limiter per endpoint with its own limit; a 429 from one slows only that endpoint.
+        self.endpoint_limiters: dict[tuple[str, str], RateLimiter] = {
+            endpoint: RateLimiter(rate) for endpoint, rate in profile.endpoint_rate_limits.items()
+        }
         self._policy = retry_policy if retry_policy is not None else RetryPolicy()
         self._pacer = pacer
         self._session = session
@@ -174,14 +182,20 @@ class HttpClient:
             if key:
                 await self._pacer.wait(key)
 
+        endpoint_limiter = self.endpoint_limiters.get((method, path))
+        limiter = endpoint_limiter or self._limiter
         maybe_sent = False  # an earlier attempt of this send may have reached the service
         attempt = 0
         while True:
             attempt += 1
             try:
                 # The slot is held until the answer (or failure) is in: the server counted the
-                # request at some moment in between (see plivo_node.http.limiter).
-                with await self._limiter.acquire():
+                # request at some moment in between (see plivo_node.http.limiter). An endpoint
+                # with its own limit holds a slot of it as well as one of the account's.
+                with contextlib.ExitStack() as slots:
+                    if endpoint_limiter is not None:
+                        slots.enter_context(await endpoint_limiter.acquire())
+                    slots.enter_context(await self._limiter.acquire())
                     if method != "GET":
                         self.writes_started += 1
                     # multipart bodies are consumed by sending, so each attempt builds its own
@@ -197,7 +211,7 @@ class HttpClient:
                     )
             except (ApiError, TransportError) as error:
                 if isinstance(error, RateLimitedError):
-                    self._limiter.slow_down(error.retry_after)
+                    limiter.slow_down(error.retry_after)
                 decision = self._policy.decide(method, path, error, attempt)
                 if decision.outcome_unknown or (maybe_sent and not decision.retry):
                     raise self._policy.unknown_outcome(method, path, error) from error

@@ -11,6 +11,7 @@ from plivo_sandbox.routes import (
     calls,
     conferences,
     endpoints,
+    inbound,
     media,
     messages,
     numbers,
@@ -27,6 +28,7 @@ RESOURCE_MODULES = (
     numbers,
     conferences,
     pricing,
+    inbound,
 )
 
 

@@ -1,7 +1,8 @@
 """Call/: make a call (201), its call detail record, the list of CDRs, hang up.
 
 Every sandbox call is "answered" 5 s after it starts and lasts 30 s, so its record reads as a
-finished call at once (no real clock is involved).
+finished call at once (no real clock is involved). Its voice callbacks (ring, answer, hangup,
+V3-signed) go to local URLs over ``SandboxConfig.delivery_seconds``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from aiohttp import web
 
 from plivo_sandbox import magic
+from plivo_sandbox.callbacks import Callback
 from plivo_sandbox.destinations import (
     MAX_BULK_DESTINATIONS,
     is_valid_number,
@@ -22,8 +24,10 @@ from plivo_sandbox.destinations import (
 from plivo_sandbox.seed import FALLBACK_VOICE_RATE, VOICE_RATES, country_of
 from plivo_sandbox.state import JsonDict
 from plivo_sandbox.wire import (
+    CALLBACKS_KEY,
     RejectedError,
     bool_param,
+    config_of,
     deleted,
     format_time,
     int_param,
@@ -90,20 +94,70 @@ async def make_call(request: web.Request) -> web.StreamResponse:
     request_uuids: list[str] = []
     for destination in destinations.valid:
         request_uuid = str(uuid.uuid4())
-        state.record_call(
-            {
-                **options,
-                "request_uuid": request_uuid,
-                "call_uuid": request_uuid,
-                "from": source,
-                "to": destination,
-                "accepted_at": accepted_at,
-            }
-        )
+        call = {
+            **options,
+            "request_uuid": request_uuid,
+            "call_uuid": request_uuid,
+            "from": source,
+            "to": destination,
+            "accepted_at": accepted_at,
+        }
+        state.record_call(call)
         request_uuids.append(request_uuid)
+        callbacks = voice_callbacks(call, state.auth_id, config_of(request).delivery_seconds)
+        request.app[CALLBACKS_KEY].send_in_order(callbacks)
     request_uuid_field: str | list[str] = request_uuids if destinations.bulk else request_uuids[0]
     body = {"message": "call fired", "request_uuid": request_uuid_field}
     return magic.after_acting(request, behaviour, respond(body, 201))
+
+
+def voice_callbacks(call: JsonDict, auth_id: str, call_seconds: float) -> list[Callback]:
+    """The V3-signed callbacks of a call (PLIVO_API.md §17.3): ring, answer, hangup.
+
+    The ring URL hears ``ringing`` at once; an answered call fetches its answer URL
+    (``in-progress``) a moment later and ends ``completed`` after ``call_seconds``; a call to a
+    never-answering magic number skips the answer and ends with its own status and cause.
+    """
+    started = format_time(call["accepted_at"])
+    common = {
+        "CallUUID": call["call_uuid"],
+        "RequestUUID": call["request_uuid"],
+        "ALegUUID": call["call_uuid"],
+        "ALegRequestUUID": call["request_uuid"],
+        "From": call["from"],
+        "To": call["to"],
+        "Direction": "outbound",
+        "BillRate": _rate(call["to"]),
+        "ParentAuthID": auth_id,
+        "SessionStart": started,
+    }
+    unanswered = magic.call_outcome(call["to"])
+    steps: list[tuple[str, float, dict[str, str]]] = []
+    if call["ring_url"]:
+        steps.append(("ring", 0.0, {"Event": "Ring", "CallStatus": "ringing"}))
+    if unanswered is None:
+        steps.append(
+            ("answer", call_seconds / 2, {"Event": "StartApp", "CallStatus": "in-progress"})
+        )
+        ending = {"CallStatus": "completed", "HangupCause": "NORMAL_CLEARING"}
+        duration = str(TALK_SECONDS)
+    else:
+        ending = {"CallStatus": unanswered[0], "HangupCause": unanswered[1]}
+        duration = "0"
+    steps.append(
+        (
+            "hangup",
+            call_seconds,
+            {"Event": "Hangup", **ending, "Duration": duration, "BillDuration": duration},
+        )
+    )
+    return [
+        Callback(
+            call[f"{kind}_url"], call[f"{kind}_method"], {**common, **fields}, "v3", delay=delay
+        )
+        for kind, delay, fields in steps
+        if call[f"{kind}_url"]
+    ]
 
 
 def _call_options(values: JsonDict) -> JsonDict:

@@ -11,13 +11,16 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from plivo_sandbox import magic
+from plivo_sandbox import lifecycle, magic
+from plivo_sandbox.callbacks import Callback
 from plivo_sandbox.destinations import MAX_BULK_DESTINATIONS, split_destinations
+from plivo_sandbox.faults import retry_after_value
 from plivo_sandbox.seed import FALLBACK_MESSAGE_RATE, MESSAGE_RATES, country_of
 from plivo_sandbox.state import JsonDict, SandboxState
 from plivo_sandbox.text import measure
 from plivo_sandbox.wire import (
     CALLBACKS_KEY,
+    MESSAGE_LIST_LIMITER_KEY,
     RejectedError,
     bool_param,
     config_of,
@@ -121,7 +124,8 @@ async def send_message(request: web.Request) -> web.StreamResponse:
         state.record_message(message)
         uuids.append(message["message_uuid"])
         if message["url"]:
-            request.app[CALLBACKS_KEY].message_status(message, _status_events(message, state))
+            callbacks = status_callbacks(message, state, config_of(request).delivery_seconds)
+            request.app[CALLBACKS_KEY].send_in_order(callbacks)
 
     body: JsonDict = {"message": "message(s) queued"}
     if destinations.invalid:
@@ -218,9 +222,10 @@ def _rate(message_type: str, country: str | None) -> str:
     return MESSAGE_RATES.get(country or "", FALLBACK_MESSAGE_RATE)
 
 
-def _status_events(message: JsonDict, state: SandboxState) -> list[JsonDict]:
-    """The callbacks Plivo would send for an accepted message: queued, sent, then the outcome."""
-    outcome = message["final_state"]
+def status_callbacks(
+    message: JsonDict, state: SandboxState, delivery_seconds: float
+) -> list[Callback]:
+    """The callbacks Plivo sends for an accepted message, one per state of its timeline."""
     common = {
         "MessageUUID": message["message_uuid"],
         "ParentMessageUUID": message["message_uuid"],
@@ -229,16 +234,24 @@ def _status_events(message: JsonDict, state: SandboxState) -> list[JsonDict]:
         "Type": message["type"],
         "Units": str(message["units"]),
         "TotalRate": message["total_rate"],
-        "TotalAmount": _amount(message),
         "PowerpackUUID": message["powerpack_uuid"] or "",
         "MessageTime": message["message_time"],
     }
-    failed = outcome != "delivered"
-    return [
-        {**common, "Status": "queued"},
-        {**common, "Status": "sent"},
-        {**common, "Status": outcome, "ErrorCode": message["final_error_code"] if failed else ""},
-    ]
+    callbacks: list[Callback] = []
+    steps = lifecycle.timeline(message["final_state"], delivery_seconds)
+    for sequence, (delay, status) in enumerate(steps, start=1):
+        fields = {
+            **common,
+            "Status": status,
+            "Sequence": str(sequence),
+            "TotalAmount": _amount(message) if lifecycle.charged(status) else "0.00000",
+        }
+        if status in {"failed", "undelivered", "rejected"}:
+            fields["ErrorCode"] = message["final_error_code"]
+        callbacks.append(
+            Callback(message["url"], message["method"] or "POST", fields, "v2", delay=delay)
+        )
+    return callbacks
 
 
 def _amount(message: JsonDict) -> str:
@@ -257,26 +270,29 @@ def _powerpack_number(state: SandboxState) -> str:
 
 
 def render_message(message: JsonDict, request: web.Request) -> JsonDict:
-    """A stored message as Plivo's message detail record (MDR)."""
+    """A stored message as Plivo's message detail record (MDR), as it stands now."""
     state = state_of(request)
     delivery_seconds = config_of(request).delivery_seconds
-    settled = time.time() - message["accepted_at"] >= delivery_seconds
     accepted_at = message["accepted_at"]
+    message_state, error_code = lifecycle.state_at(message, time.time(), delivery_seconds)
+    inbound = message.get("direction") == lifecycle.INBOUND
     return {
         "message_uuid": message["message_uuid"],
         "from_number": message["src"] or _powerpack_number(state),
         "to_number": message["dst"],
-        "message_direction": "outbound",
-        "message_state": message["final_state"] if settled else "queued",
+        "message_direction": "inbound" if inbound else "outbound",
+        "message_state": message_state,
         "message_type": message["type"],
-        "error_code": message["final_error_code"] if settled else None,
+        "error_code": error_code,
         "error_message": "",
         "units": message["units"],
-        "total_amount": _amount(message),
+        "total_amount": _amount(message) if lifecycle.charged(message_state) else "0.00000",
         "total_rate": message["total_rate"],
         "message_time": message["message_time"],
         "message_sent_time": format_time(accepted_at, micro=True),
-        "message_updated_time": format_time(accepted_at + delivery_seconds, micro=True),
+        "message_updated_time": format_time(
+            accepted_at + (0 if inbound else delivery_seconds), micro=True
+        ),
         "powerpack_id": message["powerpack_uuid"],
         "destination_country_iso2": message["country_iso"],
         "is_domestic": message["country_iso"] == "US",
@@ -300,7 +316,23 @@ async def list_message_media(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _within_list_limit(request: web.Request) -> None:
+    """Plivo allows 20 message-list requests a minute; past that, its 429."""
+    limiter = request.app.get(MESSAGE_LIST_LIMITER_KEY)
+    if limiter is None:
+        return
+    wait = limiter.acquire()
+    if wait is not None:
+        headers = (
+            {"Retry-After": retry_after_value(wait)}
+            if config_of(request).retry_after_header
+            else None
+        )
+        raise RejectedError(429, "too many requests", headers=headers)
+
+
 async def list_messages(request: web.Request) -> web.StreamResponse:
+    _within_list_limit(request)
     checks = _message_filters(request)
     # Newest first, as Plivo lists them; only the page's messages are rendered.
     matching = [

@@ -188,6 +188,7 @@ def test_describe_prints_the_node_as_n8n_json(capsys: pytest.CaptureFixture[str]
         "call",
         "conference",
         "endpoint",
+        "message",
         "mms",
         "number",
         "pricing",

@@ -82,7 +82,10 @@ EXPECTED_PARAMETERS: dict[tuple[str, str], dict[str, tuple[str, Any, bool]]] = {
     ("endpoint", "get"): {"endpoint_id": (S, "", True)},
     ("endpoint", "getAll"): PAGING,
     ("endpoint", "update"): {"endpoint_id": (S, "", True), "updateFields": (C, {}, False)},
+    ("message", "get"): {"message_uuid": (S, "", True)},
+    ("message", "getAll"): {**PAGING, "additionalFields": (C, {}, False)},
     ("number", "get"): {"number": (S, "", True)},
+    ("number", "update"): {"number": (S, "", True), "updateFields": (C, {}, False)},
     ("number", "getAll"): {
         **PAGING,
         "type": (OPT, "", False),
@@ -112,6 +115,12 @@ EXPECTED_FIELDS: dict[tuple[str, str, str], set[str]] = {
     | APPLICATION_FIELDS,
     ("endpoint", "create", "additionalFields"): {"app_id"},
     ("endpoint", "update", "updateFields"): {"alias", "password", "app_id"},
+    ("message", "getAll", "additionalFields"): {
+        "message_direction", "message_state", "message_type", "message_time",
+        "message_time__gt", "message_time__gte", "message_time__lt", "message_time__lte",
+        "subaccount", "from_number", "to_number", "error_code",
+    },
+    ("number", "update", "updateFields"): {"alias", "app_id", "subaccount"},
     ("number", "getAll", "additionalFields"): {
         "alias", "subaccount", "services", "renewal_date", "renewal_date__gt",
         "renewal_date__gte", "renewal_date__lt", "renewal_date__lte",
@@ -137,11 +146,11 @@ def shown_for(node: NodeDescription, resource: str, operation: str) -> dict[str,
     return {prop.name: prop for prop in shown}
 
 
-def test_the_node_offers_exactly_the_18_operations(node: NodeDescription) -> None:
+def test_the_node_offers_exactly_the_21_operations(node: NodeDescription) -> None:
     assert node.operations() == frozenset(EXPECTED_PARAMETERS)
-    assert len(node.operations()) == 18
+    assert len(node.operations()) == 21
     assert node.resources() == (
-        "account", "application", "call", "conference", "endpoint", "mms", "number",
+        "account", "application", "call", "conference", "endpoint", "message", "mms", "number",
         "pricing", "sms",
     )  # fmt: skip
 
@@ -274,4 +283,4 @@ def test_data_files_are_found_from_another_working_directory(tmp_path: Path) -> 
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["18", "plivoApi", "Pipeline", "file"]
+    assert result.stdout.split() == ["21", "plivoApi", "Pipeline", "file"]

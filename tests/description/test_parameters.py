@@ -249,7 +249,7 @@ def test_unknown_parameters_are_refused_with_the_valid_names(node: NodeDescripti
             {"resource": "fax", "operation": "send"},
             (
                 "parameters.resource: 'fax' is not a resource of the node (valid: account, "
-                "application, call, conference, endpoint, mms, number, pricing, sms)"
+                "application, call, conference, endpoint, message, mms, number, pricing, sms)"
             ),
         ),
         (
@@ -267,8 +267,8 @@ def test_unknown_parameters_are_refused_with_the_valid_names(node: NodeDescripti
             {"resource": "={{ $json.kind }}", "operation": "send"},
             (
                 "parameters.resource: '={{ $json.kind }}' is an expression, but the resource must "
-                "be a fixed value (one of: account, application, call, conference, endpoint, mms, "
-                "number, pricing, sms)"
+                "be a fixed value (one of: account, application, call, conference, endpoint, "
+                "message, mms, number, pricing, sms)"
             ),
         ),
     ],

@@ -103,7 +103,7 @@ async def test_status_callbacks_are_posted_and_signed() -> None:
             config.auth_token,
         )
         received.append({**form, "signed": str(signed)})
-        if len(received) == 3:
+        if len(received) == 2:
             done.set()
         return web.Response(text="ok")
 
@@ -136,15 +136,17 @@ async def test_status_callbacks_are_posted_and_signed() -> None:
                 await asyncio.wait_for(done.wait(), timeout=5)
                 # The last callback counts as sent once its answer is read: let that finish.
                 for _ in range(500):
-                    if sandbox.state.callbacks_sent == 3:
+                    if sandbox.state.callbacks_sent == 2:
                         break
                     await asyncio.sleep(0.01)
     finally:
         await runner.cleanup()
-    assert [event["Status"] for event in received] == ["queued", "sent", "failed"]
-    assert [event["Sequence"] for event in received] == ["1", "2", "3"]
+    # An opted-out destination fails before it is sent: queued, then failed (not charged).
+    assert [event["Status"] for event in received] == ["queued", "failed"]
+    assert [event["Sequence"] for event in received] == ["1", "2"]
     assert {event["MessageUUID"] for event in received} == {sent.body["message_uuid"][0]}
-    assert received[2]["ErrorCode"] == "200"
+    assert received[1]["ErrorCode"] == "200"
+    assert received[1]["TotalAmount"] == "0.00000"
     assert all(event["signed"] == "True" for event in received)
-    assert sandbox.state.callbacks_sent == 3
+    assert sandbox.state.callbacks_sent == 2
     assert sandbox.state.callbacks_skipped == 1

@@ -22,6 +22,10 @@ from plivo_node.nodes.plivo.credentials import ENV_BASE_URL, SERVICE, Credential
 
 if TYPE_CHECKING:
     import aiohttp  # imported by the transport (see plivo_node/http/aiohttp_import.py)
+# Plivo's message list allows 20 requests a minute, below the account's 300 per 5 s (§4).
+ENDPOINT_RATE_LIMITS: Mapping[tuple[str, str], tuple[int, float]] = {
+    ("GET", "Message/"): (20, 60.0),
+}
 
 # The two requests that make Plivo send something the account pays for.
 _SENDS = {"Message": "message", "Call": "call"}
@@ -49,6 +53,7 @@ def plivo_profile(credentials: Credentials) -> ServiceProfile:
         base_url_source=f"{ENV_BASE_URL} (or the credentials' baseUrl)",
         request_id_field="api_id",
         pacing_key=pacing_key,
+        endpoint_rate_limits=ENDPOINT_RATE_LIMITS,
     )
 
 

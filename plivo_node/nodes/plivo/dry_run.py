@@ -40,8 +40,11 @@ SIMULATED_UUID_PREFIX = "00000000-0000-4000-8000-"
 
 APPLICATION = "Application"
 ENDPOINT = "Endpoint"
+NUMBER = "Number"
 # Resources whose objects a dry run can pretend to create, and read back by id.
 _REMEMBERED = frozenset({APPLICATION, ENDPOINT})
+# Real objects whose updates and deletes are checked (a read) and remembered for later reads.
+_CHECKED = _REMEMBERED | {NUMBER}
 
 # Request parameter → the field Plivo answers it as.
 _APPLICATION_RENAMES = {"default_number_app": "default_app", "subaccount": "sub_account"}
@@ -151,7 +154,7 @@ class DryRunClient:
         created = self._created.get(path)
         if created is not None:
             created.update(fields)
-        elif resource in _REMEMBERED:
+        elif resource in _CHECKED:
             # A real object: make sure it exists (a read), and remember the unsent change.
             await self._inner.request("GET", path)
             self._changes[path] = {**self._changes.get(path, {}), **fields}
@@ -159,7 +162,7 @@ class DryRunClient:
 
     async def _delete(self, path: str) -> ApiResponse:
         resource, _ = _split(path)
-        if self._created.pop(path, None) is None and resource in _REMEMBERED:
+        if self._created.pop(path, None) is None and resource in _CHECKED:
             await self._inner.request("GET", path)  # a wrong id fails as in a real run
         self._changes.pop(path, None)
         self._deleted.add(path)
@@ -221,8 +224,10 @@ class DryRunClient:
                 continue
             if resource == APPLICATION:
                 fields[_APPLICATION_RENAMES.get(key, key)] = value
-            elif resource == ENDPOINT and key == "app_id":
+            elif resource in {ENDPOINT, NUMBER} and key == "app_id":
                 fields["application"] = self._resource_uri(APPLICATION, str(value))
+            elif resource == NUMBER and key == "subaccount":
+                fields["sub_account"] = value
             else:
                 fields[key] = value
         return fields

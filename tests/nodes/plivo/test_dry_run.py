@@ -23,7 +23,7 @@ from plivo_node.core.node import OperationContext
 from plivo_node.nodes.plivo.client import PlivoClient
 from plivo_node.nodes.plivo.credentials import Credentials
 from plivo_node.nodes.plivo.dry_run import DRY_RUN_ID, DryRunClient
-from plivo_node.nodes.plivo.resources import application, call, endpoint, mms, sms
+from plivo_node.nodes.plivo.resources import application, call, endpoint, mms, number, sms
 from plivo_node.nodes.plivo.validation.fields import check_numeric_id
 from plivo_node.run.item_io import read_items
 from plivo_node.run.pipeline import build_steps, load_pipeline
@@ -284,6 +284,22 @@ async def test_update_of_a_real_object_checks_it_exists_and_shows_the_unsent_cha
     assert "not sent" in got.body["message"]
     assert inner.writes == []
     assert [p for _, p, _ in inner.requests] == [path, path]
+
+
+async def test_number_update_reads_the_number_and_sends_nothing() -> None:
+    path = "Number/14155550100/"
+    inner = RecordingClient({path: {"number": "14155550100", "alias": None}})
+    client = DryRunClient(inner, auth_id=AUTH_ID)
+    params = {"number": "+1 415 555 0100", "updateFields": {"alias": "Front desk"}}
+    [output] = await number.update(
+        OperationContext(params=params, item=Item(json={}), item_index=0, client=client)
+    )
+    assert_marked(output)
+    assert output["number"] == "14155550100"
+    got = await client.request("GET", path)
+    assert got.body is not None
+    assert got.body["alias"] == "Front desk"
+    assert inner.writes == []
 
 
 async def test_update_or_delete_of_a_missing_real_object_fails_as_a_real_run_would() -> None:

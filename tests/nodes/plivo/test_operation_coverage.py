@@ -89,8 +89,25 @@ def with_id(
     return build
 
 
+async def sent_message_uuid(client: ApiClient) -> str:
+    response = await client.request(
+        "POST", "Message/", body={"src": FROM[1:], "dst": TO[1:], "text": "Coverage check"}
+    )
+    assert response.body is not None
+    return str(response.body["message_uuid"][0])
+
+
 async def seeded_number(client: ApiClient) -> Parameters:
     return {"number": (await first_object(client, "Number/"))["number"]}
+
+
+async def _after_a_send(client: ApiClient) -> Parameters:
+    await sent_message_uuid(client)  # so that the list has something to return
+    return {}
+
+
+async def _number_update(client: ApiClient) -> Parameters:
+    return {**await seeded_number(client), "updateFields": {"alias": "Renamed"}}
 
 
 # The smallest parameter set each operation runs with (resource and operation are added).
@@ -120,8 +137,11 @@ MINIMAL_PARAMETERS: dict[tuple[str, str], ParameterBuilder] = {
     ("endpoint", "update"): with_id(
         "endpoint_id", seeded_endpoint_id, updateFields={"alias": "Renamed"}
     ),
+    ("message", "get"): with_id("message_uuid", sent_message_uuid),
+    ("message", "getAll"): _after_a_send,
     ("number", "get"): seeded_number,
     ("number", "getAll"): fixed({}),
+    ("number", "update"): _number_update,
     ("pricing", "get"): fixed({"country_iso": "US"}),
 }
 

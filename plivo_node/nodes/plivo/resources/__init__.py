@@ -18,6 +18,7 @@ from plivo_node.nodes.plivo.resources import (
     call,
     conference,
     endpoint,
+    message,
     mms,
     number,
     pricing,
@@ -41,8 +42,11 @@ HANDLERS: Mapping[OperationKey, Handler] = MappingProxyType(
         ("endpoint", "get"): endpoint.get,
         ("endpoint", "getAll"): endpoint.get_all,
         ("endpoint", "update"): endpoint.update,
+        ("message", "get"): message.get,
+        ("message", "getAll"): message.get_all,
         ("number", "get"): number.get,
         ("number", "getAll"): number.get_all,
+        ("number", "update"): number.update,
         ("pricing", "get"): pricing.get,
     }
 )

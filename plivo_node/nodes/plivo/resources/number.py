@@ -1,4 +1,8 @@
-"""number get / getAll: the account's rented numbers, Number/ (PLIVO_API.md §15)."""
+"""number get / getAll / update: the account's rented numbers, Number/ (PLIVO_API.md §15).
+
+An update sends only the fields the user gave (alias, app_id, subaccount): a number's
+application is what routes its inbound messages and calls, so nothing is reset by omission.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,18 @@ from typing import Any
 from plivo_node.core.errors import ParameterError
 from plivo_node.core.items import JsonObject
 from plivo_node.core.node import OperationContext
-from plivo_node.nodes.plivo.resources._common import body_of, collection, put_text
+from plivo_node.nodes.plivo.resources._common import (
+    body_of,
+    collection,
+    put_text,
+    require_update,
+)
 from plivo_node.nodes.plivo.resources._paging import list_all
 from plivo_node.nodes.plivo.validation.fields import (
     check_choice,
     check_date,
     check_names,
+    check_numeric_id,
     text_value,
 )
 from plivo_node.nodes.plivo.validation.phone import FORMAT_HINT, strip_separators
@@ -90,3 +100,18 @@ async def get(ctx: OperationContext) -> list[JsonObject]:
 
 async def get_all(ctx: OperationContext) -> list[JsonObject]:
     return await list_all(ctx, NUMBER_PATH, query=_filters(ctx.params))
+
+
+async def update(ctx: OperationContext) -> list[JsonObject]:
+    number = rented_number(ctx.params.get("number"))
+    fields = collection(ctx.params, "updateFields")
+    body: dict[str, Any] = {}
+    put_text(body, "alias", fields.get("alias"))
+    if text_value(fields.get("app_id")):
+        body["app_id"] = check_numeric_id(
+            fields["app_id"], parameter="updateFields.app_id", label="Application ID"
+        )
+    put_text(body, "subaccount", fields.get("subaccount"))
+    require_update(body, label="number")
+    response = await ctx.client.request("POST", number_path(number), body=body)
+    return [{**body_of(response), "number": number}]

@@ -91,3 +91,32 @@ async def test_bad_input_fails_before_any_request(
         await run(handler, params)
     assert caught.value.parameter == parameter
     assert plivo.requests == []
+
+
+async def test_update_sends_only_the_fields_given(plivo, run) -> None:
+    plivo.reply("POST", "Number/17609915566/", {"api_id": "x", "message": "changed"}, status=202)
+    [output] = await run(
+        number.update,
+        {"number": "+1 760 991 5566", "updateFields": {"app_id": "20468599130939380", "alias": ""}},
+    )
+    [request] = plivo.requests
+    assert (request.method, request.path) == ("POST", "Number/17609915566/")
+    assert request.json == {"app_id": "20468599130939380"}
+    assert output == {"api_id": "x", "message": "changed", "number": "17609915566"}
+
+
+@pytest.mark.parametrize(
+    ("update_fields", "parameter"),
+    [
+        ({}, "updateFields"),
+        ({"alias": "  "}, "updateFields"),
+        ({"app_id": "app-1"}, "updateFields.app_id"),
+    ],
+)
+async def test_update_checks_its_fields_before_sending(
+    plivo, run, update_fields: dict[str, Any], parameter: str
+) -> None:
+    with pytest.raises(ParameterError) as caught:
+        await run(number.update, {"number": "17609915566", "updateFields": update_fields})
+    assert caught.value.parameter == parameter
+    assert plivo.requests == []

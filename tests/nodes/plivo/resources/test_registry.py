@@ -1,4 +1,4 @@
-"""The registry holds exactly the node's 18 operations, each an async handler."""
+"""The registry holds exactly the node's 21 operations, each an async handler."""
 
 from __future__ import annotations
 
@@ -23,15 +23,18 @@ EXPECTED = {
     ("endpoint", "get"),
     ("endpoint", "getAll"),
     ("endpoint", "update"),
+    ("message", "get"),
+    ("message", "getAll"),
     ("number", "get"),
     ("number", "getAll"),
+    ("number", "update"),
     ("pricing", "get"),
 }
 
 
-def test_registry_covers_exactly_the_18_operations() -> None:
+def test_registry_covers_exactly_the_21_operations() -> None:
     assert set(HANDLERS) == EXPECTED
-    assert len(EXPECTED) == 18
+    assert len(EXPECTED) == 21
 
 
 def test_each_handler_is_a_coroutine_named_after_its_operation() -> None:
