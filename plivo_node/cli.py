@@ -299,10 +299,12 @@ async def _run(options: RunOptions, signals: _StopSignals) -> int:  # noqa: PLR0
     from plivo_node.run.progress import Progress  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
     from plivo_node.run.runner import execute  # noqa: PLC0415
+    from plivo_node.serve.pipelines import refuse_webhook_pipeline  # noqa: PLC0415
 
     registry = NodeRegistry()
     spec = _load_spec(options.pipeline, registry)
     steps = build_steps(spec, registry)
+    refuse_webhook_pipeline(options.pipeline, steps, registry)
     _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
     items, total, input_path = _items(spec, options)
     run_key = compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path)
@@ -670,6 +672,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the node type whose credentials to test (default: {DEFAULT_NODE}, or "
         "every node of --pipeline)",
     )
+    from plivo_node.commands import serve  # noqa: PLC0415  (light: imports only argparse)
+
+    serve.register(sub)
     return parser
 
 
@@ -703,6 +708,10 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         return _convert(args.workflow, args.output)
     if args.command == "sandbox":
         return _sandbox(extra)
+    if args.command == "serve":
+        from plivo_node.commands import serve  # noqa: PLC0415
+
+        return serve.run(args)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.
