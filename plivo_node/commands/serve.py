@@ -18,13 +18,15 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plivo_node.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
+
     from plivo_node.core.api import ApiClient
     from plivo_node.core.node import WebhookTrigger
     from plivo_node.run.engine import Step
@@ -95,7 +97,9 @@ def _load(files: list[Path], registry: NodeRegistry) -> list[_Loaded]:
     paths: dict[str, Path] = {}
     for file in files:
         spec = _load_spec(file, registry)
-        steps = build_steps(spec, registry)
+        # Each event is a run of one item: a step needs one worker, not a pool (the pipeline's
+        # concurrency bounds how many events run at once instead, see OrderedDispatcher).
+        steps = [replace(step, concurrency=1) for step in build_steps(spec, registry)]
         trigger = webhook_trigger_of(steps, registry)
         if trigger is None:
             first = f"'{steps[0].name}' ({steps[0].node})" if steps else "nothing"
@@ -125,10 +129,12 @@ async def _open(
     """The pipeline's clients (checked with one read, or the embedded sandbox) and output."""
     from plivo_node.cli import _api_targets, _client_nodes, _client_options  # noqa: PLC0415
     from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
-    from plivo_node.serve.pipelines import ServedPipeline  # noqa: PLC0415
+    from plivo_node.serve.event_journal import check_lanes  # noqa: PLC0415
+    from plivo_node.serve.pipelines import ServedPipeline, open_journal  # noqa: PLC0415
     from plivo_node.serve.trigger_credentials import trigger_fields  # noqa: PLC0415
 
     spec, steps = pipeline.spec, pipeline.steps
+    check_lanes(len(spec.graph.lanes), str(pipeline.file))
     nodes = _client_nodes(steps, registry)
     targets = await stack.enter_async_context(_api_targets(spec, "auto", nodes))
     clients: dict[str, ApiClient] = {}
@@ -141,6 +147,9 @@ async def _open(
     output = stack.enter_context(
         OutputWriter(output_dir / _output_name(pipeline.settings.path), append=True)
     )
+    sandbox = any(target.embedded_sandbox for target in targets)
+    journal = open_journal(state / "journals", pipeline.settings.path, sandbox=sandbox)
+    stack.push_async_callback(journal.close)
     return ServedPipeline(
         file=pipeline.file,
         spec=spec,
@@ -150,8 +159,7 @@ async def _open(
         fields=trigger_fields(spec, registry.get(steps[0].node), pipeline.trigger, targets),
         clients=clients,
         output=output,
-        journals=state / "journals",
-        sandbox=any(target.embedded_sandbox for target in targets),
+        journal=journal,
     )
 
 
@@ -170,15 +178,11 @@ def _resume(queue: EventQueue, served: Mapping[str, object], dispatcher: Ordered
         )
 
 
-async def _listen(
-    args: argparse.Namespace, app: WebhookApp, stack: contextlib.AsyncExitStack
-) -> str:
+async def _listen(args: argparse.Namespace, app: WebhookApp, runner: AppRunner) -> str:
     """Start the HTTP server; returns its local URL (``app.base`` is set)."""
     from aiohttp import web  # noqa: PLC0415
 
-    runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
     await runner.setup()
-    stack.push_async_callback(runner.cleanup)
     site = web.TCPSite(runner, args.host, args.port)
     try:
         await site.start()
@@ -206,6 +210,8 @@ async def _wait_for_signal() -> None:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web  # noqa: PLC0415
+
     from plivo_node.core.state_dir import ensure_state_dir  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
     from plivo_node.serve.app import WebhookApp  # noqa: PLC0415
@@ -221,7 +227,6 @@ async def _serve(args: argparse.Namespace) -> int:
     async def run_event(event: QueuedEvent) -> None:
         await served[event.webhook].run_event(event, queue)
 
-    dispatcher: OrderedDispatcher | None = None
     try:
         async with contextlib.AsyncExitStack() as stack:
             output_dir = args.output if args.output is not None else state / "output"
@@ -229,15 +234,22 @@ async def _serve(args: argparse.Namespace) -> int:
                 served[each.settings.path] = await _open(each, registry, stack, state, output_dir)
             concurrency = max(p.spec.settings.concurrency for p in served.values())
             dispatcher = OrderedDispatcher(run_event, concurrency=concurrency)
+            # On the way out, first: nothing runs once clients and journals are closed.
+            stack.push_async_callback(dispatcher.cancel)
             _resume(queue, served, dispatcher)
             app = WebhookApp(served, queue, dispatcher, base="")
-            local = await _listen(args, app, stack)
-            for pipeline in served.values():
-                kinds = ", ".join(sorted(pipeline.settings.events))
-                _say(f"plivo-node: {pipeline.file}: {pipeline.url(app.base)} ({kinds})")
-            _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
-            await _wait_for_signal()
-            await stack.aclose()  # stops the server: nothing new is accepted
+            runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
+            try:
+                local = await _listen(args, app, runner)
+                for pipeline in served.values():
+                    kinds = ", ".join(sorted(pipeline.settings.events))
+                    _say(f"plivo-node: {pipeline.file}: {pipeline.url(app.base)} ({kinds})")
+                _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
+                await _wait_for_signal()
+            finally:
+                await runner.cleanup()  # nothing new is accepted
+            # Running events finish what is in flight (their clients are still open); the
+            # others stay queued.
             for pipeline in served.values():
                 pipeline.stop()
             await dispatcher.wait_idle()
@@ -248,7 +260,5 @@ async def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     finally:
-        if dispatcher is not None:
-            await dispatcher.cancel()
         queue.close()
     return 0

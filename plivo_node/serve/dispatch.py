@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
 from plivo_node.serve.queue import QueuedEvent
+
+logger = logging.getLogger(__name__)
 
 EventRunner = Callable[[QueuedEvent], Awaitable[None]]
 
@@ -49,14 +52,21 @@ class OrderedDispatcher:
     async def _chain(self, event: QueuedEvent) -> None:
         key = event.order_key
         current: QueuedEvent | None = event
-        while current is not None:
-            async with self._slots:
-                await self._run(current)
-            chain = self._chains[key]
-            current = chain.popleft() if chain else None
-        del self._chains[key]
-        if not self._chains:
-            self._idle.set()
+        try:
+            while current is not None:
+                async with self._slots:
+                    try:
+                        await self._run(current)
+                    except Exception:
+                        # The event stays queued (it was not marked done): it runs again on
+                        # the next start. The traceback goes to the log, not to the caller.
+                        logger.exception("event %s failed", current.id)
+                chain = self._chains[key]
+                current = chain.popleft() if chain else None
+        finally:
+            self._chains.pop(key, None)
+            if not self._chains:
+                self._idle.set()
 
     async def wait_idle(self) -> None:
         """Until every submitted event has run."""

@@ -1,12 +1,13 @@
 """One served pipeline: its webhook, its clients, and how one queued event runs through it.
 
 An event runs through the pipeline with the batch runner (:func:`plivo_node.run.runner.execute`)
-as a run of one input item, with its own run journal in the state directory
-(``serve/journals/<event id>.journal.sqlite``). The journal is what keeps a crash from sending
-twice: a send is marked in flight before its request goes out, so when ``serve`` restarts and
-runs the event again (it is still queued), the journal replays what had finished and reports
-a send whose outcome is unknown as ``unknown_outcome`` instead of repeating it. Once the
-event's output is written and the event is marked done in the queue, its journal is deleted.
+as a run of one input item, journaled in the pipeline's run journal in the state directory
+(``serve/journals/<webhook>.journal.sqlite``, one for all its events, see
+:mod:`.event_journal`). The journal is what keeps a crash from sending twice: a send is marked
+in flight before its request goes out, so when ``serve`` restarts and runs the event again (it
+is still queued), the journal replays what had finished and reports a send whose outcome is
+unknown as ``unknown_outcome`` instead of repeating it. Only once the event's output is
+written and its done mark committed to the queue are its journal entries discarded.
 
 Clients are opened once per pipeline and shared by all of its events: one connection pool,
 one rate limiter and one pacer for everything the pipeline sends.
@@ -14,7 +15,6 @@ one rate limiter and one pacer for everything the pipeline sends.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import sys
@@ -33,6 +33,7 @@ from plivo_node.run.journal import JOURNAL_SUFFIX, RunJournal
 from plivo_node.run.pipeline import PipelineSpec
 from plivo_node.run.registry import NodeRegistry
 from plivo_node.run.runner import execute
+from plivo_node.serve.event_journal import EventJournal
 from plivo_node.serve.queue import EventQueue, QueuedEvent
 
 logger = logging.getLogger(__name__)
@@ -96,8 +97,7 @@ class ServedPipeline:
     fields: Mapping[str, str]  # the trigger's credentials: what signatures are checked with
     clients: Mapping[str, ApiClient]
     output: OutputWriter
-    journals: Path
-    sandbox: bool
+    journal: RunJournal
     _stops: set[RunStop] = field(default_factory=set)
     _closing: bool = False
 
@@ -129,8 +129,8 @@ class ServedPipeline:
                 record["event"] = event.id
                 self.output.write_line(encode_line(record))
             self.output.flush()
-        queue.done(event.id)
-        _remove_journal(self._journal_path(event))
+        await queue.done(event.id)
+        EventJournal(self.journal, event.id).discard()
 
     def _observe(self, event: QueuedEvent) -> None:
         for observer in self.trigger.observers:
@@ -142,16 +142,9 @@ class ServedPipeline:
                     file=sys.stderr,
                 )
 
-    def _journal_path(self, event: QueuedEvent) -> Path:
-        return self.journals / f"{event.id}{JOURNAL_SUFFIX}"
-
     async def _execute(self, event: QueuedEvent) -> list[str] | None:
         if self._closing:
             return None
-        path = self._journal_path(event)
-        journal = RunJournal.open(
-            path, run_key=f"event {event.id}", resume=path.exists(), sandbox=self.sandbox
-        )
         stop = RunStop()
         self._stops.add(stop)
         lines: list[str] = []
@@ -163,7 +156,7 @@ class ServedPipeline:
                 self.clients,
                 lines.append,
                 graph=self.spec.graph,
-                journal=journal,
+                journal=EventJournal(self.journal, event.id),
                 stop=stop,
             )
             finished = not summary.interrupted
@@ -172,12 +165,12 @@ class ServedPipeline:
             print(redact(f"plivo-node: event {event.id}: {exc}"), file=sys.stderr)
         finally:
             self._stops.discard(stop)
-            await journal.close(finished=finished)
         return lines if finished else None
 
 
-def _remove_journal(path: Path) -> None:
-    """The journal of an event that is done (it is never resumed again)."""
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(f"{path}{suffix}").unlink()
+def open_journal(directory: Path, webhook: str, *, sandbox: bool) -> RunJournal:
+    """The pipeline's journal: resumed when an earlier serve left one (unfinished events)."""
+    path = directory / (webhook.replace("/", "_") + JOURNAL_SUFFIX)
+    return RunJournal.open(
+        path, run_key=f"serve webhook {webhook}", resume=path.exists(), sandbox=sandbox
+    )

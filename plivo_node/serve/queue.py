@@ -88,6 +88,7 @@ class EventQueue:
         self.path = path
         self._connection = connection
         self._pending: list[_Pending] = []
+        self._done: list[tuple[int, asyncio.Future[tuple[Outcome, int]]]] = []
         self._flush: asyncio.Handle | None = None
 
     @classmethod
@@ -137,34 +138,44 @@ class EventQueue:
         service retries."""
         future: asyncio.Future[tuple[Outcome, int]] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(webhook, event, replay_key, future))
+        self._schedule()
+        return await future
+
+    def _schedule(self) -> None:
         if self._flush is None:
             # call_soon: every request handled in this turn of the loop joins the commit.
             self._flush = asyncio.get_running_loop().call_soon(self._commit)
-        return await future
 
     def _commit(self) -> None:
         self._flush = None
         pending, self._pending = self._pending, []
-        if not pending:
+        done, self._done = self._done, []
+        if not pending and not done:
             return
         now = time.time()
         results: list[tuple[Outcome, int]] = []
         connection = self._connection
+        futures = [item.future for item in pending] + [future for _, future in done]
         try:
             connection.execute("BEGIN IMMEDIATE")
             results.extend(self._insert(item, now) for item in pending)
+            connection.executemany(
+                "UPDATE event SET state = 'done', finished = ? WHERE id = ?",
+                [(now, event_id) for event_id, _ in done],
+            )
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             error = ConfigurationError(f"cannot write the event queue {self.path}: {exc}")
-            for item in pending:
-                if not item.future.done():
-                    item.future.set_exception(error)
+            for future in futures:
+                if not future.done():
+                    future.set_exception(error)
             return
-        for item, result in zip(pending, results, strict=True):
-            if not item.future.done():
-                item.future.set_result(result)
+        results.extend((Outcome.QUEUED, event_id) for event_id, _ in done)
+        for future, result in zip(futures, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     def _insert(self, item: _Pending, now: float) -> tuple[Outcome, int]:
         connection = self._connection
@@ -207,11 +218,13 @@ class EventQueue:
             for row in rows
         ]
 
-    def done(self, event_id: int) -> None:
-        """The event's run finished and its output is written: it never runs again."""
-        self._connection.execute(
-            "UPDATE event SET state = 'done', finished = ? WHERE id = ?", (time.time(), event_id)
-        )
+    async def done(self, event_id: int) -> None:
+        """The event's run finished and its output is written: it never runs again. Returns
+        once that is committed (sharing the commit with the requests being accepted)."""
+        future: asyncio.Future[tuple[Outcome, int]] = asyncio.get_running_loop().create_future()
+        self._done.append((event_id, future))
+        self._schedule()
+        await future
 
     def counts(self) -> dict[str, int]:
         rows = self._connection.execute("SELECT state, COUNT(*) FROM event GROUP BY state")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -14,17 +14,17 @@ from plivo_node.core.node import ClientOptions, EventObserver
 from plivo_node.nodes.plivo.factory import PlivoClientFactory
 from plivo_node.nodes.plivo.trigger import EVENT_OBSERVERS, PlivoWebhook
 from plivo_node.run.item_io import OutputWriter
-from plivo_node.run.journal import RunJournal
 from plivo_node.run.pipeline import build_steps, load_pipeline
 from plivo_node.run.registry import NodeRegistry
-from plivo_node.serve.pipelines import ServedPipeline, webhook_settings
+from plivo_node.serve.event_journal import LANE_STRIDE
+from plivo_node.serve.pipelines import ServedPipeline, open_journal, webhook_settings
 from plivo_node.serve.queue import EventQueue, QueuedEvent
 from plivo_sandbox import Sandbox
 from tests.serve.conftest import AUTH_ID, AUTH_TOKEN, auto_reply, inbound
 
 
-@pytest.fixture
-async def served(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[ServedPipeline]:
+@asynccontextmanager
+async def served_pipeline(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[ServedPipeline]:
     file = auto_reply(tmp_path)
     registry = NodeRegistry()
     spec = load_pipeline(file)
@@ -36,6 +36,8 @@ async def served(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[ServedPipeli
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(PlivoClientFactory().connect(fields, options))
         output = stack.enter_context(OutputWriter(tmp_path / "out.jsonl", append=True))
+        journal = open_journal(tmp_path / "journals", "sms", sandbox=False)
+        stack.push_async_callback(journal.close)
         yield ServedPipeline(
             file=file,
             spec=spec,
@@ -45,9 +47,14 @@ async def served(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[ServedPipeli
             fields=fields,
             clients={"plivo": client},
             output=output,
-            journals=tmp_path / "journals",
-            sandbox=False,
+            journal=journal,
         )
+
+
+@pytest.fixture
+async def served(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[ServedPipeline]:
+    async with served_pipeline(sandbox, tmp_path) as pipeline:
+        yield pipeline
 
 
 def lines(tmp_path: Path) -> list[dict[str, object]]:
@@ -83,22 +90,25 @@ async def test_an_event_runs_its_observers_then_its_pipeline(
     assert [message["text"] for message in sandbox.state.messages] == ["re m-7"]
     (line,) = lines(tmp_path)
     assert line["event"] == 7
-    assert not list((tmp_path / "journals").glob("*"))  # done: the journal is gone
+    # Done: the event's journal entries are gone.
+    assert served.journal.records(7 * LANE_STRIDE) == {}
+    assert served.journal.records(7 * LANE_STRIDE + 1) == {}
 
 
 async def test_a_send_in_flight_at_a_crash_is_reported_not_repeated(
-    served: ServedPipeline, sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    # What a serve killed mid-send leaves: the event still queued, its journal with the
-    # trigger step done and the send (lane 1, item 0) marked in flight.
-    queue = EventQueue.open(tmp_path / "q")
-    journal_path = tmp_path / "journals" / "5.journal.sqlite"
-    journal = RunJournal.open(journal_path, run_key="event 5", resume=False)
-    journal.complete(0, 0, "done", [{"json": inbound("m-5"), "pairedItem": {"item": 0}}])
-    await journal.begin(1, [0])
+    # What a serve killed mid-send leaves: the event still queued, the pipeline's journal with
+    # the event's trigger step done and its send (lane 1, item 0) marked in flight.
+    journal = open_journal(tmp_path / "journals", "sms", sandbox=False)
+    base = 5 * LANE_STRIDE
+    journal.complete(base, 0, "done", [{"json": inbound("m-5"), "pairedItem": {"item": 0}}])
+    await journal.begin(base + 1, [0])
     await journal.close(finished=False)
 
-    await served.run_event(QueuedEvent(5, "sms", "inboundMessage", inbound("m-5"), "x"), queue)
+    queue = EventQueue.open(tmp_path / "q")
+    async with served_pipeline(sandbox, tmp_path) as served:  # the restart
+        await served.run_event(QueuedEvent(5, "sms", "inboundMessage", inbound("m-5"), "x"), queue)
     queue.close()
     assert sandbox.state.messages == []
     (line,) = lines(tmp_path)

@@ -39,7 +39,7 @@ async def test_events_are_committed_deduplicated_and_survive_a_reopen(tmp_path: 
         ("sms", "m-1"),
         ("other", "m-1"),
     ]
-    reopened.done(waiting[0].id)
+    await reopened.done(waiting[0].id)
     assert [e.id for e in reopened.waiting()] == [waiting[1].id]
     # A retry after the event ran is still a duplicate, and a replayed nonce still refused.
     assert (await reopened.put("sms", event("m-1"), "n-9"))[0] is Outcome.DUPLICATE
