@@ -74,6 +74,19 @@ def _output_name(webhook: str) -> str:
     return webhook.replace("/", "_") + ".jsonl"
 
 
+def _check_public_url(url: str | None) -> None:
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    if url is None:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"--public-url {url!r} is not a base URL",
+            hint="give the scheme and host Plivo calls, e.g. https://abc.ngrok.app",
+        )
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -218,6 +231,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from plivo_node.serve.dispatch import OrderedDispatcher  # noqa: PLC0415
     from plivo_node.serve.queue import EventQueue  # noqa: PLC0415
 
+    _check_public_url(args.public_url)
     registry = NodeRegistry()
     loaded = _load(args.pipelines, registry)
     state = ensure_state_dir() / "serve"

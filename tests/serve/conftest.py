@@ -82,6 +82,7 @@ class Serve:
     process: asyncio.subprocess.Process
     urls: dict[str, str]  # webhook path -> URL
     state_dir: Path
+    local: str  # http://127.0.0.1:PORT
     stderr: bytes = b""
 
     def output(self, path: str = "sms") -> list[dict[str, Any]]:
@@ -133,18 +134,21 @@ async def start_serve(
     )
     assert process.stdout is not None
     urls: dict[str, str] = {}
+    local = ""
     async with asyncio.timeout(30):
         while True:
             line = (await process.stdout.readline()).decode()
             if not line:
                 _out, err = await process.communicate()
                 raise AssertionError(f"serve ended early: {err.decode()}")
-            found = re.search(r"(http://\S+/webhook/(\S+))", line)
+            found = re.search(r"(https?://\S+/webhook/(\S+))", line)
             if found:
                 urls[found.group(2)] = found.group(1)
-            if "listening on" in line:
+            listening = re.search(r"listening on (\S+)", line)
+            if listening:
+                local = listening.group(1)
                 break
-    return Serve(process, urls, state_dir)
+    return Serve(process, urls, state_dir, local)
 
 
 async def post(

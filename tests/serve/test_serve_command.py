@@ -188,3 +188,30 @@ async def test_serve_refuses_a_pipeline_without_a_trigger_and_run_refuses_a_trig
     assert process.returncode == 2
     assert "use `plivo-node serve" in err.decode() or "serve it with" in err.decode()
     assert not sandbox.state.messages
+
+
+async def test_signatures_cover_the_public_url_and_output_goes_to_the_output_dir(
+    sandbox: Sandbox, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    public = "https://abc.tunnel.example"
+    serve = await start_serve(
+        sandbox,
+        tmp_path / "state",
+        auto_reply(tmp_path),
+        args=("--public-url", public, "--output", str(tmp_path / "out")),
+    )
+    assert serve.urls == {"sms": f"{public}/webhook/sms"}
+    local = f"{serve.local}/webhook/sms?tag=1"
+    try:
+        # Signed for the local URL: not what Plivo called, refused.
+        assert (await post(session, local, inbound("m-p"), v2_headers(local)))[0] == 403
+        signed_for = f"{public}/webhook/sms?tag=1"
+        assert await post(session, local, inbound("m-p"), v2_headers(signed_for)) == (200, "OK")
+        async with asyncio.timeout(30):
+            while not (tmp_path / "out" / "sms.jsonl").exists():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            while not (tmp_path / "out" / "sms.jsonl").read_text():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        await serve.stop()
+    assert replies(sandbox) == ["re m-p"]

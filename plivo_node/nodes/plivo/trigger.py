@@ -171,5 +171,6 @@ TRIGGER = NodeType(
     handlers={SINGLE_OPERATION: _pass_event},
     trigger=True,
     webhook=PlivoWebhook(),
-    n8n_type="n8n-nodes-base.plivoTrigger",
+    # n8n has no Plivo trigger node, so no workflow file names one.
+    n8n_type=None,
 )
