@@ -29,6 +29,8 @@ from tests.serve.conftest import (
 
 pytestmark = pytest.mark.slow  # each test starts a plivo-node process
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "auto_reply.yaml"
+
 
 def replies(sandbox: Sandbox) -> list[str]:
     return [message["text"] for message in sandbox.state.messages]
@@ -215,3 +217,20 @@ async def test_signatures_cover_the_public_url_and_output_goes_to_the_output_dir
     finally:
         await serve.stop()
     assert replies(sandbox) == ["re m-p"]
+
+
+async def test_the_auto_reply_example_answers_a_signed_inbound_sms(
+    sandbox: Sandbox, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    assert "plivo-node serve examples/auto_reply.yaml" in EXAMPLE.read_text()
+    serve = await start_serve(sandbox, tmp_path / "state", EXAMPLE)
+    url = serve.urls["auto-reply"]
+    try:
+        params = inbound("m-example", text="Do you open on Sunday?")
+        assert await post(session, url, params, v2_headers(url)) == (200, "OK")
+        await serve.wait_output(1, path="auto-reply")
+    finally:
+        await serve.stop()
+    (message,) = sandbox.state.messages
+    assert message["dst"] == "14155559000"
+    assert message["text"] == "Thanks for your message! We got: Do you open on Sunday?"
