@@ -36,6 +36,8 @@ QUEUE_FILE = "queue.sqlite"
 # How long replay keys and finished events are kept: Plivo's last retry comes about 7 minutes
 # after the first attempt, so a day is far beyond any retry.
 KEEP_SECONDS = 24 * 3600.0
+# A long-running serve prunes as it goes, not only when it starts.
+PRUNE_EVERY_SECONDS = 600.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS event (
@@ -84,8 +86,9 @@ class _Pending:
 class EventQueue:
     """The queue file, used from the event loop's thread only."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, *, pruned: float) -> None:
         self.path = path
+        self._pruned = pruned
         self._connection = connection
         self._pending: list[_Pending] = []
         self._done: list[tuple[int, asyncio.Future[tuple[Outcome, int]]]] = []
@@ -109,10 +112,7 @@ class EventQueue:
             connection.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now
             connection.executescript(_SCHEMA)  # commits
             now = time.time()
-            connection.execute("DELETE FROM nonce WHERE seen < ?", (now - KEEP_SECONDS,))
-            connection.execute(
-                "DELETE FROM event WHERE state = 'done' AND finished < ?", (now - KEEP_SECONDS,)
-            )
+            _prune(connection, now)
         except sqlite3.Error as exc:
             connection.close()
             if "locked" in str(exc) or "busy" in str(exc):
@@ -124,7 +124,7 @@ class EventQueue:
                 f"{path} is not a plivo-node event queue ({exc})",
                 hint="move that file away, or set PLIVO_NODE_STATE_DIR elsewhere",
             ) from exc
-        return cls(connection, path)
+        return cls(connection, path, pruned=now)
 
     def close(self) -> None:
         self._commit()
@@ -163,6 +163,9 @@ class EventQueue:
                 "UPDATE event SET state = 'done', finished = ? WHERE id = ?",
                 [(now, event_id) for event_id, _ in done],
             )
+            if now - self._pruned > PRUNE_EVERY_SECONDS:
+                _prune(connection, now)
+                self._pruned = now
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:
@@ -229,6 +232,14 @@ class EventQueue:
     def counts(self) -> dict[str, int]:
         rows = self._connection.execute("SELECT state, COUNT(*) FROM event GROUP BY state")
         return {str(state): int(count) for state, count in rows}
+
+
+def _prune(connection: sqlite3.Connection, now: float) -> None:
+    """Forget replay keys and finished events older than KEEP_SECONDS (inside a transaction)."""
+    connection.execute("DELETE FROM nonce WHERE seen < ?", (now - KEEP_SECONDS,))
+    connection.execute(
+        "DELETE FROM event WHERE state = 'done' AND finished < ?", (now - KEEP_SECONDS,)
+    )
 
 
 def queued_event(event_id: int, webhook: str, event: WebhookEvent) -> QueuedEvent:

@@ -4,12 +4,14 @@ reopen, one serve per file) and the dispatcher (bounded concurrency, order per k
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.node import WebhookEvent
+from plivo_node.serve import queue as queue_module
 from plivo_node.serve.dispatch import OrderedDispatcher
 from plivo_node.serve.queue import EventQueue, Outcome, QueuedEvent
 
@@ -87,3 +89,19 @@ async def test_dispatch_runs_in_order_per_key_with_a_bound() -> None:
     assert sum(map(len, seen.values())) == 60
     for ids in seen.values():
         assert ids == sorted(ids)
+
+
+async def test_a_long_running_queue_forgets_old_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = EventQueue.open(tmp_path)
+    _, event_id = await queue.put("sms", event("m-old"), "n-old")
+    await queue.done(event_id)
+    _, pending_id = await queue.put("sms", event("m-pending"), "n-pending")
+    later = time.time() + queue_module.KEEP_SECONDS + queue_module.PRUNE_EVERY_SECONDS + 1
+    monkeypatch.setattr(queue_module.time, "time", lambda: later)
+    await queue.put("sms", event("m-new"), "n-new")  # this commit prunes
+    # A day later the old nonce and the finished event are forgotten; a queued one is not.
+    assert (await queue.put("sms", event("m-old"), "n-old"))[0] is Outcome.QUEUED
+    assert pending_id in [e.id for e in queue.waiting()]
+    queue.close()
