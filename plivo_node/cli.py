@@ -361,10 +361,12 @@ async def _run(  # noqa: PLR0915
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
     from plivo_node.run.runner import execute  # noqa: PLC0415
     from plivo_node.run.send_window import CLOCK, DEFER  # noqa: PLC0415
+    from plivo_node.serve.pipelines import refuse_webhook_pipeline  # noqa: PLC0415
 
     registry = NodeRegistry()
     spec = _load_spec(options.pipeline, registry)
     steps = build_steps(spec, registry)
+    refuse_webhook_pipeline(options.pipeline, steps, registry)
     _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
     items, total, input_path = _items(spec, options)
     run_key = compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path)
@@ -787,6 +789,9 @@ def _parser() -> argparse.ArgumentParser:
     from plivo_node.commands import status  # noqa: PLC0415
 
     status.register(sub)
+    from plivo_node.commands import serve  # noqa: PLC0415  (light: imports only argparse)
+
+    serve.register(sub)
     return parser
 
 
@@ -828,6 +833,10 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         from plivo_node.commands import status  # noqa: PLC0415
 
         return status.run(args)
+    if args.command == "serve":
+        from plivo_node.commands import serve  # noqa: PLC0415
+
+        return serve.run(args)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.

@@ -39,6 +39,8 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     core = REPO / "plivo_node" / "nodes" / "core"
     expected |= {f"plivo_node/nodes/core/{p.name}" for p in core.glob("*.yaml")}
     assert len(list(core.glob("*.yaml"))) == 6  # the core nodes' descriptions
+    # The Plivo Trigger's description ships beside its module.
+    expected |= {"plivo_node/nodes/plivo/plivoTrigger.yaml"}
     # The sandbox is its own top-level package in the same distribution.
     expected |= {"plivo_sandbox/__init__.py", "plivo_sandbox/__main__.py"}
     assert expected <= names
@@ -48,6 +50,7 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     section = text.split("[plivo_node.nodes]\n", 1)[1].split("\n\n", 1)[0]
     assert set(section.splitlines()) == {
         "plivo = plivo_node.nodes.plivo.node:NODE",
+        "plivoTrigger = plivo_node.nodes.plivo.trigger:TRIGGER",
         "manualTrigger = plivo_node.nodes.core.node:MANUAL_TRIGGER",
         "set = plivo_node.nodes.core.node:EDIT_FIELDS",
         "if = plivo_node.nodes.core.node:IF",

@@ -4,7 +4,8 @@ A node type is its description (a YAML file validated against ``schemas/manifest
 its credential types, one handler per operation, and optional hooks for what the engine cannot
 know by itself: how to group requests in bulk, which operations must never be repeated on
 resume, what the run summary should say, how to build an API client from the node's
-credentials, whether it is a trigger, and the names of its outputs.
+credentials, whether it is a trigger (and, for a webhook trigger, how ``serve`` verifies and
+reads its requests), and the names of its outputs.
 
 Node types are found through the entry-point group ``plivo_node.nodes``: an entry point names
 a :class:`NodeType` instance, and its name is the ``node:`` a pipeline step writes (see
@@ -250,6 +251,80 @@ class ClientFactory(Protocol):
         ...
 
 
+# --- webhook triggers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One request to a trigger's webhook, as ``serve`` received it.
+
+    ``url`` is the URL the caller used: the public base URL, the path and the query string as
+    they arrived (signatures are computed over it). ``headers`` have lower-case names.
+    ``params`` are the form fields of a POST, or the query parameters of a GET.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    params: Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """What an accepted request becomes: one item for the pipeline, and how to queue it.
+
+    ``kind`` is one of the trigger's event kinds (its ``events`` parameter selects which run);
+    ``dedupe_key`` is equal for a request the service retried, so it runs once; events with
+    equal ``order_key`` run one at a time, in arrival order (e.g. per end user).
+    """
+
+    kind: str
+    params: Mapping[str, str]
+    dedupe_key: str
+    order_key: str
+
+
+@dataclass(frozen=True)
+class WebhookRejection:
+    """Why a request to a webhook is not authentic (answered 403; nothing is queued)."""
+
+    reason: str
+
+
+# Called with an accepted event's params before its pipeline runs (e.g. to record a delivery
+# status or an opt-out). An observer must tolerate the same event twice: after a crash an
+# event that had started runs again.
+EventObserver = Callable[[str, Mapping[str, str]], None]
+
+
+class WebhookTrigger(Protocol):
+    """How ``serve`` runs a trigger node: verify, read and queue the requests to its webhook."""
+
+    @property
+    def credential_type(self) -> str:
+        """The credential type whose fields sign the requests (as the node's client uses)."""
+        ...
+
+    @property
+    def event_kinds(self) -> tuple[str, ...]:
+        """Every kind of event the trigger can produce (the ``events`` parameter's values)."""
+        ...
+
+    def verify(self, request: WebhookRequest, fields: Mapping[str, str]) -> str | WebhookRejection:
+        """Check the request's signature with the credential fields: its replay key (e.g. its
+        nonce; ``serve`` refuses a key it accepted before), or why it is refused."""
+        ...
+
+    def event(self, request: WebhookRequest) -> WebhookEvent:
+        """The event a verified request carries; raises PlivoNodeError if it is malformed."""
+        ...
+
+    @property
+    def observers(self) -> Sequence[EventObserver]:
+        """Called ``observer(kind, params)`` for each accepted event, before its pipeline."""
+        ...
+
+
 # --- the node type -------------------------------------------------------------------------
 
 ConstantCheck = Callable[[OperationKey, Mapping[str, Any]], Iterable[str]]
@@ -289,6 +364,8 @@ class NodeType:
     run_scope: Callable[[RunSettings], AbstractContextManager[RunScope]] | None = None
     messaging: Messaging | None = None
     trigger: bool = False
+    # A trigger that receives requests (``serve``); such a pipeline cannot be ``run``.
+    webhook: WebhookTrigger | None = None
     outputs: tuple[str, ...] = MAIN_OUTPUTS
     # The node type an n8n workflow file names for it (``n8n-nodes-base.plivo``): workflow
     # files that use it run on this node type. None: workflow files cannot use it.

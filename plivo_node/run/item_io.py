@@ -592,7 +592,10 @@ class OutputWriter:
         *,
         flush_lines: int = 256,
         flush_seconds: float = 0.5,
+        append: bool = False,
     ) -> None:
+        """``append``: add to the file instead of replacing it (``serve``'s output grows with
+        every event, across restarts)."""
         self.path = path
         self._flush_lines = flush_lines
         self._flush_seconds = flush_seconds
@@ -607,7 +610,10 @@ class OutputWriter:
         file_path = Path(path)
         try:
             file_path.parent.mkdir(parents=True, exist_ok=True)
-            self._stream = file_path.open("w", encoding="utf-8", newline="\n")
+            if append:
+                self._stream = file_path.open("a", encoding="utf-8", newline="\n")
+            else:
+                self._stream = file_path.open("w", encoding="utf-8", newline="\n")
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot write output file {path}: {exc.strerror or exc}",

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.items import JsonObject
@@ -234,6 +234,29 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _Row = tuple[int, int, str, str | None, str | None]
 
 
+class ItemJournal(Protocol):
+    """What the steps of a run use of a journal (:class:`RunJournal`, or a view of one that
+    keeps several runs apart, as ``serve`` keeps its events)."""
+
+    async def begin(
+        self,
+        step: int,
+        indices: Sequence[int],
+        fingerprints: Sequence[str | None] | None = None,
+    ) -> None: ...
+
+    def complete(
+        self,
+        step: int,
+        index: int,
+        state: ItemState | str,
+        outputs: Sequence[JsonObject] | str,
+        fingerprint: str | None = None,
+    ) -> None: ...
+
+    def records(self, step: int) -> dict[int, Record]: ...
+
+
 class RunJournal:
     """The journal of one run. Use from one thread: the event loop's.
 
@@ -416,6 +439,16 @@ class RunJournal:
             "SELECT step, idx, state, outputs, input FROM item WHERE step = ?", (step,)
         )
         return {row[1]: _decode_item(self.path, row) for row in cursor}
+
+    def discard(self, first_step: int, last_step: int) -> None:
+        """Forget the items of steps ``first_step`` to ``last_step`` (a finished part that will
+        never be resumed), committed before this returns."""
+        self._check_usable()
+        self._commit_pending()
+        with _write_errors(self.path):
+            self._connection.execute(
+                "DELETE FROM item WHERE step BETWEEN ? AND ?", (first_step, last_step)
+            )
 
     # --- group commit -----------------------------------------------------------------------
 

@@ -254,8 +254,13 @@ def test_default_description_is_loaded_once() -> None:
 def test_plivo_credential_type() -> None:
     credential = plivo_credential_type()
     assert (credential.name, credential.displayName) == ("plivoApi", "Plivo API")
-    assert [p.name for p in credential.properties] == ["authId", "authToken", "baseUrl"]
-    assert credential.secret_names() == frozenset({"authToken"})
+    assert [p.name for p in credential.properties] == [
+        "authId",
+        "authToken",
+        "baseUrl",
+        "mainAuthToken",
+    ]
+    assert credential.secret_names() == frozenset({"authToken", "mainAuthToken"})
     assert credential.authenticate.type == "generic"
     assert credential.authenticate.properties["auth"] == {
         "username": "={{$credentials.authId}}",

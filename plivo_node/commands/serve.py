@@ -1,0 +1,278 @@
+"""``plivo-node serve PIPELINE.yaml [...]``: one HTTP server for pipelines that start with a
+webhook trigger (``plivoTrigger``); each accepted request runs its pipeline once.
+
+Start-up, in order, every check before the server listens (exit 2, nothing sent or served):
+each pipeline loads and starts with a webhook trigger, webhook paths are distinct, the state
+directory and its event queue open (one ``serve`` per state directory), every pipeline's
+credentials resolve and pass one read of the account (or the embedded sandbox is used, as
+``run`` does). Then events left queued by an earlier ``serve`` (killed, or stopped with
+events still waiting) run first, and the server listens.
+
+SIGINT / SIGTERM: the server stops accepting, running events finish what they have in flight,
+waiting events stay queued for the next start; exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from plivo_node.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
+
+    from plivo_node.core.api import ApiClient
+    from plivo_node.core.node import WebhookTrigger
+    from plivo_node.run.engine import Step
+    from plivo_node.run.pipeline import PipelineSpec
+    from plivo_node.run.registry import NodeRegistry
+    from plivo_node.serve.app import WebhookApp
+    from plivo_node.serve.dispatch import OrderedDispatcher
+    from plivo_node.serve.pipelines import ServedPipeline, WebhookSettings
+    from plivo_node.serve.queue import EventQueue, QueuedEvent
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5678  # n8n's port
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser(
+        "serve", help="serve pipelines that start with a webhook trigger (plivoTrigger)"
+    )
+    serve.add_argument("pipelines", type=Path, nargs="+", metavar="PIPELINE")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"default: {DEFAULT_HOST}")
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}; 0: any free port"
+    )
+    serve.add_argument(
+        "--public-url",
+        help="the base URL callers use (e.g. a tunnel, https://abc.ngrok.app); signatures are "
+        "checked against it. Default: http://HOST:PORT",
+    )
+    serve.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="write each pipeline's output (JSON Lines, one file per webhook) here; default: "
+        "the state directory's serve/output",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+
+    return asyncio.run(_serve(args))
+
+
+def _output_name(webhook: str) -> str:
+    return webhook.replace("/", "_") + ".jsonl"
+
+
+def _check_public_url(url: str | None) -> None:
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    if url is None:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"--public-url {url!r} is not a base URL",
+            hint="give the scheme and host Plivo calls, e.g. https://abc.ngrok.app",
+        )
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    file: Path
+    spec: PipelineSpec
+    steps: list[Step]
+    trigger: WebhookTrigger
+    settings: WebhookSettings
+
+
+def _load(files: list[Path], registry: NodeRegistry) -> list[_Loaded]:
+    """Every pipeline, checked: it starts with a webhook trigger, its path is its own."""
+    from plivo_node.cli import _load_spec  # noqa: PLC0415
+    from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
+    from plivo_node.serve.pipelines import webhook_settings, webhook_trigger_of  # noqa: PLC0415
+
+    loaded: list[_Loaded] = []
+    paths: dict[str, Path] = {}
+    for file in files:
+        spec = _load_spec(file, registry)
+        # Each event is a run of one item: a step needs one worker, not a pool (the pipeline's
+        # concurrency bounds how many events run at once instead, see OrderedDispatcher).
+        steps = [replace(step, concurrency=1) for step in build_steps(spec, registry)]
+        trigger = webhook_trigger_of(steps, registry)
+        if trigger is None:
+            first = f"'{steps[0].name}' ({steps[0].node})" if steps else "nothing"
+            raise ConfigurationError(
+                f"{file}: its first step {first} is not a webhook trigger, so serve has nothing "
+                "to run it on",
+                hint=f"start it with a plivoTrigger step, or run it with `plivo-node run {file}`",
+            )
+        settings = webhook_settings(file, steps[0], trigger)
+        if settings.path in paths:
+            raise ConfigurationError(
+                f"{file} and {paths[settings.path]} both use the webhook path '{settings.path}'",
+                hint="give one of their trigger steps another `path`",
+            )
+        paths[settings.path] = file
+        loaded.append(_Loaded(file, spec, steps, trigger, settings))
+    return loaded
+
+
+async def _open(
+    pipeline: _Loaded,
+    registry: NodeRegistry,
+    stack: contextlib.AsyncExitStack,
+    state: Path,
+    output_dir: Path,
+) -> ServedPipeline:
+    """The pipeline's clients (checked with one read, or the embedded sandbox) and output."""
+    from plivo_node.cli import _api_targets, _client_nodes, _client_options  # noqa: PLC0415
+    from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
+    from plivo_node.serve.event_journal import check_lanes  # noqa: PLC0415
+    from plivo_node.serve.pipelines import ServedPipeline, open_journal  # noqa: PLC0415
+    from plivo_node.serve.trigger_credentials import trigger_fields  # noqa: PLC0415
+
+    spec, steps = pipeline.spec, pipeline.steps
+    check_lanes(len(spec.graph.lanes), str(pipeline.file))
+    nodes = _client_nodes(steps, registry)
+    targets = await stack.enter_async_context(_api_targets(spec, "auto", nodes))
+    clients: dict[str, ApiClient] = {}
+    for target in targets:
+        options = _client_options(spec, steps, target.factory, retry_unknown=False)
+        client = await stack.enter_async_context(target.factory.connect(target.fields, options))
+        if not target.embedded_sandbox:
+            await target.factory.check(client, target.fields)  # a wrong token: exit 2 now
+        clients[target.node.name] = client
+    output = stack.enter_context(
+        OutputWriter(output_dir / _output_name(pipeline.settings.path), append=True)
+    )
+    sandbox = any(target.embedded_sandbox for target in targets)
+    journal = open_journal(state / "journals", pipeline.settings.path, sandbox=sandbox)
+    stack.push_async_callback(journal.close)
+    return ServedPipeline(
+        file=pipeline.file,
+        spec=spec,
+        steps=steps,
+        trigger=pipeline.trigger,
+        settings=pipeline.settings,
+        fields=trigger_fields(spec, registry.get(steps[0].node), pipeline.trigger, targets),
+        clients=clients,
+        output=output,
+        journal=journal,
+    )
+
+
+def _resume(queue: EventQueue, served: Mapping[str, object], dispatcher: OrderedDispatcher) -> None:
+    """Events an earlier serve accepted and did not finish run first, in their order."""
+    left = queue.waiting()
+    resumed = [event for event in left if event.webhook in served]
+    for event in resumed:
+        dispatcher.submit(event)
+    if resumed:
+        _say(f"plivo-node: running {len(resumed)} events queued before this start")
+    if len(left) > len(resumed):
+        _say(
+            f"plivo-node: {len(left) - len(resumed)} queued events belong to webhooks not "
+            "served now; they wait for a serve of their pipeline"
+        )
+
+
+async def _listen(args: argparse.Namespace, app: WebhookApp, runner: AppRunner) -> str:
+    """Start the HTTP server; returns its local URL (``app.base`` is set)."""
+    from aiohttp import web  # noqa: PLC0415
+
+    await runner.setup()
+    site = web.TCPSite(runner, args.host, args.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            hint="choose another --port, or stop what is using it",
+        ) from exc
+    port = int(runner.addresses[0][1]) if runner.addresses else args.port
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    local = f"http://{host}:{port}"
+    app.base = args.public_url or local
+    return local
+
+
+async def _wait_for_signal() -> None:
+    import asyncio  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web  # noqa: PLC0415
+
+    from plivo_node.core.state_dir import ensure_state_dir  # noqa: PLC0415
+    from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
+    from plivo_node.serve.app import WebhookApp  # noqa: PLC0415
+    from plivo_node.serve.dispatch import OrderedDispatcher  # noqa: PLC0415
+    from plivo_node.serve.queue import EventQueue  # noqa: PLC0415
+
+    _check_public_url(args.public_url)
+    registry = NodeRegistry()
+    loaded = _load(args.pipelines, registry)
+    state = ensure_state_dir() / "serve"
+    queue = EventQueue.open(state)
+    served: dict[str, ServedPipeline] = {}
+
+    async def run_event(event: QueuedEvent) -> None:
+        await served[event.webhook].run_event(event, queue)
+
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            output_dir = args.output if args.output is not None else state / "output"
+            for each in loaded:
+                served[each.settings.path] = await _open(each, registry, stack, state, output_dir)
+            concurrency = max(p.spec.settings.concurrency for p in served.values())
+            dispatcher = OrderedDispatcher(run_event, concurrency=concurrency)
+            # On the way out, first: nothing runs once clients and journals are closed.
+            stack.push_async_callback(dispatcher.cancel)
+            _resume(queue, served, dispatcher)
+            app = WebhookApp(served, queue, dispatcher, base="")
+            runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
+            try:
+                local = await _listen(args, app, runner)
+                for pipeline in served.values():
+                    kinds = ", ".join(sorted(pipeline.settings.events))
+                    _say(f"plivo-node: {pipeline.file}: {pipeline.url(app.base)} ({kinds})")
+                _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
+                await _wait_for_signal()
+            finally:
+                await runner.cleanup()  # nothing new is accepted
+            # Running events finish what is in flight (their clients are still open); the
+            # others stay queued.
+            for pipeline in served.values():
+                pipeline.stop()
+            await dispatcher.wait_idle()
+            waiting = queue.counts().get("queued", 0)
+            print(
+                f"plivo-node: stopped: {app.accepted} events accepted; {waiting} queued for the "
+                "next start",
+                file=sys.stderr,
+            )
+    finally:
+        queue.close()
+    return 0
