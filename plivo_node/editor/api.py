@@ -155,7 +155,31 @@ async def document(request: web.Request) -> web.Response:
     state = _state(request)
     data = state.document.to_json()
     data["file"] = state.path.name if state.path is not None else None
+    try:
+        data["items"] = document_items(state)
+    except PlivoNodeError as exc:
+        exc.redact_in_place()
+        data["notices"] = [*data["notices"], f"the input items were not loaded: {exc}"]
+        data["items"] = []
     return web.json_response(data)
+
+
+def document_items(state: EditorState) -> list[dict[str, Any]]:
+    """The items of the opened pipeline's own input file, read as ``run`` reads it."""
+    raw = state.document.pipeline.get("input")
+    if state.path is None or raw is None:
+        return []
+    name, fmt = (raw, None) if isinstance(raw, str) else (raw.get("path"), raw.get("format"))
+    path = state.base_dir / str(name)
+    if not path.is_file():
+        return []
+    found, _ = open_input(path, fmt)
+    items = []
+    for item in found:
+        items.append(dict(item.json))
+        if len(items) >= MAX_ITEMS:
+            break
+    return items
 
 
 async def open_document(request: web.Request) -> web.Response:
