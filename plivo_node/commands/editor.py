@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from plivo_node.editor.api import EditorState
 
 DEFAULT_HOST = "127.0.0.1"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -33,24 +36,32 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
 
-    return asyncio.run(serve(args.file, args.host, args.port, open_browser=not args.no_browser))
+    from plivo_node.editor.api import new_state  # noqa: PLC0415
+    from plivo_node.editor.project import N8N, YAML, empty_document, open_file  # noqa: PLC0415
+    from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
+
+    registry = NodeRegistry()
+    path: Path | None = args.file
+    if path is not None and path.exists():
+        document = open_file(path, registry)
+    else:  # a new file: saved in the format its name says
+        document = empty_document()
+        if path is not None:
+            document.format = N8N if path.suffix.lower() == ".json" else YAML
+    state = new_state(registry, path, document)
+    return asyncio.run(serve(state, args.host, args.port, open_browser=not args.no_browser))
 
 
-async def serve(path: Path | None, host: str, port: int, *, open_browser: bool) -> int:
+async def serve(state: EditorState, host: str, port: int, *, open_browser: bool) -> int:
     """Serve until interrupted; the URL (with the session secret) is printed once."""
     import asyncio  # noqa: PLC0415
     import socket  # noqa: PLC0415
 
     from aiohttp import web  # noqa: PLC0415
 
-    from plivo_node.editor.api import new_state  # noqa: PLC0415
-    from plivo_node.editor.project import open_file  # noqa: PLC0415
     from plivo_node.editor.security import new_session_secret  # noqa: PLC0415
     from plivo_node.editor.server import build_app  # noqa: PLC0415
-    from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
 
-    registry = NodeRegistry()
-    document = open_file(path, registry) if path is not None and path.exists() else None
     if host not in LOOPBACK:
         print(
             f"plivo-node: warning: listening on {host}: anyone who can reach it and learns the "
@@ -63,7 +74,7 @@ async def serve(path: Path | None, host: str, port: int, *, open_browser: bool) 
     sock.bind((host, port))
     bound = sock.getsockname()[1]
     secret = new_session_secret()
-    app = build_app(new_state(registry, path, document), secret, bound, host)
+    app = build_app(state, secret, bound, host)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()

@@ -33,7 +33,9 @@ from plivo_node.run.item_io import open_input
 from plivo_node.run.registry import NodeRegistry
 
 # "step 'Send SMS': parameters.to: ..." → the step, the field and the message.
-_LOCATED = re.compile(r"^step '(?P<step>.*?)': (?:parameters\.(?P<field>[^:\s]+): )?(?P<message>.*)$", re.S)
+_LOCATED = re.compile(
+    r"^step '(?P<step>.*?)': (?:parameters\.(?P<field>[^:\s]+): )?(?P<message>.*)$", re.S
+)
 _STEP_INDEX = re.compile(r"^steps\[(?P<index>\d+)\]\.?(?P<rest>.*)$", re.S)
 # Items the page may send or load at once: a campaign of this size is run from the CLI.
 MAX_ITEMS = 100_000
@@ -97,7 +99,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
     except ValueError:
-        raise ConfigurationError("the request body is not JSON", hint="send a JSON object") from None
+        raise ConfigurationError(
+            "the request body is not JSON", hint="send a JSON object"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigurationError("the request body must be a JSON object", hint="send an object")
     return data
@@ -136,18 +140,16 @@ def _state(request: web.Request) -> EditorState:
 
 async def nodes(request: web.Request) -> web.Response:
     """Every registered node type: its description (n8n JSON) and what the canvas needs."""
-    registry = _state(request).registry
-    listing = []
-    for node in registry.all():
-        listing.append(
-            {
-                "name": node.name,
-                "description": node.description.to_n8n_json(),
-                "outputs": list(node.type.outputs),
-                "trigger": node.type.trigger,
-                "credentials": [c.to_n8n_json() for c in node.credential_types],
-            }
-        )
+    listing = [
+        {
+            "name": node.name,
+            "description": node.description.to_n8n_json(),
+            "outputs": list(node.type.outputs),
+            "trigger": node.type.trigger,
+            "credentials": [c.to_n8n_json() for c in node.credential_types],
+        }
+        for node in _state(request).registry.all()
+    ]
     return web.json_response({"nodes": listing})
 
 
@@ -353,7 +355,9 @@ def _set_credentials(state: EditorState, body: Mapping[str, Any]) -> None:
             continue  # a secret left blank in the form keeps its value
         value = str(fields[prop.name]).strip()
         if prop.typeOptions and prop.typeOptions.get("password") and value:
-            register_secret(value, auth_id=str(fields.get("authId") or current.get("authId") or "") or None)
+            register_secret(
+                value, auth_id=str(fields.get("authId") or current.get("authId") or "") or None
+            )
         if value:
             current[prop.name] = value
         else:
@@ -384,9 +388,7 @@ async def save(request: web.Request) -> web.Response:
                 "the editor was started without a file", hint="use Export to download it"
             )
         body = await _body(request)
-        draft = Document(
-            _pipeline(body), dict(body.get("positions") or {}), state.document.format
-        )
+        draft = Document(_pipeline(body), dict(body.get("positions") or {}), state.document.format)
         text = document_text(draft, state.registry, draft.format, state.credentials)
         try:
             state.path.write_text(text, encoding="utf-8")

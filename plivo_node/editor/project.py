@@ -60,8 +60,7 @@ def open_text(text: str, *, filename: str, registry: NodeRegistry) -> Document:
         workflow = parse_workflow(text.lstrip("\ufeff"), source=filename)
         conversion = convert_workflow(workflow, catalog=catalog_from(registry))
         positions = {
-            node.name: [float(node.position[0]), float(node.position[1])]
-            for node in workflow.nodes
+            node.name: [float(node.position[0]), float(node.position[1])] for node in workflow.nodes
         }
         return Document(conversion.data, positions, N8N, list(conversion.notices))
     data, problems = read_yaml_text(text)
@@ -142,7 +141,7 @@ def pipeline_text(
     references = credential_references(registry, pipeline, configured)
     if references:
         data["credentials"] = references
-    ordered = {key: data[key] for key in ("version", "name") if key in data}
+    ordered: dict[str, Any] = {key: data[key] for key in ("version", "name") if key in data}
     ordered.update({key: value for key, value in data.items() if key not in ordered})
     text = pipeline_yaml(Conversion(ordered), source="")
     return "# Written by plivo-node editor.\n" + text.split("\n", 1)[1]

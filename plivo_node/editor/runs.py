@@ -129,7 +129,9 @@ def _client_nodes(steps: Sequence[Step], registry: NodeRegistry) -> list[LoadedN
     return [node for node in map(registry.get, names) if node.type.client is not None]
 
 
-def _options(spec: PipelineSpec, steps: Sequence[Step], node: LoadedNode, *, sandbox: bool) -> ClientOptions:
+def _options(
+    spec: PipelineSpec, steps: Sequence[Step], node: LoadedNode, *, sandbox: bool
+) -> ClientOptions:
     """The run's limits, as ``run`` sets them. The embedded sandbox is this process's own:
     there is no service limit to respect, so its requests are not paced."""
     factory = node.type.client

@@ -43,7 +43,12 @@ class Guard:
 
     def allowed_hosts(self) -> set[str]:
         """Host headers naming this server: loopback, or the address it was asked to use."""
-        names = {"127.0.0.1", "localhost", "[::1]", f"[{self.host}]" if ":" in self.host else self.host}
+        names = {
+            "127.0.0.1",
+            "localhost",
+            "[::1]",
+            f"[{self.host}]" if ":" in self.host else self.host,
+        }
         return {f"{name}:{self.port}" for name in names}
 
     def allowed_origins(self) -> set[str]:
@@ -58,9 +63,15 @@ class Guard:
             return _refusal(403, f"requests from {origin!r} are refused")
         if request.path.startswith("/api/"):
             if not same_secret(request.headers.get(SESSION_HEADER), self.secret):
-                return _refusal(401, "the session secret is missing or wrong; open the URL plivo-node editor printed")
+                return _refusal(
+                    401,
+                    "the session secret is missing or wrong; open the URL that plivo-node "
+                    "editor printed",
+                )
         elif request.path == "/" and not same_secret(request.query.get(SESSION_QUERY), self.secret):
-            return _refusal(401, "open the URL plivo-node editor printed (it holds the session secret)")
+            return _refusal(
+                401, "open the URL plivo-node editor printed (it holds the session secret)"
+            )
         response = await handler(request)
         if isinstance(response, web.Response) and response.text is not None:
             response.text = redact(response.text)

@@ -38,7 +38,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-async def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TestClient[Any, Any]]:
     monkeypatch.setenv("PLIVO_NODE_STATE_DIR", str(tmp_path / "state"))
     registry = NodeRegistry()
     pipeline = tmp_path / "send_sms.yaml"
@@ -121,7 +123,7 @@ async def test_the_document_opens_with_its_input_items(client: TestClient[Any, A
     assert [item["name"] for item in document["items"]][:2] == ["Ada Quill", "Ben Marlow"]
 
 
-# --- runs ------------------------------------------------------------------------------------------
+# --- runs ---------------------------------------------------------------------------------
 
 
 async def test_a_sandbox_run_pairs_each_output_with_its_input_item(
@@ -165,8 +167,15 @@ async def test_a_run_up_to_a_node_stops_there_and_pairs_through_the_graph(
     sent = whole["steps"]["Send SMS"]
     assert [row["input"]["name"] for row in sent] == ["Ada Quill", "Chloé Vidal"]
     assert all(row["outputs"][0]["json"]["message_uuid"] for row in sent)
-    branch = {row["input"]["name"]: row["outputs"][0]["output"] for row in whole["steps"]["Opted in?"]}
-    assert branch == {"Ada Quill": "true", "Ben Marlow": "false", "Chloé Vidal": "true", "Dana Reyes": "false"}
+    branch = {
+        row["input"]["name"]: row["outputs"][0]["output"] for row in whole["steps"]["Opted in?"]
+    }
+    assert branch == {
+        "Ada Quill": "true",
+        "Ben Marlow": "false",
+        "Chloé Vidal": "true",
+        "Dana Reyes": "false",
+    }
     partial = await (
         await client.post(
             "/api/run",
@@ -174,7 +183,8 @@ async def test_a_run_up_to_a_node_stops_there_and_pairs_through_the_graph(
             json={"pipeline": pipeline, "items": [], "upTo": "Split Out"},
         )
     ).json()
-    assert set(partial["steps"]) == {"When clicking ‘Execute workflow’", "Edit Fields", "Split Out"}
+    trigger = "When clicking \u2018Execute workflow\u2019"  # n8n's default name, curly quotes
+    assert set(partial["steps"]) == {trigger, "Edit Fields", "Split Out"}
 
 
 async def test_parameter_problems_are_located_by_step_and_field(
@@ -198,7 +208,9 @@ async def test_expression_previews_use_the_runtime_evaluator(client: TestClient[
         body = {"expression": expression, "item": CONTACTS[1], "itemIndex": 1}
         return dict(await (await client.post("/api/preview", headers=HEADERS, json=body)).json())
 
-    assert await preview("=Hi {{ $json.name.toUpperCase() }} #{{ $itemIndex }}") == {"value": "Hi BEN #1"}
+    assert await preview("=Hi {{ $json.name.toUpperCase() }} #{{ $itemIndex }}") == {
+        "value": "Hi BEN #1"
+    }
     assert await preview("plain") == {"value": "plain"}
     assert "error" in await preview("={{ $json.name.nope() }}")
 
@@ -212,11 +224,15 @@ async def test_items_load_through_the_run_input_reader(client: TestClient[Any, A
     assert response.status == 400
 
 
-# --- live runs and credentials ---------------------------------------------------------------------
+# --- live runs and credentials ------------------------------------------------------------
 
 
 async def _set_credentials(client: TestClient[Any, Any], sandbox: Sandbox) -> None:
-    fields = {"authId": sandbox.config.auth_id, "authToken": sandbox.config.auth_token, "baseUrl": sandbox.url.rstrip("/")}
+    fields = {
+        "authId": sandbox.config.auth_id,
+        "authToken": sandbox.config.auth_token,
+        "baseUrl": sandbox.url.rstrip("/"),
+    }
     response = await client.put(
         "/api/credentials", headers=HEADERS, json={"type": "plivoApi", "fields": fields}
     )
@@ -240,7 +256,9 @@ async def test_a_live_run_is_refused_without_a_dry_runs_confirmation(
         assert await _messages(account) == 0
 
         dry = await (
-            await client.post("/api/dry-run", headers=HEADERS, json={"pipeline": pipeline, "items": CONTACTS})
+            await client.post(
+                "/api/dry-run", headers=HEADERS, json={"pipeline": pipeline, "items": CONTACTS}
+            )
         ).json()
         assert dry["mode"] == "dry-run"
         assert any("segments: 3" in line for line in dry["summary"]["lines"])
@@ -255,7 +273,9 @@ async def test_a_live_run_is_refused_without_a_dry_runs_confirmation(
         assert await _messages(account) == 0
 
         again = await (
-            await client.post("/api/dry-run", headers=HEADERS, json={"pipeline": pipeline, "items": CONTACTS})
+            await client.post(
+                "/api/dry-run", headers=HEADERS, json={"pipeline": pipeline, "items": CONTACTS}
+            )
         ).json()
         live = await client.post(
             "/api/run", headers=HEADERS, json={**body, "confirmation": again["confirmation"]}
@@ -280,7 +300,11 @@ async def test_the_auth_token_never_reaches_a_response_or_an_export(
         seen.append(await response.text())
         return json.loads(seen[-1])
 
-    fields = {"authId": "MAABCDEFGHIJKLMNOPQR", "authToken": TOKEN, "baseUrl": "http://127.0.0.1:9/v1"}
+    fields = {
+        "authId": "MAABCDEFGHIJKLMNOPQR",
+        "authToken": TOKEN,
+        "baseUrl": "http://127.0.0.1:9/v1",
+    }
     await call("PUT", "/api/credentials", {"type": "plivoApi", "fields": fields})
     listed = await call("GET", "/api/credentials")
     assert listed["credentials"]["plivoApi"]["authToken"] == {"set": True}

@@ -251,6 +251,7 @@ function showRun(report, upTo) {
     `Run on the ${where}: ${s.items} items, ${s.succeeded} succeeded, ${s.failed} failed in ${s.seconds}s. ${s.lines.join("; ")}` +
     (s.stopped ? ` Stopped: ${s.stopped}` : "");
   const selected = canvas.selected && nodeById(canvas.selected);
+  panel.show(selected || null, []); // the problems shown before this run are gone
   const names = Object.keys(report.steps);
   showResults(upTo || (selected && report.steps[selected.name] ? selected.name : names[names.length - 1]));
   announce("Run finished");

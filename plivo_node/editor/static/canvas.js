@@ -7,7 +7,7 @@ const PORT_GAP = 26;
 const SVG = "http://www.w3.org/2000/svg";
 
 // Symbols for the icons descriptions name (no icon font ships with the editor).
-const ICONS = { "fa:map-signs": "⇆", "fa:pen": "✎", "fa:filter": "⏷", "fa:arrow-right": "→", "fa:mouse-pointer": "▶", "node:split-out": "⑂" };
+const ICONS = { "fa:map-signs": "⇆", "fa:pen": "✎", "fa:filter": "▼", "fa:arrow-right": "→", "fa:mouse-pointer": "▶", "node:split-out": "⇶" };
 export function iconOf(description) {
   return ICONS[description.icon] || description.displayName.slice(0, 1).toUpperCase();
 }

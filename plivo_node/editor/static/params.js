@@ -3,7 +3,7 @@
 // "Add field", required markers, help, a fixed/expression toggle per field, live previews).
 import { api } from "./api.js";
 import { types } from "./model.js";
-import { latestVersion, shownProperties } from "./visibility.js";
+import { dropStaleChoices, latestVersion, shownProperties } from "./visibility.js";
 
 // Types the panel edits as JSON text: structured values (conditions, assignments).
 const STRUCTURED = new Set(["filter", "assignmentCollection", "fixedCollection", "json", "resourceMapper"]);
@@ -104,6 +104,9 @@ export class Panel {
     const expression = isExpression(value);
     const set = (v, structure = false) => {
       values[prop.name] = v;
+      if (structure && values === this.node.parameters) {
+        dropStaleChoices(types.get(this.node.type).description, values, this.node.typeVersion);
+      }
       this.hooks.changed(this.node, { structure });
       if (structure) this.render(path);
     };

@@ -43,19 +43,44 @@ export function isShown(prop, lookup, version) {
   return true;
 }
 
-export function currentValue(properties, values, name) {
-  const key = name.replace(/^\//, "");
-  if (values[key] !== undefined) return values[key];
-  // With several definitions of one name, the default of the one shown counts; the first
-  // definition's default is a good enough stand-in for deciding visibility.
-  const prop = properties.find((p) => p.name === key);
-  return prop ? prop.default : undefined;
+// A parameter's value: the one given, else the default of its definition that is shown (with
+// several definitions of one name, as "operation" has per resource, the shown one counts).
+function valueLookup(properties, values, version) {
+  const resolving = new Set();
+  const lookup = (name) => {
+    const key = name.replace(/^\//, "");
+    if (values[key] !== undefined) return values[key];
+    if (resolving.has(key)) return undefined;
+    resolving.add(key);
+    try {
+      const shown = properties.find((p) => p.name === key && isShown(p, lookup, version));
+      return shown ? shown.default : undefined;
+    } finally {
+      resolving.delete(key);
+    }
+  };
+  return lookup;
+}
+
+// After a choice changes, a value another choice no longer offers (an operation of the old
+// resource) falls back to its default, as in n8n.
+export function dropStaleChoices(description, values, typeVersion) {
+  for (const prop of shownProperties(description, values, typeVersion)) {
+    if (prop.type !== "options" || values[prop.name] === undefined) continue;
+    const value = values[prop.name];
+    if (typeof value === "string" && value.startsWith("=")) continue;
+    if (!(prop.options || []).some((o) => o.value === value)) {
+      delete values[prop.name];
+      return dropStaleChoices(description, values, typeVersion);
+    }
+  }
+  return values;
 }
 
 export function shownProperties(description, values, typeVersion) {
   const version = typeVersion ?? latestVersion(description);
   const props = description.properties;
-  const lookup = (key) => currentValue(props, values, key);
+  const lookup = valueLookup(props, values, version);
   const shown = [];
   const seen = new Set();
   for (const prop of props) {
