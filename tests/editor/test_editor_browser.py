@@ -56,6 +56,7 @@ def test_build_the_sms_example_by_dragging_run_it_and_export_it(
     responses: list[Any] = []
     page = _open(browser, editor, responses)
     print(f"\nfirst paint (ms): {_first_paint(page)}")
+    page.get_by_label("Workflow name").fill("Appointment reminders")
 
     # Drag nodes from the palette onto the canvas, then connect them by dragging.
     page.drag_and_drop(
@@ -112,6 +113,9 @@ def test_build_the_sms_example_by_dragging_run_it_and_export_it(
         uuid = row["outputs"][0]["json"]["message_uuid"][0]
         expect(table).to_contain_text(uuid)
         expect(table).to_contain_text(row["input"]["name"])
+    expect(page.get_by_label("Preview of Message")).to_have_text(
+        "= Hi Ada Quill, see you Tuesday 10:00."
+    )
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 
@@ -193,6 +197,16 @@ def test_the_keyboard_builds_and_edits_a_workflow(
         "aria-pressed", "true"
     )
     expect(page.get_by_role("textbox", name="To", exact=True)).to_be_focused()
+    # A collection's "Add field" adds the field, with a way to remove it again.
+    page.get_by_role("combobox", name="Add Field to Additional Fields").select_option(
+        label="Powerpack UUID"
+    )
+    expect(page.get_by_role("textbox", name="Powerpack UUID", exact=True)).to_be_focused()
+    page.get_by_role("button", name="Remove Powerpack UUID").press("Enter")
+    expect(page.get_by_role("textbox", name="Powerpack UUID", exact=True)).to_have_count(0)
+    # The error output appears with onError continueErrorOutput.
+    page.get_by_role("combobox", name="On error").select_option("continueErrorOutput")
+    expect(page.get_by_role("button", name="Output error of Plivo")).to_be_visible()
     # Every control the page shows has an accessible name.
     unnamed = page.evaluate(
         """() => [...document.querySelectorAll('button, input, select, textarea')]
@@ -202,6 +216,9 @@ def test_the_keyboard_builds_and_edits_a_workflow(
             .map(e => e.outerHTML.slice(0, 80))"""
     )
     assert unnamed == []
+    page.get_by_role("button", name="Select node No Operation, do nothing").press("Enter")
+    page.get_by_role("button", name="Disconnect Plivo from No Operation, do nothing").press("Enter")
+    expect(page.locator("path.edge")).to_have_count(0)
     page.close()
 
 

@@ -1,6 +1,7 @@
 // The canvas: nodes placed by dropping them from the palette, moved by dragging their title,
 // connected by dragging from an output port onto another node's input port.
-import { addNode, connect, nodeById, outputNames, types, workflow } from "./model.js";
+import { addNode, connect, nodeById, nodeOutputs, types, workflow } from "./model.js";
+import { currentValueOf } from "./visibility.js";
 
 const NODE_WIDTH = 180;
 const PORT_GAP = 26;
@@ -55,7 +56,7 @@ export class Canvas {
     if (this.status[node.name]) box.classList.add(this.status[node.name]);
     box.style.left = `${node.x}px`;
     box.style.top = `${node.y}px`;
-    const outputs = outputNames(node.type);
+    const outputs = nodeOutputs(node);
     box.style.height = `${Math.max(64, 30 + outputs.length * PORT_GAP)}px`;
 
     const title = document.createElement("button");
@@ -72,7 +73,10 @@ export class Canvas {
     label.textContent = node.name;
     const sub = document.createElement("span");
     sub.className = "sub";
-    const op = [node.parameters.resource, node.parameters.operation].filter(Boolean).join(" ");
+    const op = ["resource", "operation"]
+      .map((name) => currentValueOf(description, node.parameters, name, node.typeVersion))
+      .filter((value) => typeof value === "string" && value)
+      .join(" ");
     sub.textContent = op || description.displayName;
     title.append(icon, label, sub);
     title.addEventListener("click", () => this.hooks.select(node));

@@ -15,6 +15,17 @@ export function outputNames(type) {
   return Array.from({ length: count }, (_, i) => names[i] || (count > 1 ? `output ${i}` : "main"));
 }
 
+// A node's outputs on the canvas: its type's, and with onError continueErrorOutput an error
+// output after them (as in n8n).
+export function nodeOutputs(node) {
+  const names = outputNames(node.type);
+  return node.onError === "continueErrorOutput" ? [...names, "error"] : names;
+}
+
+export function disconnect(edge) {
+  workflow.edges = workflow.edges.filter((e) => e !== edge);
+}
+
 export function uniqueName(base) {
   const taken = new Set(workflow.nodes.map((n) => n.name));
   if (!taken.has(base)) return base;

@@ -2,7 +2,7 @@
 // operation choices, displayOptions, options, booleans, bounded numbers, collections with
 // "Add field", required markers, help, a fixed/expression toggle per field, live previews).
 import { api } from "./api.js";
-import { types } from "./model.js";
+import { disconnect, nodeById, nodeOutputs, types, workflow } from "./model.js";
 import { dropStaleChoices, latestVersion, shownProperties } from "./visibility.js";
 
 // Types the panel edits as JSON text: structured values (conditions, assignments).
@@ -68,10 +68,20 @@ export class Panel {
     for (const prop of shownProperties(description, values, version)) {
       this.root.append(this.field(prop, values, prop.name, description.properties, version));
     }
+    this.root.append(this.connections(node));
     const onErrorId = fieldId("onError");
     const onError = el(
       "select",
-      { id: onErrorId, onchange: (e) => { node.onError = e.target.value; this.hooks.changed(node, { structure: true }); } },
+      {
+        id: onErrorId,
+        onchange: (e) => {
+          node.onError = e.target.value;
+          // Without an error output, its connections go too.
+          const count = nodeOutputs(node).length;
+          for (const edge of workflow.edges.filter((x) => x.from === node.id && x.output >= count)) disconnect(edge);
+          this.hooks.changed(node, { structure: true });
+        },
+      },
       ...[
         ["stopWorkflow", "Stop workflow"],
         ["continueRegularOutput", "Continue (error items in the output)"],
@@ -211,6 +221,37 @@ export class Panel {
       wrapper.append(el("p", { class: "error", role: "alert", text: error.message }));
     }
     return wrapper;
+  }
+
+  // The connections into this node, each removable (the keyboard's way to undo a drag).
+  connections(node) {
+    const box = el("div", { class: "field connections", role: "group", "aria-label": "Inputs" });
+    box.append(el("p", { class: "label", text: "Inputs" }));
+    const incoming = workflow.edges.filter((e) => e.to === node.id);
+    if (!incoming.length) box.append(el("p", { class: "help", text: "None: it reads the input items." }));
+    for (const edge of incoming) {
+      const source = nodeById(edge.from);
+      const label = `${source.name}${edge.output ? ` (output ${edge.output})` : ""}`;
+      box.append(
+        el(
+          "p",
+          {},
+          `From ${label} `,
+          el("button", {
+            type: "button",
+            class: "remove",
+            text: "Disconnect",
+            "aria-label": `Disconnect ${label} from ${node.name}`,
+            onclick: () => {
+              disconnect(edge);
+              this.hooks.changed(node, { structure: true });
+              this.render();
+            },
+          }),
+        ),
+      );
+    }
+    return box;
   }
 
   collection(prop, values, path, id, helpId, version) {

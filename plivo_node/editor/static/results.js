@@ -18,13 +18,17 @@ function columns(records) {
   return [...seen];
 }
 
+// The input item in one cell: "name: Ada, phone: +1..." (the whole item in its tooltip).
+function inputCell(input) {
+  const text = Object.entries(input || {}).map(([k, v]) => `${k}: ${show(v)}`).join(", ");
+  return `<td class="in" title="${escapeHtml(text)}">${escapeHtml(text)}</td>`;
+}
+
 export function renderTable(container, rows, stepName) {
   const outputs = rows.flatMap((row) => row.outputs.map((out) => out.json));
-  const inputs = rows.map((row) => row.input || {});
-  const inCols = columns(inputs);
   const outCols = columns(outputs);
   const head =
-    `<tr><th scope="col">#</th>${inCols.map((c) => `<th scope="col" class="in">in: ${escapeHtml(c)}</th>`).join("")}` +
+    `<tr><th scope="col">#</th><th scope="col" class="in">input item</th>` +
     `<th scope="col">output</th>${outCols.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join("")}<th scope="col">error</th></tr>`;
   const body = [];
   for (const row of rows) {
@@ -33,7 +37,7 @@ export function renderTable(container, rows, stepName) {
       const error = (out && out.error && out.error.message) || row.error || "";
       const cells = [
         `<td>${i === 0 ? row.index : ""}</td>`,
-        ...inCols.map((c) => `<td class="in">${i === 0 ? escapeHtml(show((row.input || {})[c])) : ""}</td>`),
+        i === 0 ? inputCell(row.input) : `<td class="in"></td>`,
         `<td>${out ? escapeHtml(out.output) : "(none)"}</td>`,
         ...outCols.map((c) => `<td>${out ? escapeHtml(show(out.json[c])) : ""}</td>`),
         `<td class="error">${escapeHtml(error)}</td>`,

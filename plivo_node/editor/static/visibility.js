@@ -62,6 +62,11 @@ function valueLookup(properties, values, version) {
   return lookup;
 }
 
+export function currentValueOf(description, values, name, typeVersion) {
+  const version = typeVersion ?? latestVersion(description);
+  return valueLookup(description.properties, values, version)(name);
+}
+
 // After a choice changes, a value another choice no longer offers (an operation of the old
 // resource) falls back to its default, as in n8n.
 export function dropStaleChoices(description, values, typeVersion) {
