@@ -6,10 +6,13 @@ check that the auth token reaches no response, export or log. Figures (first pai
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
 import re
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -255,3 +258,70 @@ def test_a_thousand_item_sandbox_run_is_shown(
     assert "1000 items, 1000 succeeded" in summary
     print(f"\nfirst paint (ms): {paint}; 1,000-item sandbox run shown in {shown:.0f} ms")
     page.close()
+
+
+def _sandbox_messages(url: str, auth_id: str, token: str) -> int:
+    request = urllib.request.Request(
+        f"{url}Account/{auth_id}/Message/",
+        headers={
+            "Authorization": "Basic " + base64.b64encode(f"{auth_id}:{token}".encode()).decode()
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(json.load(response)["meta"]["total_count"])
+
+
+def test_a_live_run_shows_the_dry_run_and_sends_only_when_confirmed(
+    browser: Any, start_editor: Callable[..., Editor], tmp_path: Path
+) -> None:
+    auth_id = "MASANDBOX00000000000"
+    account = subprocess.Popen(  # the "live" account: a standalone sandbox with our token
+        [sys.executable, "-m", "plivo_node.cli", "sandbox", "--port", "0", "--auth-token", TOKEN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert account.stdout is not None
+        url = account.stdout.readline().rsplit(" ", 1)[1].strip()
+        for name in ("send_sms.yaml", "contacts.csv"):
+            (tmp_path / name).write_text(
+                (EXAMPLES / name).read_text(encoding="utf-8"), encoding="utf-8"
+            )
+        editor = start_editor(str(tmp_path / "send_sms.yaml"), cwd=tmp_path)
+        responses: list[Any] = []
+        page = _open(browser, editor, responses)
+        page.get_by_role("button", name="Credentials", exact=True).click()
+        page.get_by_label("Auth ID").fill(auth_id)
+        page.get_by_label("Auth Token").fill(TOKEN)
+        page.get_by_label("Base URL").fill(url.rstrip("/"))
+        page.get_by_role("button", name="Save credentials").click()
+        expect(page.locator("#credentials-dialog")).not_to_be_visible()
+
+        page.get_by_role("switch", name="Live account").check()
+        page.get_by_role("button", name="Run workflow").click()
+        dialog = page.get_by_role("dialog", name="Send to the live account?")
+        expect(dialog).to_contain_text("5 input items")
+        expect(dialog).to_contain_text("SMS segments: 5")
+        expect(dialog).to_contain_text("estimated cost")
+        page.get_by_role("button", name="Cancel").click()
+        expect(page.locator("#status")).to_have_text("Live run cancelled: nothing was sent")
+        assert _sandbox_messages(url, auth_id, TOKEN) == 0
+
+        page.get_by_role("button", name="Run workflow").click()
+        page.get_by_role("button", name="Send live").click()
+        expect(page.locator("#run-summary")).to_contain_text(
+            "Run on the live account: 5 items, 5 succeeded"
+        )
+        assert _sandbox_messages(url, auth_id, TOKEN) == 5
+        bodies = [response.body().decode("utf-8", "replace") for response in responses]
+        page.close()
+        assert not [body for body in bodies if TOKEN in body]
+        editor.process.terminate()
+        editor.process.wait(timeout=10)
+        assert TOKEN not in editor.log.read_text(encoding="utf-8")
+    finally:
+        account.terminate()
+        account.wait(timeout=10)
+        if account.stdout is not None:
+            account.stdout.close()
