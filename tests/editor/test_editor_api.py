@@ -345,3 +345,25 @@ async def test_exports_round_trip_and_save_writes_the_files_format(
     text = (tmp_path / "send_sms.yaml").read_text(encoding="utf-8")
     assert "Send reminder" in text
     assert "credentials" not in text  # none set in the editor: the file keeps using env/sandbox
+
+
+async def test_an_n8n_workflow_saves_back_as_an_n8n_workflow(tmp_path: Path) -> None:
+    registry = NodeRegistry()
+    path = tmp_path / "opt_in.json"
+    path.write_text((EXAMPLES / "n8n_opt_in_sms.json").read_text(encoding="utf-8"), "utf-8")
+    document = open_file(path, registry)
+    assert document.format == "n8n"
+    port = _free_port()
+    app = build_app(new_state(registry, path, document), SECRET, port)
+    async with TestClient(TestServer(app, port=port)) as client:
+        body = {"pipeline": document.pipeline, "positions": document.positions}
+        saved = await client.post("/api/save", headers=HEADERS, json=body)
+        assert (await saved.json())["format"] == "n8n"
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert {node["name"] for node in written["nodes"]} == {
+        step["name"] for step in document.pipeline["steps"]
+    }
+    assert written["connections"]["Opted in?"]["main"][1][0]["node"] == "No Operation, do nothing"
+    reopened = open_file(path, registry)
+    assert reopened.pipeline["steps"] == document.pipeline["steps"]
+    assert reopened.positions == document.positions
