@@ -153,10 +153,11 @@ async def _clients(
     steps: Sequence[Step],
     registry: NodeRegistry,
     live_fields: Mapping[str, Fields] | None,
-) -> AsyncIterator[dict[str, RunClient]]:
-    """Each node type's client: on its embedded sandbox, or (``live_fields``, by credential
-    type) on the configured account, checked with one read before any item runs."""
-    clients: dict[str, RunClient] = {}
+) -> AsyncIterator[dict[str, tuple[RunClient, Mapping[str, str]]]]:
+    """Each node type's client and the fields it uses: on its embedded sandbox, or
+    (``live_fields``, by credential type) on the configured account, checked with one read
+    before any item runs."""
+    clients: dict[str, tuple[RunClient, Mapping[str, str]]] = {}
     async with contextlib.AsyncExitStack() as stack:
         for node in _client_nodes(steps, registry):
             factory = node.type.client
@@ -170,18 +171,20 @@ async def _clients(
                     )
                 session = await stack.enter_async_context(sandbox)
                 options = _options(spec, steps, node, sandbox=True)
-                client = await stack.enter_async_context(factory.connect(session.fields, options))
+                fields: Mapping[str, str] = session.fields
+                client = await stack.enter_async_context(factory.connect(fields, options))
             else:
-                fields = live_fields.get(factory.credential_type)
-                if fields is None:
+                given = live_fields.get(factory.credential_type)
+                if given is None:
                     raise ConfigurationError(
                         f"no {factory.credential_type} credentials are set for node '{node.name}'",
                         hint="fill in the Credentials form before running live",
                     )
+                fields = given
                 options = _options(spec, steps, node, sandbox=False)
                 client = await stack.enter_async_context(factory.connect(fields, options))
                 await factory.check(client, fields)
-            clients[node.name] = client
+            clients[node.name] = (client, fields)
         yield clients
 
 
@@ -202,13 +205,14 @@ async def run_items(
         if (node := registry.get(name)).type.tally is not None
     }
     lines: list[str] = []
-    async with _clients(spec, steps, registry, live_fields) as live:
+    async with _clients(spec, steps, registry, live_fields) as opened:
+        live = {name: client for name, (client, _) in opened.items()}
         clients: dict[str, ApiClient] = dict(live)
-        if dry_run:
-            for name, client in live.items():
+        if dry_run:  # the node's own stand-in: reads go through, writes are simulated
+            for name, (client, fields) in opened.items():
                 factory = registry.get(name).type.client
                 assert factory is not None
-                clients[name] = factory.dry_run(client, {})
+                clients[name] = factory.dry_run(client, fields)
         summary = await execute(
             steps,
             (Item(json=dict(item)) for item in items),
