@@ -222,6 +222,12 @@ def test_the_keyboard_builds_and_edits_a_workflow(
     page.get_by_role("button", name="Select node No Operation, do nothing").press("Enter")
     page.get_by_role("button", name="Disconnect Plivo from No Operation, do nothing").press("Enter")
     expect(page.locator("path.edge")).to_have_count(0)
+    # Rename, then delete with the keyboard.
+    page.get_by_role("textbox", name="Node name").fill("Done")
+    page.get_by_role("textbox", name="Node name").press("Enter")
+    expect(page.get_by_role("button", name="Select node Done")).to_be_visible()
+    page.get_by_role("button", name="Select node Done").press("Delete")
+    expect(page.locator(".node")).to_have_count(1)
     page.close()
 
 
