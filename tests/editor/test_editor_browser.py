@@ -160,6 +160,15 @@ def test_build_the_sms_example_by_dragging_run_it_and_export_it(
 
 def test_open_an_n8n_workflow_and_run_it(browser: Any, start_editor: Callable[..., Editor]) -> None:
     page = _open(browser, start_editor())
+    # Pasted items; then none, so the trigger emits its one empty item, as n8n's button does
+    # (given items, the Manual Trigger passes them on instead, as `run --input` does).
+    pasted = page.get_by_label("Paste items (JSON array or CSV)")
+    pasted.fill('[{"a": 1}, {"a": 2}]')
+    page.get_by_role("button", name="Use pasted items").click()
+    expect(page.locator("#items-count")).to_have_text("2 input items")
+    pasted.fill("[]")
+    page.get_by_role("button", name="Use pasted items").click()
+    expect(page.locator("#items-count")).to_have_text("1 empty item")
     page.set_input_files("#open-file", str(EXAMPLES / "n8n_opt_in_sms.json"))
     expect(page.locator(".node")).to_have_count(6)
     expect(page.locator("path.edge")).to_have_count(5)
