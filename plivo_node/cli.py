@@ -764,6 +764,10 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("workflow", type=Path, help="a workflow exported from n8n (JSON)")
     convert.add_argument("--output", type=Path, help="write the YAML here (default: stdout)")
 
+    from plivo_node.commands import editor  # noqa: PLC0415 - light: argparse only
+
+    editor.register(sub)
+
     # Its options are the sandbox's own: they are passed to it as they are (see _sandbox).
     sub.add_parser("sandbox", help=SANDBOX_HELP, add_help=False)
 
@@ -837,6 +841,10 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         from plivo_node.commands import serve  # noqa: PLC0415
 
         return serve.run(args)
+    if args.command == "editor":
+        from plivo_node.commands import editor  # noqa: PLC0415
+
+        return editor.run(args)
     if args.credentials_command is None:
         # Like `git remote add` without its arguments: the usage, on stderr, and a usage exit
         # code, so a script that forgot the subcommand does not pass for a success.

@@ -41,6 +41,10 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     assert len(list(core.glob("*.yaml"))) == 6  # the core nodes' descriptions
     # The Plivo Trigger's description ships beside its module.
     expected |= {"plivo_node/nodes/plivo/plivoTrigger.yaml"}
+    # The editor's page: plain modules and CSS, no build step, all inside the wheel (no CDN).
+    static = REPO / "plivo_node" / "editor" / "static"
+    assert {"index.html", "app.js", "style.css"} <= {p.name for p in static.iterdir()}
+    expected |= {f"plivo_node/editor/static/{p.name}" for p in static.iterdir()}
     # The sandbox is its own top-level package in the same distribution.
     expected |= {"plivo_sandbox/__init__.py", "plivo_sandbox/__main__.py"}
     assert expected <= names
