@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.items import JsonObject
@@ -231,6 +231,30 @@ _UPSERT_ITEM = (
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 _Row = tuple[int, int, str, str | None, str | None]
+
+
+class JournalStore(Protocol):
+    """What the engine needs of a journal (:class:`StepJournal` reads and writes through it):
+    :class:`RunJournal` in one process, or a queue's shared journal of one chunk
+    (:mod:`plivo_node.queue.journal`), which claims each send atomically across workers."""
+
+    def records(self, step: int) -> dict[int, Record]: ...
+
+    async def begin(
+        self,
+        step: int,
+        indices: Sequence[int],
+        fingerprints: Sequence[str | None] | None = None,
+    ) -> None: ...
+
+    def complete(
+        self,
+        step: int,
+        index: int,
+        state: ItemState | str,
+        outputs: Sequence[JsonObject] | str,
+        fingerprint: str | None = None,
+    ) -> None: ...
 
 
 class RunJournal:
@@ -769,6 +793,7 @@ def _write_errors(path: Path) -> Iterator[None]:
 __all__ = [
     "JOURNAL_SUFFIX",
     "ItemState",
+    "JournalStore",
     "JournaledRun",
     "Record",
     "ResumeBlocker",

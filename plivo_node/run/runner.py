@@ -47,7 +47,7 @@ from plivo_node.run.engine import (
 )
 from plivo_node.run.graph import Graph, linear_graph
 from plivo_node.run.item_io import encode_line
-from plivo_node.run.journal import RunJournal
+from plivo_node.run.journal import JournalStore
 from plivo_node.run.step_journal import StepJournal
 
 
@@ -208,7 +208,7 @@ async def execute(
     *,
     graph: Graph | None = None,
     tallies: Mapping[str, RunTally] | None = None,
-    journal: RunJournal | None = None,
+    journal: JournalStore | None = None,
     retry_unknown: bool = False,
     on_result: Callable[[int, ItemResult], None] | None = None,
     stop: RunStop | None = None,
@@ -255,7 +255,7 @@ class _GraphRun:
         sink: Sink,
         *,
         tallies: Mapping[str, RunTally],
-        journal: RunJournal | None,
+        journal: JournalStore | None,
         retry_unknown: bool,
         on_result: Callable[[int, ItemResult], None] | None,
         stop: RunStop,

@@ -25,7 +25,7 @@ from plivo_node.run.engine import (
     run_item,
 )
 from plivo_node.run.item_io import encode_line
-from plivo_node.run.journal import ItemState, RunJournal
+from plivo_node.run.journal import ItemState, JournalStore
 
 
 class StoredError(PlivoNodeError):
@@ -94,7 +94,7 @@ class StepJournal:
     """The journal as one step sees it: replay of recorded items, recording of new ones."""
 
     def __init__(
-        self, journal: RunJournal, step_index: int, step: Step, *, retry_unknown: bool
+        self, journal: JournalStore, step_index: int, step: Step, *, retry_unknown: bool
     ) -> None:
         self._journal = journal
         self._step_index = step_index

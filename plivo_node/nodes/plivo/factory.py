@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.node import ClientOptions, SandboxSession
-from plivo_node.http.limiter import Pacer, RateLimiter
+from plivo_node.http.limiter import Pacer, RateLimiter, RequestLimiter, SendPacer
 from plivo_node.http.retry import RetryPolicy
 from plivo_node.nodes.plivo.credentials import (
     SERVICE,
@@ -54,13 +54,25 @@ class PlivoClientFactory:
     def connect(self, fields: Mapping[str, str], options: ClientOptions) -> PlivoClient:
         from plivo_node.nodes.plivo.client import PlivoClient  # noqa: PLC0415
 
+        shared = options.shared_limits
+        limiter: RequestLimiter | None = None
+        if options.rate_limit:
+            limiter = (
+                shared.rate_limiter(options.rate_limit)
+                if shared is not None
+                else RateLimiter(options.rate_limit)
+            )
+        pacer: SendPacer | None = None
+        if options.messages_per_second:
+            mps = options.messages_per_second
+            pacer = shared.pacer(mps) if shared is not None else Pacer(mps)
         return PlivoClient(
             credentials_from(fields),
             concurrency=options.concurrency,
             timeout=options.timeout,
-            rate_limiter=RateLimiter(options.rate_limit) if options.rate_limit else None,
+            rate_limiter=limiter,
             retry_policy=RetryPolicy(retry_unknown_sends=options.retry_unknown),
-            pacer=Pacer(options.messages_per_second) if options.messages_per_second else None,
+            pacer=pacer,
         )
 
     async def test(self, client: ApiClient, fields: Mapping[str, str]) -> tuple[bool, str]:
