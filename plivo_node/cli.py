@@ -635,6 +635,9 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_const", const=True)
     progress.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     run.set_defaults(mode="auto", progress=None)
+    importlib.import_module("plivo_node.commands.queue_run").add_options(run)
+    for command in ("worker", "queue_status"):
+        importlib.import_module(f"plivo_node.commands.{command}").register(sub)
 
     validate = sub.add_parser(
         "validate", help="check a pipeline or n8n workflow file without running it"
@@ -674,6 +677,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
+    commands = {"worker": "worker", "queue": "queue_status"}
+    if args.command in commands or (args.command == "run" and args.queue):
+        module = commands.get(args.command, "queue_run")
+        return int(importlib.import_module(f"plivo_node.commands.{module}").run(args))
     if args.command == "run":
         options = RunOptions(
             pipeline=args.pipeline,

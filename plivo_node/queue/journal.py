@@ -1,0 +1,155 @@
+"""The send journal of one chunk, shared by every worker through Redis.
+
+A :class:`plivo_node.run.journal.JournalStore`: the engine and
+:class:`plivo_node.run.step_journal.StepJournal` use it exactly as they use a run's SQLite
+journal, so a redelivered chunk replays what its earlier attempt finished, reports what that
+attempt left in flight as ``unknown_outcome``, and sends only what was never claimed.
+
+Each item is one field of a hash (``step:index`` -> ``{"s": state, "o": outputs, "f":
+fingerprint, "w": worker}``). :meth:`ChunkJournal.begin` *claims* items in one Lua script,
+which succeeds only while this worker still owns the chunk and no other worker claimed the
+items: a worker the sweep gave up for dead (its chunk handed to another) can claim nothing
+more, so two workers never both send one item. Outcomes (:meth:`ChunkJournal.complete`) are
+written in batches under the same ownership check. Redis must run with ``appendonly yes``
+(checked on connect): a claim is in the append-only file before Redis answers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+
+from plivo_node.core.errors import PlivoNodeError
+from plivo_node.core.items import JsonObject
+from plivo_node.core.redaction import redact_json_text
+from plivo_node.queue import keys
+from plivo_node.run.journal import ItemState, Record
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+# KEYS: the journal hash, the run's owners hash. ARGV: chunk, worker, then field/value pairs.
+# Returns "" when written, else the reason it was not.
+_CLAIM = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 'chunk' end
+for i = 3, #ARGV, 2 do
+  local old = redis.call('HGET', KEYS[1], ARGV[i])
+  if old and cjson.decode(old)['w'] ~= ARGV[2] then return ARGV[i] end
+end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return ''
+"""
+
+# Outcomes: written only while the chunk is still ours (else another worker redoes it).
+_COMPLETE = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 'chunk' end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return ''
+"""
+
+
+class ClaimLostError(PlivoNodeError):
+    """This worker no longer owns the chunk, or another claimed the item: nothing is sent."""
+
+    code = "claim_lost"
+
+
+class ChunkJournal:
+    """The shared journal of one chunk of a queued run, as this worker sees it."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        run_id: str,
+        chunk: int,
+        worker: str,
+        recorded: dict[int, dict[int, Record]],
+    ) -> None:
+        self._redis = redis
+        self._keys = [keys.chunk_journal(run_id, chunk), keys.run(run_id, "owners")]
+        self._chunk = str(chunk)
+        self._worker = worker
+        self._recorded = recorded
+        self._claim = redis.register_script(_CLAIM)
+        self._complete = redis.register_script(_COMPLETE)
+        self._pending: list[str] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.lost = False  # an outcome could not be written: the chunk is no longer ours
+        self.claimed = 0  # items this attempt claimed: their requests went (or may have gone) out
+
+    @classmethod
+    async def load(
+        cls, redis: aioredis.Redis, run_id: str, chunk: int, worker: str
+    ) -> ChunkJournal:
+        raw: dict[bytes, bytes] = await redis.hgetall(keys.chunk_journal(run_id, chunk))  # type: ignore[misc]
+        recorded: dict[int, dict[int, Record]] = {}
+        for field, value in raw.items():
+            step, index = (int(part) for part in field.decode().split(":"))
+            data = json.loads(value)
+            outputs = json.loads(data["o"]) if data.get("o") is not None else None
+            recorded.setdefault(step, {})[index] = Record(ItemState(data["s"]), outputs, data["f"])
+        return cls(redis, run_id, chunk, worker, recorded)
+
+    def records(self, step: int) -> dict[int, Record]:
+        return dict(self._recorded.get(step, {}))
+
+    async def begin(
+        self,
+        step: int,
+        indices: Sequence[int],
+        fingerprints: Sequence[str | None] | None = None,
+    ) -> None:
+        if not indices:
+            return
+        prints = fingerprints if fingerprints is not None else [None] * len(indices)
+        args: list[str] = [self._chunk, self._worker]
+        for index, fingerprint in zip(indices, prints, strict=True):
+            args += [f"{step}:{index}", self._value(ItemState.IN_FLIGHT, None, fingerprint)]
+        refused = await self._claim(keys=self._keys, args=args)
+        if refused:
+            what = (
+                "the chunk was handed to another worker"
+                if refused == b"chunk"
+                else (f"item {refused.decode()} was claimed by another worker")
+            )
+            raise ClaimLostError(f"not sent: {what}")
+        self.claimed += len(indices)
+
+    def complete(
+        self,
+        step: int,
+        index: int,
+        state: ItemState | str,
+        outputs: Sequence[JsonObject] | str,
+        fingerprint: str | None = None,
+    ) -> None:
+        encoded = outputs if isinstance(outputs, str) else _ENCODER.encode(list(outputs))
+        encoded = redact_json_text(encoded)
+        self._pending += [f"{step}:{index}", self._value(ItemState(state), encoded, fingerprint)]
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.ensure_future(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(0.005)  # outcomes arriving within a few ms share one script call
+        await self._write_pending()
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            pending, self._pending = self._pending, []
+            refused = await self._complete(
+                keys=self._keys, args=[self._chunk, self._worker, *pending]
+            )
+            self.lost = self.lost or bool(refused)
+
+    async def flush(self) -> None:
+        """Write every outcome recorded so far."""
+        if self._flushing is not None:
+            await self._flushing
+        await self._write_pending()
+
+    def _value(self, state: ItemState, outputs: str | None, fingerprint: str | None) -> str:
+        return _ENCODER.encode(
+            {"s": state.value, "o": outputs, "f": fingerprint, "w": self._worker}
+        )
