@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.items import Item
@@ -31,6 +31,7 @@ DEFAULT_CHUNK_SIZE = 100
 SWEEP_SECONDS = 2.0
 # After a chunk could not run: how long to wait for the chunks being run to end.
 SETTLE_SECONDS = 60.0
+REDIS_WAIT_SECONDS = 300.0
 
 
 def run_id_for(run_key: str, output: Path) -> str:
@@ -209,16 +210,26 @@ async def collect(
     """Read results until every chunk is written, a chunk fails, or ``stop`` is set."""
     after = "0"
     last_sweep = 0.0
+    redis_lost: float | None = None
     while ordered.next_chunk < total_chunks and not stop.is_set():
-        after, results = await state.read_results(after, block_ms=500)
+        try:
+            after, results = await state.read_results(after, block_ms=500)
+            if time.monotonic() - last_sweep > SWEEP_SECONDS:
+                last_sweep = time.monotonic()
+                await state.sweep(queue.enqueue)
+        except RedisError:
+            # A restart of Redis (its append-only file keeps the run): wait for it.
+            redis_lost = redis_lost or time.monotonic()
+            if time.monotonic() - redis_lost > REDIS_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(0.5)
+            continue
+        redis_lost = None
         for result in results:
             for written in ordered.add(result):
                 on_written(written)
         if ordered.collected.error is not None or ordered.collected.stopped is not None:
             return
-        if time.monotonic() - last_sweep > SWEEP_SECONDS:
-            last_sweep = time.monotonic()
-            await state.sweep(queue.enqueue)
 
 
 async def settle(state: RunState, ordered: Ordered) -> None:
@@ -240,7 +251,3 @@ async def settle(state: RunState, ordered: Ordered) -> None:
         if not owners and not results:
             return
     ordered.collected.claims_unknown = True
-
-
-def open_state(redis: aioredis.Redis, run_id: str) -> RunState:
-    return RunState(redis, run_id)

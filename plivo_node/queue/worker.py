@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
@@ -55,6 +56,8 @@ REFRESH_SECONDS = 1.0
 SWEEP_SECONDS = 2.0
 # How long the health endpoint accepts without a turn of the consume loop or an item finished.
 STALL_SECONDS = 15.0
+# How long a worker waits for Redis to come back before giving up a chunk's hand-over.
+REDIS_WAIT_SECONDS = 300.0
 
 
 @dataclass
@@ -129,6 +132,11 @@ class QueueWorker:
         except PlivoNodeError as exc:
             await state.finish(chunk, self.worker_id, attempt, "error", {"message": str(exc)})
             return "error"
+        except RedisError:
+            # Redis went away mid-chunk (a restart): what was claimed stays claimed; once
+            # Redis is back the chunk goes to its next attempt, which sends the rest.
+            await self._give_back(state, chunk)
+            return "released"
         except Exception as exc:  # a bug: reported to the run, which stops  # noqa: BLE001
             message = f"worker {self.worker_id} failed on this chunk: {type(exc).__name__}: {exc}"
             await state.finish(chunk, self.worker_id, attempt, "error", {"message": message})
@@ -142,6 +150,35 @@ class QueueWorker:
             self.metrics.chunks += 1
             return "finished"
         return "lost"  # the sweep gave this worker up: its result is another's to publish
+
+    async def _give_back(self, state: RunState, chunk: int) -> None:
+        assert self._queue is not None
+        deadline = time.monotonic() + REDIS_WAIT_SECONDS
+        while True:
+            try:
+                await state.release(chunk, self.worker_id, self._queue.enqueue)
+            except RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(1.0)
+            else:
+                return
+
+    async def _consume(self) -> None:
+        """arq's consume loop, started again when Redis drops (a restart, a failover)."""
+        assert self._arq is not None
+        while True:
+            try:
+                await self._arq.main()
+            except RedisError as exc:
+                print(
+                    f"plivo-node: worker {self.worker_id}: Redis unavailable ({exc}); retrying",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                await asyncio.sleep(1.0)
+            else:
+                return
 
     async def _execute(
         self, state: RunState, run: LoadedRun, chunk: int, stop: RunStop
@@ -279,7 +316,7 @@ class QueueWorker:
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
-        consume = asyncio.ensure_future(self._arq.main())
+        consume = asyncio.ensure_future(self._consume())
         background = [
             asyncio.ensure_future(self._keep_alive()),
             asyncio.ensure_future(self._keep_sweeping()),
