@@ -181,7 +181,9 @@ class SharedRateLimiter:
         self.acquired = 0
         self.rejections = 0  # 429 answers reported through slow_down
 
-    async def acquire(self) -> RequestSlot:
+    async def try_acquire(self) -> tuple[Lease | None, float]:
+        """One attempt: the lease, or ``None`` and how many seconds to wait before the next
+        (0 when every place is in flight: room comes with the next answer)."""
         lease_id = f"{self._owner}:{next(self._ids)}"
         args: list[str | int] = [
             lease_id,
@@ -190,17 +192,23 @@ class SharedRateLimiter:
             self._ttl_ms,
             self._max_in_flight,
         ]
+        wait_ms = int(await self._acquire(keys=self._keys, args=args))
+        if wait_ms == 0:
+            return Lease(self, lease_id), 0.0
+        return None, max(wait_ms, 0) / 1000
+
+    async def acquire(self) -> RequestSlot:
         waited = False
         async with self._lock:
             while True:
-                wait_ms = int(await self._acquire(keys=self._keys, args=args))
-                if wait_ms == 0:
+                lease, wait = await self.try_acquire()
+                if lease is not None:
                     break
                 waited = True
-                await asyncio.sleep(_POLL if wait_ms < 0 else min(wait_ms / 1000, 1.0))
+                await asyncio.sleep(min(wait, 1.0) if wait > 0 else _POLL)
         self.acquired += 1
         self.waits += waited
-        return Lease(self, lease_id)
+        return lease
 
     def release(self, lease_id: str) -> None:
         self._spawn(
