@@ -21,6 +21,7 @@ import json
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from plivo_node.core.errors import PlivoNodeError
 from plivo_node.core.items import JsonObject
@@ -31,15 +32,21 @@ from plivo_node.run.journal import ItemState, Record
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 # KEYS: the journal hash, the run's owners hash. ARGV: chunk, worker, then field/value pairs.
-# Returns "" when written, else the reason it was not.
+# Writes the claims no other worker holds; returns the fields it refused (every one when the
+# chunk is no longer this worker's).
 _CLAIM = """
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 'chunk' end
+local refused = {}
+local mine = redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2]
 for i = 3, #ARGV, 2 do
-  local old = redis.call('HGET', KEYS[1], ARGV[i])
-  if old and cjson.decode(old)['w'] ~= ARGV[2] then return ARGV[i] end
+  local old = mine and redis.call('HGET', KEYS[1], ARGV[i])
+  if not mine or (old and cjson.decode(old)['w'] ~= ARGV[2]) then
+    refused[#refused + 1] = ARGV[i]
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
 end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return ''
+if not mine then return {'chunk'} end
+return refused
 """
 
 # Outcomes: written only while the chunk is still ours (else another worker redoes it).
@@ -75,6 +82,10 @@ class ChunkJournal:
         self._claim = redis.register_script(_CLAIM)
         self._complete = redis.register_script(_COMPLETE)
         self._pending: list[str] = []
+        self._claims: list[str] = []  # field/value pairs waiting for the next claim call
+        self._claim_waiters: list[asyncio.Future[set[str]]] = []
+        self._claiming: asyncio.TimerHandle | None = None
+        self._claim_tasks: set[asyncio.Task[None]] = set()
         self._flushing: asyncio.Task[None] | None = None
         self.lost = False  # an outcome could not be written: the chunk is no longer ours
         self.claimed = 0  # items this attempt claimed: their requests went (or may have gone) out
@@ -101,21 +112,62 @@ class ChunkJournal:
         indices: Sequence[int],
         fingerprints: Sequence[str | None] | None = None,
     ) -> None:
+        """Claim items; returns once the claims are in Redis, or raises
+        :class:`ClaimLostError` (nothing may be sent) for a claim refused.
+
+        Claims arriving within a millisecond share one script call, as the run journal's
+        marks share one commit: one Redis round trip per item would cost more CPU than the
+        send itself.
+        """
         if not indices:
             return
         prints = fingerprints if fingerprints is not None else [None] * len(indices)
-        args: list[str] = [self._chunk, self._worker]
-        for index, fingerprint in zip(indices, prints, strict=True):
-            args += [f"{step}:{index}", self._value(ItemState.IN_FLIGHT, None, fingerprint)]
-        refused = await self._claim(keys=self._keys, args=args)
-        if refused:
+        fields = [f"{step}:{index}" for index in indices]
+        for field, fingerprint in zip(fields, prints, strict=True):
+            self._claims += [field, self._value(ItemState.IN_FLIGHT, None, fingerprint)]
+        waiter: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
+        self._claim_waiters.append(waiter)
+        if self._claiming is None:
+            self._claiming = asyncio.get_running_loop().call_later(0.001, self._start_claims)
+        refused = await waiter
+        lost = [field for field in fields if field in refused or "chunk" in refused]
+        if lost:
             what = (
                 "the chunk was handed to another worker"
-                if refused == b"chunk"
-                else (f"item {refused.decode()} was claimed by another worker")
+                if "chunk" in refused
+                else f"item {lost[0]} was claimed by another worker"
             )
             raise ClaimLostError(f"not sent: {what}")
         self.claimed += len(indices)
+
+    def _start_claims(self) -> None:
+        self._claiming = None
+        claims, self._claims = self._claims, []
+        waiters, self._claim_waiters = self._claim_waiters, []
+        task = asyncio.ensure_future(self._write_claims(claims, waiters))
+        self._claim_tasks.add(task)
+        task.add_done_callback(self._claim_tasks.discard)
+
+    async def _write_claims(
+        self, claims: list[str], waiters: list[asyncio.Future[set[str]]]
+    ) -> None:
+        try:
+            answer = await self._claim(keys=self._keys, args=[self._chunk, self._worker, *claims])
+        except (RedisError, asyncio.CancelledError) as exc:
+            # Redis gone (or the worker stopping at once): no claim is known to be written,
+            # so nothing is sent; one that was written is reported unknown by the next attempt.
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(
+                        exc if isinstance(exc, RedisError) else ClaimLostError("not sent: stopped")
+                    )
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        refused = {field.decode() for field in answer}
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(refused)
 
     def complete(
         self,
