@@ -148,6 +148,14 @@ class Bench:
                 total += int(found.group(1)) if found else 0
         return total
 
+    def workers_cpu(self) -> float:
+        """CPU seconds the workers have used (Linux /proc)."""
+        total = 0.0
+        for process, _port in self.workers:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     async def stop_workers(self) -> None:
         for process, _port in self.workers:
             process.send_signal(signal.SIGTERM)
@@ -202,7 +210,7 @@ async def limit_part(folder: Path, queue: str, sends: int) -> None:
 
 async def scale_part(folder: Path, queue: str, sends: int) -> None:
     print(f"scale: {sends} sends, limits off, 100 ms latency, concurrency 50 per worker")
-    print("workers  span s  sends/s  vs 1 worker")
+    print("workers  span s  sends/s  vs 1 worker  CPU s: workers  sandbox")
     base = None
     async with Sandbox(SandboxConfig(latency_ms=100)) as sandbox:
         bench = Bench(folder, queue, sandbox)
@@ -211,12 +219,18 @@ async def scale_part(folder: Path, queue: str, sends: int) -> None:
             warm = campaign(folder, f"swarm{workers}", 4 * workers, limited=False, concurrency=50)
             await bench.run(warm, 1)
             pipeline = campaign(folder, f"scale{workers}", sends, limited=False, concurrency=50)
+            workers_cpu, sandbox_cpu = bench.workers_cpu(), time.process_time()
             count, _requests, span = await bench.run(pipeline, 200)
+            workers_cpu = bench.workers_cpu() - workers_cpu
+            sandbox_cpu = time.process_time() - sandbox_cpu
             await bench.stop_workers()
             assert count == sends, f"{count} messages for {sends} sends"
             rate = count / span
             base = base or rate
-            print(f"{workers:7d}  {span:6.2f}  {rate:7.1f}  {rate / base:10.2f}x")
+            print(
+                f"{workers:7d}  {span:6.2f}  {rate:7.1f}  {rate / base:10.2f}x  "
+                f"{workers_cpu:14.1f}  {sandbox_cpu:7.1f}"
+            )
 
 
 async def main() -> None:

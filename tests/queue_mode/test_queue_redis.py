@@ -204,3 +204,49 @@ async def test_a_finished_chunk_is_published_once(redis: aioredis.Redis) -> None
     assert await state.take(0, 0, "b") == "done"
     _after, results = await state.read_results("0", block_ms=0)
     assert [r.chunk for r in results] == [0]
+
+
+async def test_a_schedule_tick_fires_once_however_many_servers_see_it(
+    redis: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
+    from plivo_node.queue.triggers import enqueue_event_run, fire_schedule_once  # noqa: PLC0415
+
+    queue = await ChunkQueue.open(parse_queue_url(redis_server.url))
+    try:
+        fired = [
+            await fire_schedule_once(
+                redis,
+                queue,
+                schedule="nightly",
+                fire_time=1_700_000_000,
+                pipeline_text="version: 1",
+                pipeline_file="p.yaml",
+            )
+            for _replica in range(3)
+        ]
+        assert fired[0] is not None
+        assert fired[1:] == [None, None]
+        assert await queue.depth() == 1  # one chunk job for the one run
+        again = await enqueue_event_run(
+            redis,
+            queue,
+            event_id="delivery-42",
+            pipeline_text="version: 1",
+            pipeline_file="p.yaml",
+            items=[],
+        )
+        assert again is not None
+        assert (
+            await enqueue_event_run(
+                redis,
+                queue,
+                event_id="delivery-42",
+                pipeline_text="version: 1",
+                pipeline_file="p.yaml",
+                items=[],
+            )
+            is None
+        )  # the sender's retry of one delivery queues nothing
+    finally:
+        await queue.close()
