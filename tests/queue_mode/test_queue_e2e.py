@@ -171,3 +171,45 @@ async def test_a_worker_refuses_a_redis_that_could_lose_claims(
         server.stop()
     assert code == 2
     assert "appendonly is not yes" in pool.logs()
+
+
+async def test_health_turns_red_when_the_worker_loses_redis(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Any
+) -> None:
+    import aiohttp  # noqa: PLC0415
+
+    from tests.queue_mode.conftest import free_port  # noqa: PLC0415
+
+    port = free_port()
+    pool = Workers(sandbox_env(sandbox, tmp_path / "state"), redis_server.url, tmp_path)
+    await pool.start(1, "--health-port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def health() -> tuple[int, dict[str, Any]]:
+                async with session.get(f"{url}/healthz") as answer:
+                    return answer.status, await answer.json()
+
+            async with asyncio.timeout(30):
+                while True:
+                    try:
+                        status, body = await health()
+                        break
+                    except aiohttp.ClientError:
+                        await asyncio.sleep(0.1)
+            assert (status, body["status"]) == (200, "consuming")
+            async with session.get(f"{url}/metrics") as answer:
+                metrics = await answer.text()
+            assert "plivo_node_queue_depth 0" in metrics
+            assert 'plivo_node_send_seconds_bucket{le="+Inf"} 0' in metrics
+            redis_server.stop()  # the process lives on; its consume loop cannot
+            async with asyncio.timeout(30):
+                while (await health())[0] == 200:  # noqa: ASYNC110 - polls another process
+                    await asyncio.sleep(0.5)
+            status, body = await health()
+            assert status == 503
+            assert "Redis" in body["status"]
+    finally:
+        redis_server.start()
+        await pool.stop()

@@ -250,3 +250,36 @@ async def test_a_schedule_tick_fires_once_however_many_servers_see_it(
         )  # the sender's retry of one delivery queues nothing
     finally:
         await queue.close()
+
+
+async def test_queue_status_shows_each_run_and_worker(
+    redis: aioredis.Redis, redis_server: RedisServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from argparse import Namespace  # noqa: PLC0415
+
+    from plivo_node.commands import queue_status  # noqa: PLC0415
+
+    state = RunState(redis, "r1")
+    await state.create({"pipeline": "", "file": "p.yaml"}, ["{}", "{}", "{}"])
+    await redis.hset(keys.WORKERS, "w1", "0")  # type: ignore[misc]
+    await redis.set(keys.worker_alive("w1"), "1")
+    assert await state.take(0, 0, "w1") == "taken"
+    assert await state.take(1, 0, "w1") == "taken"
+    assert await state.finish(1, "w1", 0, "error", {"message": "bad credentials"})
+    status = await queue_status._status(redis_server.url)
+    assert status["runs"] == [
+        {
+            "run": "r1",
+            "chunks": 3,
+            "done": 0,
+            "failed": 1,
+            "running": 1,
+            "pending": 1,
+            "cancelled": False,
+        }
+    ]
+    assert status["workers"] == [{"worker": "w1", "alive": True}]
+    await asyncio.to_thread(queue_status.run, Namespace(queue=redis_server.url, json=False))
+    printed = capsys.readouterr().out
+    assert "run r1: 3 chunks, 0 done, 1 running, 1 pending, 1 failed" in printed
+    assert "worker w1: alive" in printed
