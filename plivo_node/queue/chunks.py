@@ -2,7 +2,10 @@
 
 A run is split into chunks of consecutive items. A chunk is run by one worker at a time: the
 worker *takes* it (becomes its owner) before running it and *finishes* it by publishing its
-result, both in Lua scripts, so ownership changes hands atomically. Every chunk job carries an
+result, both in Lua scripts, so ownership changes hands atomically. The owner is a holder
+token, ``<worker id>#<attempt>``, which every claim, outcome and result is checked against (a
+fencing token): an attempt the sweep gave up can write nothing more, even when its worker
+lives on and takes the chunk's next attempt itself. Every chunk job carries an
 attempt number; a job of an old attempt (arq delivering it again late) finds the attempt
 moved on and does nothing.
 
@@ -135,7 +138,8 @@ class RunState:
         handed_on = []
         for raw_chunk, raw_owner in owners.items():
             chunk, owner = int(raw_chunk), raw_owner.decode()
-            if await self.redis.exists(keys.worker_alive(owner)):
+            # The owner is a holder token, "<worker id>#<attempt>".
+            if await self.redis.exists(keys.worker_alive(owner.rsplit("#", 1)[0])):
                 continue
             journal = keys.chunk_journal(self.run_id, chunk)
             attempt = int(

@@ -133,9 +133,9 @@ class ChunkJournal:
         lost = [field for field in fields if field in refused or "chunk" in refused]
         if lost:
             what = (
-                "the chunk was handed to another worker"
+                "the chunk was handed on to another worker or attempt"
                 if "chunk" in refused
-                else f"item {lost[0]} was claimed by another worker"
+                else f"item {lost[0]} was claimed by another worker or attempt"
             )
             raise ClaimLostError(f"not sent: {what}")
         self.claimed += len(indices)

@@ -116,7 +116,12 @@ class QueueWorker:
         state = RunState(redis, run_id)
         if self._draining:
             return "draining"
-        taken = await state.take(chunk, attempt, self.worker_id)
+        # The holder of this attempt: the fencing token every claim, outcome and result is
+        # checked against. Per attempt, not per worker: should the sweep give this worker up
+        # (a stall longer than its liveness) and the chunk come back to it, what its first
+        # attempt still tries to claim is refused.
+        holder = f"{self.worker_id}#{attempt}"
+        taken = await state.take(chunk, attempt, holder)
         if taken != "taken":
             return taken
         stop = RunStop()
@@ -126,37 +131,37 @@ class QueueWorker:
                 run = await self._load(state)
             except PlivoNodeError as exc:  # before any item of the chunk: nothing was claimed
                 report = {"message": str(exc), "claimed": 0}
-                await state.finish(chunk, self.worker_id, attempt, "error", report)
+                await state.finish(chunk, holder, attempt, "error", report)
                 return "error"
-            payload = await self._execute(state, run, chunk, stop)
+            payload = await self._execute(state, run, chunk, holder, stop)
         except PlivoNodeError as exc:
-            await state.finish(chunk, self.worker_id, attempt, "error", {"message": str(exc)})
+            await state.finish(chunk, holder, attempt, "error", {"message": str(exc)})
             return "error"
         except RedisError:
             # Redis went away mid-chunk (a restart): what was claimed stays claimed; once
             # Redis is back the chunk goes to its next attempt, which sends the rest.
-            await self._give_back(state, chunk)
+            await self._give_back(state, chunk, holder)
             return "released"
         except Exception as exc:  # a bug: reported to the run, which stops  # noqa: BLE001
             message = f"worker {self.worker_id} failed on this chunk: {type(exc).__name__}: {exc}"
-            await state.finish(chunk, self.worker_id, attempt, "error", {"message": message})
+            await state.finish(chunk, holder, attempt, "error", {"message": message})
             return "error"
         finally:
             del self._running[(run_id, chunk)]
         if payload is None:  # drained part-way: another worker finishes it from the journal
-            await state.release(chunk, self.worker_id, queue.enqueue)
+            await state.release(chunk, holder, queue.enqueue)
             return "released"
-        if await state.finish(chunk, self.worker_id, attempt, "result", payload):
+        if await state.finish(chunk, holder, attempt, "result", payload):
             self.metrics.chunks += 1
             return "finished"
         return "lost"  # the sweep gave this worker up: its result is another's to publish
 
-    async def _give_back(self, state: RunState, chunk: int) -> None:
+    async def _give_back(self, state: RunState, chunk: int, holder: str) -> None:
         assert self._queue is not None
         deadline = time.monotonic() + REDIS_WAIT_SECONDS
         while True:
             try:
-                await state.release(chunk, self.worker_id, self._queue.enqueue)
+                await state.release(chunk, holder, self._queue.enqueue)
             except RedisError:
                 if time.monotonic() > deadline:
                     raise
@@ -181,13 +186,13 @@ class QueueWorker:
                 return
 
     async def _execute(
-        self, state: RunState, run: LoadedRun, chunk: int, stop: RunStop
+        self, state: RunState, run: LoadedRun, chunk: int, holder: str, stop: RunStop
     ) -> dict[str, Any] | None:
         from plivo_node.run.runner import execute  # noqa: PLC0415
 
         text = await state.redis.get(state.input_key(chunk))
         items = [Item(json=json.loads(line)) for line in (text or b"").decode().splitlines()]
-        journal = await ChunkJournal.load(state.redis, state.run_id, chunk, self.worker_id)
+        journal = await ChunkJournal.load(state.redis, state.run_id, chunk, holder)
         lines: list[str] = []
         metrics = self.metrics
 

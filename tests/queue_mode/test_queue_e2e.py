@@ -213,3 +213,37 @@ async def test_health_turns_red_when_the_worker_loses_redis(
     finally:
         redis_server.start()
         await pool.stop()
+
+
+async def test_a_drained_worker_hands_its_chunk_on_with_nothing_unknown(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    from plivo_sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
+
+    items = 60
+    pipeline = _campaign(tmp_path, items)
+    async with Sandbox(SandboxConfig(latency_ms=150)) as sandbox:
+        env = sandbox_env(sandbox, tmp_path / "state")
+        pool = Workers(env, redis_server.url, tmp_path)
+        await pool.start(2, "--concurrency", "3")
+        run = asyncio.ensure_future(
+            run_queued(env, str(pipeline), "--queue", redis_server.url, "--chunk-size", "20")
+        )
+        try:
+            async with asyncio.timeout(60):
+                while len(sandbox.state.messages) < 8:  # noqa: ASYNC110 - another process's effect
+                    await asyncio.sleep(0.01)
+            pool.processes[0].send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                drained = await pool.processes[0].wait()
+            code, err = await run
+        finally:
+            await pool.stop()
+        assert drained == 128 + signal.SIGTERM
+        records = _output(tmp_path)
+        _assert_each_item_once(records, items)
+        _assert_accounted(records, sandbox.state.message_counts)
+        # A drain lets requests being written finish and records them: nothing is unknown.
+        assert _unknown(records) == []
+        assert len(sandbox.state.messages) == items
+        assert code == 0, err

@@ -148,10 +148,10 @@ async def test_an_item_is_claimed_by_one_worker_only(redis: aioredis.Redis) -> N
     await first.begin(0, [3], ["f3"])
     # The chunk passes to another worker, which must not send item 3 again...
     second = await _owned_journal(redis, "b")
-    with pytest.raises(ClaimLostError, match="item 0:3 was claimed by another worker"):
+    with pytest.raises(ClaimLostError, match="item 0:3 was claimed by another worker or attempt"):
         await second.begin(0, [3])
     # ...and the first worker, no longer the owner, can claim nothing more.
-    with pytest.raises(ClaimLostError, match="handed to another worker"):
+    with pytest.raises(ClaimLostError, match="handed on to another worker or attempt"):
         await first.begin(0, [4])
     await second.begin(0, [4])
     assert second.claimed == 1
@@ -283,3 +283,28 @@ async def test_queue_status_shows_each_run_and_worker(
     printed = capsys.readouterr().out
     assert "run r1: 3 chunks, 0 done, 1 running, 1 pending, 1 failed" in printed
     assert "worker w1: alive" in printed
+
+
+async def test_an_attempt_given_up_claims_nothing_even_when_its_worker_takes_the_next(
+    redis: aioredis.Redis,
+) -> None:
+    """A worker stalled past its liveness: the sweep hands its chunk on, and the same worker
+    takes the next attempt. Its first attempt, still running, must not send anything more."""
+    state = RunState(redis, "r")
+    await state.create({"pipeline": "", "file": "p.yaml"}, ["{}"])
+    assert await state.take(0, 0, "w#0") == "taken"
+    stalled = await ChunkJournal.load(redis, "r", 0, "w#0")
+    await stalled.begin(0, [0])
+
+    async def enqueue(_run_id: str, _chunk: int, _attempt: int) -> None:
+        return None
+
+    assert await state.sweep(enqueue) == [0]  # "w" has no liveness key: given up
+    assert await state.take(0, 1, "w#1") == "taken"
+    await redis.set(keys.worker_alive("w"), "1")
+    fresh = await ChunkJournal.load(redis, "r", 0, "w#1")
+    assert fresh.records(0)[0].state is ItemState.UNKNOWN
+    with pytest.raises(ClaimLostError, match="handed on to another worker or attempt"):
+        await stalled.begin(0, [1])  # the old attempt cannot send item 1...
+    await fresh.begin(0, [1])  # ...which the new attempt sends, once
+    assert await state.sweep(enqueue) == []
