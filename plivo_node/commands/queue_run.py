@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
     from plivo_node.cli import RunOptions, _err, _input_choice, _items, _load_spec, _warn  # noqa: PLC0415
-    from plivo_node.queue.chunks import RunState  # noqa: PLC0415
+    from plivo_node.queue.chunks import ChunkResult, RunState  # noqa: PLC0415
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
     from plivo_node.queue.redis_url import check_server, connect, parse_queue_url  # noqa: PLC0415
     from plivo_node.queue.submit import (  # noqa: PLC0415
@@ -80,6 +81,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
     from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
     from plivo_node.run.journal import compute_run_key  # noqa: PLC0415
     from plivo_node.run.pipeline import build_steps, check_pipeline_input  # noqa: PLC0415
+    from plivo_node.run.progress import Progress  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
 
     started = time.monotonic()
@@ -188,19 +190,25 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
+        progress = Progress(
+            sys.stderr,
+            total=total,
+            live=sys.stderr.isatty() if args.progress is None else args.progress,
+            enabled=args.progress is not False,
+        )
         with OutputWriter(output) as writer:
             ordered = Ordered(writer.write_line, spec.graph.terminal)
-            done_items = 0
 
-            def on_written(_result: object) -> None:
-                nonlocal done_items
-                counts = ordered.collected.steps.get(steps[0].name, [0, 0, 0])
-                if args.progress is not False and counts[0] - done_items >= 1:
-                    done_items = counts[0]
-                    of = f" of {total}" if total is not None else ""
-                    _err(f"plivo-node: {done_items}{of} items done")
+            def on_written(result: ChunkResult) -> None:
+                for name, items, _succeeded, failed in result.payload["steps"]:
+                    if name == steps[0].name:  # the first step's items: the input's
+                        for position in range(items):
+                            progress.advance(failed=position < failed)
 
-            await collect(state, queue, ordered, total_chunks, on_written=on_written, stop=stop)
+            try:
+                await collect(state, queue, ordered, total_chunks, on_written=on_written, stop=stop)
+            finally:
+                progress.close()
         collected = ordered.collected
         if received:
             await cancel(state)

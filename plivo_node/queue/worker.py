@@ -124,6 +124,9 @@ class QueueWorker:
         taken = await state.take(chunk, attempt, holder)
         if taken != "taken":
             return taken
+        if self._draining:  # the drain began while the chunk was being taken: give it back
+            await state.release(chunk, holder, queue.enqueue)
+            return "released"
         stop = RunStop()
         self._running[(run_id, chunk)] = stop
         try:
