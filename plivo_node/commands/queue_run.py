@@ -11,7 +11,6 @@ apply; ``--resume`` collects a run whose collection was stopped.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import sys
 import time
@@ -53,11 +52,15 @@ def _refuse_options(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415  (imported when the command runs: --help stays light)
+
     _refuse_options(args)
     return asyncio.run(_queue_run(args))
 
 
 async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
+    import asyncio  # noqa: PLC0415
+
     from plivo_node.cli import RunOptions, _err, _input_choice, _items, _load_spec, _warn  # noqa: PLC0415
     from plivo_node.queue.chunks import ChunkResult, RunState  # noqa: PLC0415
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415

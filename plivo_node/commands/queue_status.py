@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 
 
@@ -68,6 +67,8 @@ async def _status(url: str) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415  (imported when the command runs: --help stays light)
+
     status = asyncio.run(_status(args.queue))
     if args.json:
         print(json.dumps(status, indent=2))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415  (imported when the command runs: --help stays light)
+
     from plivo_node.core.errors import ConfigurationError  # noqa: PLC0415
     from plivo_node.queue.redis_url import parse_queue_url  # noqa: PLC0415
     from plivo_node.queue.worker import QueueWorker  # noqa: PLC0415
