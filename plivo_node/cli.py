@@ -194,6 +194,22 @@ async def _api_targets(
         yield targets
 
 
+def _open_run_scopes(
+    stack: contextlib.AsyncExitStack[Any],
+    registry: NodeRegistry,
+    steps: list[Step],
+    settings: RunSettings,
+) -> list[RunScope]:
+    """Each node type's run-wide state (a suppression list loaded once), open until the last
+    item is done; one that cannot be opened refuses the run (exit 2). Batch runs and serve's
+    event runs both open them: a send is screened however it was started."""
+    return [
+        stack.enter_context(open_scope(settings))
+        for name in dict.fromkeys(step.node for step in steps)
+        if (open_scope := registry.get(name).type.run_scope) is not None
+    ]
+
+
 def _client_options(
     spec: PipelineSpec, steps: list[Step], factory: ClientFactory, *, retry_unknown: bool
 ) -> ClientOptions:
@@ -414,16 +430,12 @@ async def _run(  # noqa: PLR0915
             )
             live[target.node.name] = await stack.enter_async_context(connection)
         try:
-            # Each node type's run-wide state (a suppression list loaded once), open until
-            # the last item is done; a list that cannot be read refuses the run (exit 2).
-            run_settings = RunSettings(
-                suppression=spec.settings.suppression, dry_run=options.dry_run
+            scopes = _open_run_scopes(
+                stack,
+                registry,
+                steps,
+                RunSettings(spec.settings.suppression, dry_run=options.dry_run),
             )
-            scopes: list[RunScope] = [
-                stack.enter_context(open_scope(run_settings))
-                for name in dict.fromkeys(step.node for step in steps)
-                if (open_scope := registry.get(name).type.run_scope) is not None
-            ]
             for target in targets:
                 if not target.embedded_sandbox:
                     # One read per service: a wrong token fails here, before any item.
@@ -743,6 +755,9 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_const", const=True)
     progress.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     run.set_defaults(mode="auto", progress=None)
+    importlib.import_module("plivo_node.commands.queue_run").add_options(run)
+    for command in ("worker", "queue_status"):
+        importlib.import_module(f"plivo_node.commands.{command}").register(sub)
 
     validate = sub.add_parser(
         "validate", help="check a pipeline or n8n workflow file without running it"
@@ -800,6 +815,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
+    commands = {"worker": "worker", "queue": "queue_status"}
+    if args.command in commands or (args.command == "run" and args.queue):
+        module = commands.get(args.command, "queue_run")
+        return int(importlib.import_module(f"plivo_node.commands.{module}").run(args))
     if args.command == "run":
         options = RunOptions(
             pipeline=args.pipeline,

@@ -121,6 +121,14 @@ def _load(files: list[Path], registry: NodeRegistry) -> list[_Loaded]:
                 "to run it on",
                 hint=f"start it with a plivoTrigger step, or run it with `plivo-node run {file}`",
             )
+        if spec.settings.send_window is not None:
+            # An event outside its window would be held for a --resume that serve never makes.
+            raise ConfigurationError(
+                f"{file}: settings.sendWindow holds items for a later --resume, which serve "
+                "does not make",
+                hint="remove sendWindow from a pipeline that serve runs (an If step on "
+                "$now can route out-of-hours events instead)",
+            )
         settings = webhook_settings(file, steps[0], trigger)
         if settings.path in paths:
             raise ConfigurationError(
@@ -140,7 +148,13 @@ async def _open(
     output_dir: Path,
 ) -> ServedPipeline:
     """The pipeline's clients (checked with one read, or the embedded sandbox) and output."""
-    from plivo_node.cli import _api_targets, _client_nodes, _client_options  # noqa: PLC0415
+    from plivo_node.cli import (  # noqa: PLC0415
+        _api_targets,
+        _client_nodes,
+        _client_options,
+        _open_run_scopes,
+    )
+    from plivo_node.core.node import RunSettings  # noqa: PLC0415
     from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
     from plivo_node.serve.event_journal import check_lanes  # noqa: PLC0415
     from plivo_node.serve.pipelines import ServedPipeline, open_journal  # noqa: PLC0415
@@ -157,6 +171,8 @@ async def _open(
         if not target.embedded_sandbox:
             await target.factory.check(client, target.fields)  # a wrong token: exit 2 now
         clients[target.node.name] = client
+    # The suppression list screens every event's sends too (a STOP just heard included).
+    _open_run_scopes(stack, registry, steps, RunSettings(spec.settings.suppression))
     output = stack.enter_context(
         OutputWriter(output_dir / _output_name(pipeline.settings.path), append=True)
     )

@@ -24,11 +24,14 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
 from plivo_node.core.items import BinaryData, Item, JsonObject
+
+if TYPE_CHECKING:
+    from plivo_node.http.limiter import SharedLimits
 
 # (resource, operation): the key of a node's handlers. A node whose description has no
 # resource and operation parameters has a single handler, under SINGLE_OPERATION.
@@ -186,6 +189,9 @@ class ClientOptions:
     rate_limit: tuple[int, float] | None  # requests per seconds; None: no client-side limit
     messages_per_second: float | None = None  # spacing of sends that share a sender
     retry_unknown: bool = False  # sends whose outcome is unknown may be retried
+    # Where the rate window, the 429 pause and the pacing live when they are shared with
+    # other processes (queue workers); None: the client keeps its own.
+    shared_limits: SharedLimits | None = None
 
 
 class RunClient(ApiClient, Protocol):

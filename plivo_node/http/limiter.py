@@ -30,12 +30,52 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Protocol
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 # The longest a 429 without Retry-After pauses every request, when the pause keeps doubling.
 MAX_PAUSE = 5.0
+
+
+class RequestSlot(Protocol):
+    """A request's place in a rate window (a :class:`Slot`, or a lease in a shared window)."""
+
+    def release(self) -> None: ...
+
+    def __enter__(self) -> RequestSlot: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class RequestLimiter(Protocol):
+    """What the HTTP client asks of a rate limiter: :class:`RateLimiter` in one process, or
+    one whose window is shared by every worker of a queue (:mod:`plivo_node.queue.limits`)."""
+
+    async def acquire(self) -> RequestSlot: ...
+
+    def slow_down(self, retry_after: float | None = None) -> float: ...
+
+
+class SendPacer(Protocol):
+    """What the HTTP client asks of a pacer: :class:`Pacer`, or a shared one."""
+
+    async def wait(self, key: str) -> bool: ...
+
+
+class SharedLimits(Protocol):
+    """Limits shared beyond this process (queue workers of one account): the run's clients
+    build their limiter and pacer here instead of keeping their own."""
+
+    def rate_limiter(self, rate: tuple[int, float]) -> RequestLimiter: ...
+
+    def pacer(self, messages_per_second: float) -> SendPacer: ...
 
 
 class Slot:

@@ -44,7 +44,7 @@ from plivo_node.core.errors import (
 from plivo_node.core.items import JsonObject
 from plivo_node.core.redaction import shorten
 from plivo_node.http.aiohttp_import import import_aiohttp, verified_tls_context
-from plivo_node.http.limiter import Pacer, RateLimiter
+from plivo_node.http.limiter import RateLimiter, RequestLimiter, SendPacer
 from plivo_node.http.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -94,10 +94,10 @@ class HttpClient:
         *,
         concurrency: int = 50,
         timeout: float = 30.0,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: RequestLimiter | None = None,
         retry_policy: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
-        pacer: Pacer | None = None,
+        pacer: SendPacer | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -118,7 +118,9 @@ class HttpClient:
         # means nothing was written. ``sock_read`` bounds the wait for the answer.
         self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
         self._concurrency = concurrency
-        self._limiter = rate_limiter if rate_limiter is not None else RateLimiter(None)
+        self._limiter: RequestLimiter = (
+            rate_limiter if rate_limiter is not None else RateLimiter(None)
+        )
         # One limiter per endpoint with its own limit; a 429 from one slows only that endpoint.
         self.endpoint_limiters: dict[tuple[str, str], RateLimiter] = {
             endpoint: RateLimiter(rate) for endpoint, rate in profile.endpoint_rate_limits.items()

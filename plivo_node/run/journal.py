@@ -235,8 +235,12 @@ _Row = tuple[int, int, str, str | None, str | None]
 
 
 class ItemJournal(Protocol):
-    """What the steps of a run use of a journal (:class:`RunJournal`, or a view of one that
-    keeps several runs apart, as ``serve`` keeps its events)."""
+    """What the steps of a run use of a journal (:class:`StepJournal` reads and writes through
+    it): :class:`RunJournal` in one process, a view of one that keeps several runs apart (as
+    ``serve`` keeps its events), or a queue's shared journal of one chunk
+    (:mod:`plivo_node.queue.journal`), which claims each send atomically across workers."""
+
+    def records(self, step: int) -> dict[int, Record]: ...
 
     async def begin(
         self,
@@ -253,8 +257,6 @@ class ItemJournal(Protocol):
         outputs: Sequence[JsonObject] | str,
         fingerprint: str | None = None,
     ) -> None: ...
-
-    def records(self, step: int) -> dict[int, Record]: ...
 
 
 class RunJournal:
@@ -802,6 +804,7 @@ def _write_errors(path: Path) -> Iterator[None]:
 
 __all__ = [
     "JOURNAL_SUFFIX",
+    "ItemJournal",
     "ItemState",
     "JournaledRun",
     "Record",

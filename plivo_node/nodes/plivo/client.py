@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from plivo_node.http.limiter import Pacer, RateLimiter
+from plivo_node.http.limiter import RequestLimiter, SendPacer
 from plivo_node.http.retry import RetryPolicy
 from plivo_node.http.transport import HttpClient, ServiceProfile
 from plivo_node.nodes.plivo.credentials import ENV_BASE_URL, SERVICE, Credentials
@@ -71,10 +71,10 @@ class PlivoClient(HttpClient):
         *,
         concurrency: int = 50,
         timeout: float = 30.0,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: RequestLimiter | None = None,
         retry_policy: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
-        pacer: Pacer | None = None,
+        pacer: SendPacer | None = None,
     ) -> None:
         super().__init__(
             plivo_profile(credentials),

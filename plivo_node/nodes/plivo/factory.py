@@ -24,6 +24,7 @@ from plivo_node.nodes.plivo.description import CREDENTIAL_TYPE
 from plivo_node.nodes.plivo.dry_run import DryRunClient
 
 if TYPE_CHECKING:
+    from plivo_node.http.limiter import RequestLimiter, SendPacer
     from plivo_node.nodes.plivo.client import PlivoClient
 
 # Plivo's documented API limit: 300 requests per 5 seconds per account.
@@ -59,13 +60,25 @@ class PlivoClientFactory:
         from plivo_node.http.retry import RetryPolicy  # noqa: PLC0415
         from plivo_node.nodes.plivo.client import PlivoClient  # noqa: PLC0415
 
+        shared = options.shared_limits
+        limiter: RequestLimiter | None = None
+        if options.rate_limit:
+            limiter = (
+                shared.rate_limiter(options.rate_limit)
+                if shared is not None
+                else RateLimiter(options.rate_limit)
+            )
+        pacer: SendPacer | None = None
+        if options.messages_per_second:
+            mps = options.messages_per_second
+            pacer = shared.pacer(mps) if shared is not None else Pacer(mps)
         return PlivoClient(
             credentials_from(fields),
             concurrency=options.concurrency,
             timeout=options.timeout,
-            rate_limiter=RateLimiter(options.rate_limit) if options.rate_limit else None,
+            rate_limiter=limiter,
             retry_policy=RetryPolicy(retry_unknown_sends=options.retry_unknown),
-            pacer=Pacer(options.messages_per_second) if options.messages_per_second else None,
+            pacer=pacer,
         )
 
     async def test(self, client: ApiClient, fields: Mapping[str, str]) -> tuple[bool, str]:

@@ -1,0 +1,253 @@
+"""The run side of queue mode: split the batch into chunks, queue them, collect the results
+and hand them on in input order.
+
+The run's id is a digest of the run key (pipeline text and input) and the output path, so the
+same command finds its run again: ``--resume`` collects a run whose collector was stopped
+(workers go on with the chunks already started), and a new run over one that is unfinished,
+or finished and not forgotten, is refused unless ``--restart`` (it would send again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from plivo_node.core.errors import ConfigurationError
+from plivo_node.core.items import Item
+from plivo_node.queue import keys
+from plivo_node.queue.chunks import ChunkResult, RunState
+from plivo_node.queue.engine import ChunkQueue
+from plivo_node.run.item_io import encode_line
+
+DEFAULT_CHUNK_SIZE = 100
+SWEEP_SECONDS = 2.0
+# After a chunk could not run: how long to wait for the chunks being run to end.
+SETTLE_SECONDS = 60.0
+REDIS_WAIT_SECONDS = 300.0
+
+
+def run_id_for(run_key: str, output: Path) -> str:
+    digest = hashlib.sha256(run_key.encode() + b"\0" + str(output.resolve()).encode())
+    return digest.hexdigest()[:20]
+
+
+def chunk_texts(items: Iterator[Item], size: int) -> Iterator[str]:
+    """The input as chunks of ``size`` items, each JSON lines of the items' json."""
+    lines: list[str] = []
+    for item in items:
+        lines.append(encode_line(item.json))
+        if len(lines) == size:
+            yield "\n".join(lines)
+            lines = []
+    if lines:
+        yield "\n".join(lines)
+
+
+@dataclass
+class Collected:
+    """What the collected chunks add up to, in the shape of a run summary's counts."""
+
+    steps: dict[str, list[int]] = field(default_factory=dict)  # name -> [items, ok, failed]
+    by_code: dict[str, int] = field(default_factory=dict)
+    outputs: int = 0
+    chunks: int = 0
+    claimed: int = 0
+    stopped: str | None = None
+    error: str | None = None  # a chunk could not run
+    claims_unknown: bool = False  # a chunk failed part-way: it may have sent
+
+
+class Ordered:
+    """Writes chunk results in chunk order, item positions renumbered to the whole run's."""
+
+    def __init__(self, write_line: Callable[[str], None], terminal: tuple[str, ...]) -> None:
+        self._write = write_line
+        self._single = terminal[0] if len(terminal) == 1 else None
+        self._waiting: dict[int, ChunkResult] = {}
+        self._next = 0
+        self._offsets: dict[str, int] = {}
+        self.collected = Collected()
+
+    @property
+    def next_chunk(self) -> int:
+        return self._next
+
+    def add(self, result: ChunkResult) -> list[ChunkResult]:
+        """Take a result; returns the ones written (in order) as a result of it."""
+        collected = self.collected
+        if result.kind == "error":
+            collected.error = collected.error or str(result.payload.get("message"))
+            if "claimed" not in result.payload:
+                collected.claims_unknown = True
+        self._waiting.setdefault(result.chunk, result)
+        written = []
+        while self._next in self._waiting and collected.stopped is None:
+            ready = self._waiting.pop(self._next)
+            if ready.kind != "result":
+                break
+            self._write_chunk(ready.payload)
+            written.append(ready)
+            self._next += 1
+        return written
+
+    def _write_chunk(self, payload: dict[str, Any]) -> None:
+        collected = self.collected
+        for line in payload["lines"]:
+            record = json.loads(line)
+            step = record.get("step", self._single)
+            paired = record.get("pairedItem")
+            if isinstance(paired, dict) and step is not None:
+                paired["item"] = int(paired["item"]) + self._offsets.get(step, 0)
+            self._write(encode_line(record))
+        for name, items, succeeded, failed in payload["steps"]:
+            counts = collected.steps.setdefault(name, [0, 0, 0])
+            counts[0] += items
+            counts[1] += succeeded
+            counts[2] += failed
+            self._offsets[name] = self._offsets.get(name, 0) + items
+        for code, count in payload["by_code"].items():
+            collected.by_code[code] = collected.by_code.get(code, 0) + count
+        collected.outputs += payload["outputs"]
+        collected.claimed += payload.get("claimed", 0)
+        collected.chunks += 1
+        collected.stopped = payload.get("stopped")
+
+
+@dataclass(frozen=True)
+class Existing:
+    chunks: int
+    done: int
+    finished_at: float | None
+
+
+async def existing_run(state: RunState) -> Existing | None:
+    meta: dict[bytes, bytes] = await state.redis.hgetall(state.meta)  # type: ignore[misc]
+    if not meta:
+        return None
+    finished = meta.get(b"finished_at")
+    done = int(await state.redis.scard(state.done))  # type: ignore[misc]
+    chunks = int(meta.get(b"chunks", b"0"))
+    return Existing(chunks, chunks if finished else done, float(finished) if finished else None)
+
+
+def refuse_existing(existing: Existing) -> ConfigurationError:
+    if existing.finished_at is not None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(existing.finished_at))
+        return ConfigurationError(
+            f"the queue holds a finished run of this pipeline, input and output (finished "
+            f"{when}); a new run would send its items again",
+            hint="pass --restart to send every item again; a new campaign needs its own --output",
+        )
+    return ConfigurationError(
+        f"the queue holds an unfinished run of this pipeline, input and output "
+        f"({existing.done} of {existing.chunks} chunks done)",
+        hint="pass --resume to collect it (nothing is sent twice), or --restart to discard it "
+        "and send every item again",
+    )
+
+
+async def create_run(
+    state: RunState,
+    queue: ChunkQueue,
+    *,
+    pipeline_text: str,
+    pipeline_file: str,
+    mode: str,
+    chunks: list[str],
+) -> None:
+    meta = {
+        "pipeline": pipeline_text,
+        "file": pipeline_file,
+        "mode": mode,
+        "created_at": str(time.time()),
+    }
+    await state.create(meta, chunks)
+    for chunk in range(len(chunks)):
+        await queue.enqueue(state.run_id, chunk, 0)
+
+
+async def forget_inputs(state: RunState, chunks: int) -> None:
+    """A finished run keeps only its meta (what refuses a second run over it)."""
+    names = [state.owners, state.attempts, state.done, state.results]
+    for chunk in range(chunks):
+        names += [state.input_key(chunk), keys.chunk_journal(state.run_id, chunk)]
+    async with state.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(*names)
+        pipe.hdel(state.meta, "pipeline")
+        pipe.hset(state.meta, "finished_at", str(time.time()))
+        pipe.srem(keys.RUNS, state.run_id)
+        await pipe.execute()
+
+
+async def cancel(state: RunState) -> None:
+    """No chunk starts any more (running ones finish); ``--resume`` lifts it."""
+    await state.redis.hset(state.meta, "cancelled", "1")  # type: ignore[misc]
+
+
+async def resume(state: RunState, queue: ChunkQueue) -> None:
+    await state.redis.hdel(state.meta, "cancelled")  # type: ignore[misc]
+    await state.redis.sadd(keys.RUNS, state.run_id)  # type: ignore[misc]
+    await state.ensure_queued(queue.enqueue)
+
+
+async def collect(
+    state: RunState,
+    queue: ChunkQueue,
+    ordered: Ordered,
+    total_chunks: int,
+    *,
+    on_written: Callable[[ChunkResult], None],
+    stop: asyncio.Event,
+) -> None:
+    """Read results until every chunk is written, a chunk fails, or ``stop`` is set."""
+    after = "0"
+    last_sweep = 0.0
+    redis_lost: float | None = None
+    while ordered.next_chunk < total_chunks and not stop.is_set():
+        try:
+            after, results = await state.read_results(after, block_ms=500)
+            if time.monotonic() - last_sweep > SWEEP_SECONDS:
+                last_sweep = time.monotonic()
+                await state.sweep(queue.enqueue)
+        except RedisError:
+            # A restart of Redis (its append-only file keeps the run): wait for it.
+            redis_lost = redis_lost or time.monotonic()
+            if time.monotonic() - redis_lost > REDIS_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(0.5)
+            continue
+        redis_lost = None
+        for result in results:
+            for written in ordered.add(result):
+                on_written(written)
+        if ordered.collected.error is not None or ordered.collected.stopped is not None:
+            return
+
+
+async def settle(state: RunState, ordered: Ordered) -> None:
+    """After a failure: let the chunks being run end, and count what they claimed."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    after = "0"
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
+        owners = await state.redis.hlen(state.owners)  # type: ignore[misc]
+        after, results = await state.read_results(after, block_ms=200)
+        for result in results:
+            if result.chunk in seen:
+                continue
+            seen.add(result.chunk)
+            if result.chunk >= ordered.next_chunk:
+                ordered.collected.claimed += int(result.payload.get("claimed", 0))
+                if result.kind == "error" and "claimed" not in result.payload:
+                    ordered.collected.claims_unknown = True
+        if not owners and not results:
+            return
+    ordered.collected.claims_unknown = True
