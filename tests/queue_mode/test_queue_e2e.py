@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from plivo_node.nodes.plivo import suppression
 from tests.queue_mode.conftest import RedisServer, Workers, run_queued, sandbox_env
 
 pytestmark = pytest.mark.slow
@@ -247,3 +248,30 @@ async def test_a_drained_worker_hands_its_chunk_on_with_nothing_unknown(
         assert _unknown(records) == []
         assert len(sandbox.state.messages) == items
         assert code == 0, err
+
+
+async def test_workers_skip_suppressed_destinations(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suppression list in the workers' state directory screens queued sends as it does
+    a run in one process: no request for a listed number, an error item with its code."""
+    pipeline = _campaign(tmp_path, 20)
+    state = tmp_path / "state"
+    env = sandbox_env(sandbox, state)
+    monkeypatch.setenv("PLIVO_NODE_STATE_DIR", str(state))
+    with suppression.opened() as listed:
+        listed.add("14155560007", reason="test", source=suppression.Source.MANUAL)
+    pool = Workers(env, redis_server.url, tmp_path)
+    await pool.start(2)
+    try:
+        code, err = await run_queued(
+            env, str(pipeline), "--queue", redis_server.url, "--chunk-size", "5"
+        )
+    finally:
+        await pool.stop()
+    records = _output(tmp_path)
+    assert code == 1, err + pool.logs()
+    assert [r["pairedItem"]["item"] for r in records] == list(range(20))
+    assert records[7]["error"]["code"] == "suppressed"
+    assert "14155560007" not in {m["dst"] for m in sandbox.state.messages}
+    assert len(sandbox.state.messages) == 19
