@@ -100,6 +100,24 @@ class RunOptions:
     progress: bool | None
 
 
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The `run` command's options, as parsed (a queued run refuses some before using them)."""
+    return RunOptions(
+        pipeline=args.pipeline,
+        input=args.input,
+        input_format=args.input_format,
+        output=args.output,
+        mode=args.mode,
+        resume=args.resume,
+        restart=args.restart,
+        retry_unknown=args.retry_unknown,
+        dry_run=args.dry_run,
+        journal=args.journal,
+        no_journal=args.no_journal,
+        progress=args.progress,
+    )
+
+
 def _input_choice(spec: PipelineSpec, options: RunOptions) -> tuple[Path | None, str | None]:
     """The input the run reads and its format: --input wins over the pipeline's input."""
     path = options.input or spec.input_path
@@ -820,21 +838,7 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         module = commands.get(args.command, "queue_run")
         return int(importlib.import_module(f"plivo_node.commands.{module}").run(args))
     if args.command == "run":
-        options = RunOptions(
-            pipeline=args.pipeline,
-            input=args.input,
-            input_format=args.input_format,
-            output=args.output,
-            mode=args.mode,
-            resume=args.resume,
-            restart=args.restart,
-            retry_unknown=args.retry_unknown,
-            dry_run=args.dry_run,
-            journal=args.journal,
-            no_journal=args.no_journal,
-            progress=args.progress,
-        )
-        return _run_async(_run_stoppable(options))
+        return _run_async(_run_stoppable(run_options(args)))
     if args.command == "validate":
         return _validate(args.pipeline)
     if args.command == "describe":

@@ -11,6 +11,7 @@ apply; ``--resume`` collects a run whose collection was stopped.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import time
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
     import asyncio  # noqa: PLC0415
 
-    from plivo_node.cli import RunOptions, _err, _input_choice, _items, _load_spec, _warn  # noqa: PLC0415
+    from plivo_node.cli import _err, _input_choice, _items, _load_spec, _warn, run_options  # noqa: PLC0415
     from plivo_node.queue.chunks import ChunkResult, RunState  # noqa: PLC0415
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
     from plivo_node.queue.redis_url import check_server, connect, parse_queue_url  # noqa: PLC0415
@@ -89,20 +90,8 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
 
     started = time.monotonic()
     address = parse_queue_url(args.queue)
-    options = RunOptions(
-        pipeline=args.pipeline,
-        input=args.input,
-        input_format=args.input_format,
-        output=args.output,
-        mode=args.mode,
-        resume=args.resume,
-        restart=args.restart,
-        retry_unknown=False,
-        dry_run=False,
-        journal=None,
-        no_journal=True,
-        progress=args.progress,
-    )
+    # The journal is the queue's (in Redis): the run keeps none of its own.
+    options = dataclasses.replace(run_options(args), journal=None, no_journal=True)
     registry = NodeRegistry()
     spec = _load_spec(options.pipeline, registry)
     steps = build_steps(spec, registry)
