@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,11 @@ class LoadedRun:
     never_repeat_lanes: frozenset[int]
     stack: contextlib.AsyncExitStack
     limits: list[AccountLimits] = field(default_factory=list)
+    # Each node type's run scope (the suppression list), opened around every chunk: a scope
+    # lives in one task's context, and chunks run in tasks of their own.
+    scopes: list[Callable[[], contextlib.AbstractContextManager[object]]] = field(
+        default_factory=list
+    )
 
 
 def _account_key(node: str, fields: Mapping[str, str]) -> str:
@@ -207,16 +213,19 @@ class QueueWorker:
                 metrics.sent += 1
 
         try:
-            summary = await execute(
-                run.steps,
-                items,
-                run.clients,
-                lines.append,
-                graph=run.graph,
-                journal=journal,
-                on_result=on_result,
-                stop=stop,
-            )
+            with contextlib.ExitStack() as scopes:
+                for open_scope in run.scopes:
+                    scopes.enter_context(open_scope())
+                summary = await execute(
+                    run.steps,
+                    items,
+                    run.clients,
+                    lines.append,
+                    graph=run.graph,
+                    journal=journal,
+                    on_result=on_result,
+                    stop=stop,
+                )
         finally:
             await journal.flush()
             metrics.rejected_429 = sum(
@@ -245,7 +254,6 @@ class QueueWorker:
             _api_targets,
             _client_options,
             _load_spec,
-            _open_run_scopes,
         )
         from plivo_node.core.node import RunSettings  # noqa: PLC0415
         from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
@@ -301,7 +309,12 @@ class QueueWorker:
                     await target.factory.check(client, target.fields)
                 run.clients[target.node.name] = MeteredClient(client, self.metrics)
             # Every chunk's sends are screened against the suppression list, as in one process.
-            _open_run_scopes(stack, registry, steps, RunSettings(spec.settings.suppression))
+            run_settings = RunSettings(spec.settings.suppression)
+            run.scopes = [
+                functools.partial(open_scope, run_settings)
+                for name in dict.fromkeys(step.node for step in steps)
+                if (open_scope := registry.get(name).type.run_scope) is not None
+            ]
         except BaseException:
             await stack.aclose()
             raise

@@ -21,7 +21,6 @@ differently on resume).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plivo_node.core.errors import ItemError
@@ -41,6 +40,9 @@ DEFER = "defer"
 # How far ahead a window opening is looked for (a window open in every zone of a number).
 LOOKAHEAD_DAYS = 3
 ZONE_HINT = "set settings.sendWindow.timezone to an IANA zone such as America/New_York"
+
+if TYPE_CHECKING:  # asyncio only where a run waits: validate imports this module
+    import asyncio
 
 
 class Deferred(Exception):  # noqa: N818 - not a failure: the item's turn has not come
@@ -151,6 +153,8 @@ class SystemClock:
         return datetime.now(UTC)
 
     async def sleep_until(self, instant: datetime, stopped: asyncio.Event) -> bool:
+        import asyncio  # noqa: PLC0415
+
         seconds = max((instant - self.now()).total_seconds(), 0.0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopped.wait(), timeout=seconds)

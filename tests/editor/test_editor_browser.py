@@ -125,12 +125,12 @@ def test_build_the_sms_example_by_dragging_run_it_and_export_it(
     # Credentials: the token goes in, and never comes back.
     page.get_by_role("button", name="Credentials", exact=True).click()
     page.get_by_label("Auth ID").fill("MAABCDEFGHIJKLMNOPQR")
-    page.get_by_label("Auth Token").fill(TOKEN)
+    page.locator('input[name="authToken"]').fill(TOKEN)
     page.get_by_role("button", name="Save credentials").click()
     expect(page.locator("#credentials-dialog")).not_to_be_visible()
     page.get_by_role("button", name="Credentials", exact=True).click()
-    expect(page.locator(".secret-status")).to_have_text("Auth Token: set")
-    expect(page.get_by_label("Auth Token")).to_have_value("")
+    expect(page.locator(".secret-status").first).to_have_text("Auth Token: set")
+    expect(page.locator('input[name="authToken"]')).to_have_value("")
     page.get_by_role("button", name="Close").click()
 
     with page.expect_download() as download:
@@ -308,7 +308,7 @@ def test_a_live_run_shows_the_dry_run_and_sends_only_when_confirmed(
         page = _open(browser, editor, responses)
         page.get_by_role("button", name="Credentials", exact=True).click()
         page.get_by_label("Auth ID").fill(auth_id)
-        page.get_by_label("Auth Token").fill(TOKEN)
+        page.locator('input[name="authToken"]').fill(TOKEN)
         page.get_by_label("Base URL").fill(url.rstrip("/"))
         page.get_by_role("button", name="Save credentials").click()
         expect(page.locator("#credentials-dialog")).not_to_be_visible()

@@ -13,7 +13,17 @@ from plivo_node.nodes.plivo.description import NODE_NAME, credential_path, manif
 from plivo_node.nodes.plivo.factory import PlivoClientFactory
 from plivo_node.nodes.plivo.resources import BULK, HANDLERS, NEVER_REPEAT
 from plivo_node.nodes.plivo.suppression_scope import suppression_scope
-from plivo_node.nodes.plivo.validation.time_zones import destination_time_zones
+
+
+def _destination_time_zones(value: str) -> tuple[str, ...]:
+    """The destinations' time zones; libphonenumber's zone map is imported only by a run with
+    a send window (validate does not pay for it)."""
+    from plivo_node.nodes.plivo.validation.time_zones import (  # noqa: PLC0415
+        destination_time_zones,
+    )
+
+    return destination_time_zones(value)
+
 
 NODE = NodeType(
     name=NODE_NAME,
@@ -28,7 +38,7 @@ NODE = NodeType(
     run_scope=suppression_scope,
     messaging=Messaging(
         destinations={("sms", "send"): "to", ("mms", "send"): "to", ("call", "make"): "to"},
-        time_zones=destination_time_zones,
+        time_zones=_destination_time_zones,
     ),
     n8n_type="n8n-nodes-base.plivo",
 )
