@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import json
 import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,7 +224,16 @@ def _open_run_scopes(
     item is done; one that cannot be opened refuses the run (exit 2). Batch runs and serve's
     event runs both open them: a send is screened however it was started."""
     return [
-        stack.enter_context(open_scope(settings))
+        stack.enter_context(open_scope()) for open_scope in run_scopes(registry, steps, settings)
+    ]
+
+
+def run_scopes(
+    registry: NodeRegistry, steps: list[Step], settings: RunSettings
+) -> list[Callable[[], AbstractContextManager[RunScope]]]:
+    """Openers of the run scopes of the steps' node types, each node type once."""
+    return [
+        functools.partial(open_scope, settings)
         for name in dict.fromkeys(step.node for step in steps)
         if (open_scope := registry.get(name).type.run_scope) is not None
     ]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import os
@@ -254,6 +253,7 @@ class QueueWorker:
             _api_targets,
             _client_options,
             _load_spec,
+            run_scopes,
         )
         from plivo_node.core.node import RunSettings  # noqa: PLC0415
         from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
@@ -310,11 +310,7 @@ class QueueWorker:
                 run.clients[target.node.name] = MeteredClient(client, self.metrics)
             # Every chunk's sends are screened against the suppression list, as in one process.
             run_settings = RunSettings(spec.settings.suppression)
-            run.scopes = [
-                functools.partial(open_scope, run_settings)
-                for name in dict.fromkeys(step.node for step in steps)
-                if (open_scope := registry.get(name).type.run_scope) is not None
-            ]
+            run.scopes = list(run_scopes(registry, steps, run_settings))
         except BaseException:
             await stack.aclose()
             raise
