@@ -1,4 +1,7 @@
-"""The ``plivo-node`` command: the only module that prints.
+"""The ``plivo-node`` command: its arguments, the ``run`` command and the small commands.
+
+What commands print goes through :mod:`plivo_node.commands.console`; the setup a run shares
+with ``serve`` and the queue's workers is :mod:`plivo_node.commands.run_setup`.
 
 Exit codes: 0 every item succeeded; 1 some items failed, a stopWorkflow step stopped, or the
 run stopped part-way; 2 usage or configuration error found before anything was sent;
@@ -9,43 +12,45 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import importlib
 import json
 import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plivo_node import __version__
+from plivo_node.commands.console import err, load_pipeline, print_summary, warn
+from plivo_node.commands.run_setup import (
+    RunOptions,
+    api_targets,
+    client_nodes,
+    client_options,
+    credential_block_types,
+    input_choice,
+    input_items,
+    open_run_scopes,
+    run_options,
+)
 from plivo_node.core.api import NO_CLIENT, ApiClient
 from plivo_node.core.errors import ConfigurationError, PlivoNodeError, RunAbortedError
-from plivo_node.core.items import Item
 from plivo_node.core.node import (
-    ClientFactory,
     ClientOptions,
     RunClient,
-    RunScope,
     RunSettings,
     RunTally,
 )
 from plivo_node.core.redaction import STRONG_SECRET_LENGTH, RedactingStream, redact, register_secret
-from plivo_node.core.words import counted
 from plivo_node.nodes import DEFAULT_NODE, SANDBOX_HELP, SANDBOX_MODULE
 
 # Start-up time: only the light modules above are imported before the arguments are parsed
 # (`--help` stays instant); each command imports what it needs when it runs. The run's
 # modules pull in aiohttp, jsonschema, YAML, Jinja2 and the node types.
 if TYPE_CHECKING:
-    from plivo_node.run.credentials import Fields
     from plivo_node.run.engine import ItemResult, RunStop, Step
-    from plivo_node.run.pipeline import PipelineSpec
-    from plivo_node.run.registry import LoadedNode, NodeRegistry
     from plivo_node.run.runner import RunSummary
     from plivo_node.run.send_window import WindowGate
 
@@ -74,185 +79,7 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _err(message: str) -> None:
-    print(redact(message), file=sys.stderr)
-
-
-def _warn(warnings: list[str]) -> None:
-    for warning in warnings:
-        _err(f"plivo-node: warning: {warning}")
-
-
 # --- run ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    pipeline: Path
-    input: Path | None
-    input_format: str | None
-    output: Path | None
-    mode: str  # "auto", "sandbox" or "live"
-    resume: bool
-    restart: bool
-    retry_unknown: bool
-    dry_run: bool
-    journal: Path | None
-    no_journal: bool
-    progress: bool | None
-
-
-def run_options(args: argparse.Namespace) -> RunOptions:
-    """The `run` command's options, as parsed (a queued run refuses some before using them)."""
-    return RunOptions(
-        pipeline=args.pipeline,
-        input=args.input,
-        input_format=args.input_format,
-        output=args.output,
-        mode=args.mode,
-        resume=args.resume,
-        restart=args.restart,
-        retry_unknown=args.retry_unknown,
-        dry_run=args.dry_run,
-        journal=args.journal,
-        no_journal=args.no_journal,
-        progress=args.progress,
-    )
-
-
-def _input_choice(spec: PipelineSpec, options: RunOptions) -> tuple[Path | None, str | None]:
-    """The input the run reads and its format: --input wins over the pipeline's input."""
-    path = options.input or spec.input_path
-    fmt = options.input_format or (spec.input_format if options.input is None else None)
-    return path, fmt
-
-
-def _items(
-    spec: PipelineSpec, options: RunOptions
-) -> tuple[Iterator[Item], int | None, Path | None]:
-    path, fmt = _input_choice(spec, options)
-    if path is None:
-        # Like n8n's manual trigger: one empty item, so a step such as account.get runs once.
-        return iter([Item(json={})]), 1, None
-    from plivo_node.run.item_io import open_input  # noqa: PLC0415
-
-    # Everything that can be checked before the first send is checked now (exit 2).
-    items, total = open_input(path, fmt)
-    return items, total, path
-
-
-@dataclass(frozen=True)
-class ApiTarget:
-    """Where one node type's requests go in this run, and the credentials it uses there."""
-
-    node: LoadedNode
-    factory: ClientFactory
-    fields: Fields
-    embedded_sandbox: bool  # True: a sandbox in this process, not the service itself
-
-
-def _client_nodes(steps: list[Step], registry: NodeRegistry) -> list[LoadedNode]:
-    """The run's node types that talk to a service, in order of first use."""
-    names = dict.fromkeys(step.node for step in steps)
-    return [node for node in map(registry.get, names) if node.type.client is not None]
-
-
-def _credential_block_types(nodes: list[LoadedNode]) -> set[str]:
-    return {node.type.client.credential_type for node in nodes if node.type.client is not None}
-
-
-@contextlib.asynccontextmanager
-async def _api_targets(
-    spec: PipelineSpec, mode: str, nodes: list[LoadedNode]
-) -> AsyncIterator[list[ApiTarget]]:
-    """Each node type's credentials: configured ones (live), or its embedded sandbox's.
-
-    A sandbox stands in only when nothing asks for a live account (``resolve_fields``
-    refuses a half-configured one) or when ``--sandbox`` says so.
-    """
-    from plivo_node.run.credentials import resolve_fields  # noqa: PLC0415
-
-    targets: list[ApiTarget] = []
-    block_types = _credential_block_types(nodes)
-    async with contextlib.AsyncExitStack() as stack:
-        for node in nodes:
-            factory = node.type.client
-            assert factory is not None
-            credential = node.credential_type(factory.credential_type)
-            if mode != "sandbox":
-                fields = resolve_fields(
-                    credential,
-                    spec.credentials,
-                    os.environ,
-                    service=factory.service,
-                    other_types=block_types - {credential.name},
-                )
-                if fields is not None:
-                    targets.append(ApiTarget(node, factory, fields, embedded_sandbox=False))
-                    continue
-            sandbox = factory.sandbox()
-            if mode == "live" or sandbox is None:
-                wanted = " and ".join(
-                    credential.environment[prop.name]
-                    for prop in credential.properties
-                    if prop.required and prop.name in credential.environment
-                )
-                why = "--live needs credentials" if mode == "live" else "no credentials configured"
-                has_none = "" if sandbox is not None else f" and node '{node.name}' has no sandbox"
-                raise ConfigurationError(
-                    f"{why} for node '{node.name}'{has_none}",
-                    hint=f"set {wanted + ', or ' if wanted else ''}a credentials block "
-                    f"({credential.name}) in the pipeline",
-                )
-            session = await stack.enter_async_context(sandbox)
-            reason = "--sandbox given" if mode == "sandbox" else "no credentials configured"
-            _err(
-                f"plivo-node: {reason}: using the embedded sandbox at {session.url} "
-                "(nothing is sent)"
-            )
-            targets.append(ApiTarget(node, factory, dict(session.fields), embedded_sandbox=True))
-        yield targets
-
-
-def _open_run_scopes(
-    stack: contextlib.AsyncExitStack[Any],
-    registry: NodeRegistry,
-    steps: list[Step],
-    settings: RunSettings,
-) -> list[RunScope]:
-    """Each node type's run-wide state (a suppression list loaded once), open until the last
-    item is done; one that cannot be opened refuses the run (exit 2). Batch runs and serve's
-    event runs both open them: a send is screened however it was started."""
-    return [
-        stack.enter_context(open_scope()) for open_scope in run_scopes(registry, steps, settings)
-    ]
-
-
-def run_scopes(
-    registry: NodeRegistry, steps: list[Step], settings: RunSettings
-) -> list[Callable[[], AbstractContextManager[RunScope]]]:
-    """Openers of the run scopes of the steps' node types, each node type once."""
-    return [
-        functools.partial(open_scope, settings)
-        for name in dict.fromkeys(step.node for step in steps)
-        if (open_scope := registry.get(name).type.run_scope) is not None
-    ]
-
-
-def _client_options(
-    spec: PipelineSpec, steps: list[Step], factory: ClientFactory, *, retry_unknown: bool
-) -> ClientOptions:
-    """What the run asks of one node's client: the pipeline's limits and retry choices."""
-    settings = spec.settings
-    rate_limit = settings.rate_limit
-    return ClientOptions(
-        # Enough pooled connections for the busiest step.
-        concurrency=max([settings.concurrency, *(step.concurrency for step in steps)]),
-        timeout=settings.timeout_seconds,
-        rate_limit=factory.default_rate_limit if rate_limit is None else (rate_limit or None),
-        messages_per_second=settings.messages_per_second,
-        retry_unknown=retry_unknown,
-    )
 
 
 class _StopSignals:
@@ -332,7 +159,7 @@ async def _run_stoppable(options: RunOptions) -> int:
         except asyncio.CancelledError:
             if not signals.stop.forced:
                 raise
-            _err(signals.line(None, None, None))
+            err(signals.line(None, None, None))
             return signals.exit_code
 
 
@@ -362,7 +189,7 @@ async def _run_in_windows(options: RunOptions, signals: _StopSignals) -> int:
             return code
         first = min(held, key=lambda gate: gate.next_open or send_window.CLOCK.now())
         waiting = sum(gate.outside for gate in held)
-        _err(
+        err(
             f"plivo-node: {waiting} items wait for their send window; sending resumes at "
             f"{first.opening_text()} (SIGINT/SIGTERM stops; --resume continues later)"
         )
@@ -372,7 +199,7 @@ async def _run_in_windows(options: RunOptions, signals: _StopSignals) -> int:
             assert first.next_open is not None
             if await send_window.CLOCK.sleep_until(first.next_open, stopped):
                 name = signals.received[0].name
-                _err(
+                err(
                     f"plivo-node: stopped by {name} while {waiting} items waited for their send "
                     "window; run again with --resume to send them"
                 )
@@ -381,16 +208,6 @@ async def _run_in_windows(options: RunOptions, signals: _StopSignals) -> int:
             signals.stop.unsubscribe(stopped.set)
         options = dataclasses.replace(options, resume=True, restart=False)
         later_pass = True
-
-
-def _load_spec(path: Path, registry: NodeRegistry) -> PipelineSpec:
-    """A pipeline file, or an n8n workflow file converted to one (its notices as warnings)."""
-    # Imported here: it brings the n8n workflow reader, which --help does not need.
-    from plivo_node.n8n.load import load_spec  # noqa: PLC0415
-
-    loaded = load_spec(path, registry)
-    _warn(list(loaded.notices))
-    return loaded.spec
 
 
 # PLR0915: the run's own imports below count as statements.
@@ -409,11 +226,11 @@ async def _run(  # noqa: PLR0915
     from plivo_node.serve.pipelines import refuse_webhook_pipeline  # noqa: PLC0415
 
     registry = NodeRegistry()
-    spec = _load_spec(options.pipeline, registry)
+    spec = load_pipeline(options.pipeline, registry)
     steps = build_steps(spec, registry)
     refuse_webhook_pipeline(options.pipeline, steps, registry)
-    _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
-    items, total, input_path = _items(spec, options)
+    warn(check_pipeline_input(spec, *input_choice(spec, options)))
+    items, total, input_path = input_items(spec, options)
     run_key = compute_run_key(options.pipeline.read_text(encoding="utf-8"), input_path)
     plan = plan_run(
         RunRequest(
@@ -440,7 +257,7 @@ async def _run(  # noqa: PLR0915
             hint="keep the journal and read the input from a file, or remove sendWindow",
         )
     _tune_garbage_collector()
-    nodes = _client_nodes(steps, registry)
+    nodes = client_nodes(steps, registry)
     tallies: dict[str, RunTally] = {
         name: node.type.tally()
         for name in dict.fromkeys(step.node for step in steps)
@@ -448,18 +265,18 @@ async def _run(  # noqa: PLR0915
     }
 
     async with (
-        _api_targets(spec, options.mode, nodes) as targets,
+        api_targets(spec, options.mode, nodes) as targets,
         contextlib.AsyncExitStack() as stack,
     ):
         live: dict[str, RunClient] = {}
         for target in targets:
             connection = target.factory.connect(
                 target.fields,
-                _client_options(spec, steps, target.factory, retry_unknown=options.retry_unknown),
+                client_options(spec, steps, target.factory, retry_unknown=options.retry_unknown),
             )
             live[target.node.name] = await stack.enter_async_context(connection)
         try:
-            scopes = _open_run_scopes(
+            scopes = open_run_scopes(
                 stack,
                 registry,
                 steps,
@@ -537,7 +354,7 @@ async def _run(  # noqa: PLR0915
                 ) from exc
             raise
     sandboxes = [t.factory.service for t in targets if t.embedded_sandbox]
-    _print_summary(
+    print_summary(
         summary,
         plan.output,
         dry_run=options.dry_run,
@@ -547,60 +364,21 @@ async def _run(  # noqa: PLR0915
     )
     if signals.received:
         obstacle = None if plan.blocker is None else f"it cannot be resumed: {plan.blocker.reason}"
-        _err(signals.line(summary, total, obstacle))
+        err(signals.line(summary, total, obstacle))
         return signals.exit_code
     if summary.stopped is not None:
-        _err(f"plivo-node: {summary.stopped}")
+        err(f"plivo-node: {summary.stopped}")
         return EXIT_ITEMS_FAILED
     held = [gate for gate in gates if gate.hold and gate.outside]
     if held:
         if all(gate.window.outside == DEFER for gate in held):
             first = min(held, key=lambda gate: gate.next_open or CLOCK.now())
-            _err(
+            err(
                 f"plivo-node: {sum(g.outside for g in held)} items were left for their send "
                 f"window; run again with --resume after {first.opening_text()}"
             )
         return EXIT_DEFERRED
     return EXIT_ITEMS_FAILED if summary.failed else EXIT_OK
-
-
-def _print_summary(
-    summary: RunSummary,
-    output_path: Path,
-    *,
-    dry_run: bool,
-    sandboxes: list[str],
-    scope_lines: list[str],
-) -> None:
-    label = "dry run" if dry_run else "run"
-    label += " stopped" if summary.interrupted else " finished"
-    headline = (
-        f"plivo-node: {label} in {summary.elapsed:.1f}s: {counted(summary.items, 'item')}, "
-        f"{summary.succeeded} succeeded, {summary.failed} failed"
-    )
-    lines = [headline]
-    if summary.outputs != summary.succeeded + summary.terminal_failed:
-        lines.append(f"  output items: {summary.outputs}")
-    if len(summary.steps) > 1:
-        lines.extend(
-            f"  step '{s.name}': {counted(s.items, 'item')}, "
-            f"{s.succeeded} succeeded, {s.failed} failed"
-            for s in summary.steps
-        )
-    if summary.by_code:
-        codes = ", ".join(f"{code}: {n}" for code, n in summary.by_code.most_common())
-        lines.append(f"  failures by code: {codes}")
-    if summary.resumed:
-        resumed = counted(summary.resumed, "item")
-        lines.append(f"  resumed: {resumed} taken from the journal, not re-sent")
-    for tally in summary.tallies.values():
-        lines.extend(f"  {line}" for line in tally.lines())
-    lines.extend(f"  {line}" for line in scope_lines)
-    if str(output_path) != "-":
-        lines.append(f"  output: {output_path}")
-    lines.extend(f"  sandbox: nothing was sent to {service}" for service in sandboxes)
-    for line in lines:
-        _err(line)
 
 
 # --- other commands ------------------------------------------------------------------------
@@ -611,9 +389,9 @@ def _validate(pipeline: Path) -> int:
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
 
     registry = NodeRegistry()
-    spec = _load_spec(pipeline, registry)
+    spec = load_pipeline(pipeline, registry)
     steps = build_steps(spec, registry)
-    _warn(check_pipeline_input(spec, spec.input_path, spec.input_format))
+    warn(check_pipeline_input(spec, spec.input_path, spec.input_format))
     names = ", ".join(f"{s.name} ({_operation_label(s)})" for s in steps)
     print(f"{pipeline}: valid ({len(steps)} steps: {names})")
     return EXIT_OK
@@ -646,7 +424,7 @@ def _convert(workflow_path: Path, output: Path | None) -> int:
     from plivo_node.n8n.workflow import read_workflow  # noqa: PLC0415
 
     conversion = convert_workflow(read_workflow(workflow_path))
-    _warn(list(conversion.notices))
+    warn(list(conversion.notices))
     text = pipeline_yaml(conversion, source=workflow_path.name)
     if output is None:
         sys.stdout.write(text)
@@ -661,7 +439,7 @@ def _convert(workflow_path: Path, output: Path | None) -> int:
         raise ConfigurationError(
             f"cannot write {output}: {exc.strerror or exc}", hint="check --output"
         ) from None
-    _err(f"plivo-node: wrote {output}")
+    err(f"plivo-node: wrote {output}")
     return EXIT_OK
 
 
@@ -673,12 +451,12 @@ async def _credentials_test(pipeline: Path | None, node_name: str | None) -> int
     registry = NodeRegistry()
     block: Any = None
     if pipeline is not None and node_name is None:
-        spec = _load_spec(pipeline, registry)
+        spec = load_pipeline(pipeline, registry)
         block = spec.credentials
         names = list(dict.fromkeys(step.node for step in spec.steps))
     else:
         if pipeline is not None:
-            block = _load_spec(pipeline, registry).credentials
+            block = load_pipeline(pipeline, registry).credentials
         names = [node_name or DEFAULT_NODE]
     nodes = [node for node in map(registry.get, names) if node.type.client is not None]
     if not nodes:
@@ -686,7 +464,7 @@ async def _credentials_test(pipeline: Path | None, node_name: str | None) -> int
             f"no node type with credentials among: {', '.join(names)}",
             hint="name a node that calls a service with --node",
         )
-    block_types = _credential_block_types(nodes)
+    block_types = credential_block_types(nodes)
     all_ok = True
     for node in nodes:
         factory = node.type.client
@@ -931,14 +709,14 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         return _dispatch(args, extra)
     except ConfigurationError as exc:
-        _err(f"plivo-node: {exc}")
+        err(f"plivo-node: {exc}")
         return EXIT_USAGE
     except PlivoNodeError as exc:
-        _err(f"plivo-node: {exc}")
+        err(f"plivo-node: {exc}")
         return EXIT_ITEMS_FAILED
     except KeyboardInterrupt:
         # Outside a run's own signal handling (which prints how to go on), e.g. while loading.
-        _err("plivo-node: interrupted")
+        err("plivo-node: interrupted")
         return 128 + signal.SIGINT
 
 

@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
     import asyncio  # noqa: PLC0415
 
-    from plivo_node.cli import _err, _input_choice, _items, _load_spec, _warn, run_options  # noqa: PLC0415
+    from plivo_node.commands.console import err, load_pipeline, warn  # noqa: PLC0415
+    from plivo_node.commands.run_setup import input_choice, input_items, run_options  # noqa: PLC0415
     from plivo_node.queue.chunks import ChunkResult, RunState  # noqa: PLC0415
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
     from plivo_node.queue.redis_url import check_server, connect, parse_queue_url  # noqa: PLC0415
@@ -93,7 +94,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
     # The journal is the queue's (in Redis): the run keeps none of its own.
     options = dataclasses.replace(run_options(args), journal=None, no_journal=True)
     registry = NodeRegistry()
-    spec = _load_spec(options.pipeline, registry)
+    spec = load_pipeline(options.pipeline, registry)
     steps = build_steps(spec, registry)
     if spec.settings.send_window is not None:
         raise ConfigurationError(
@@ -116,8 +117,8 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
                 hint=f"set onError: continueRegularOutput (or continueErrorOutput) on step "
                 f"'{step.name}', or drop --queue",
             )
-    _warn(check_pipeline_input(spec, *_input_choice(spec, options)))
-    items, total, input_path = _items(spec, options)
+    warn(check_pipeline_input(spec, *input_choice(spec, options)))
+    items, total, input_path = input_items(spec, options)
     pipeline_text = options.pipeline.read_text(encoding="utf-8")
     run_key = compute_run_key(pipeline_text, input_path)
     plan = plan_run(
@@ -169,14 +170,14 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
                 mode=options.mode,
                 chunks=texts,
             )
-            _err(
+            err(
                 f"plivo-node: queued {total_chunks} chunks of up to {size} items on "
                 f"{address.shown} (run {state.run_id})"
             )
         else:
             total_chunks = existing.chunks
             await resume(state, queue)
-            _err(f"plivo-node: collecting queued run {state.run_id} ({existing.done} chunks done)")
+            err(f"plivo-node: collecting queued run {state.run_id} ({existing.done} chunks done)")
 
         stop = asyncio.Event()
         received: list[int] = []
@@ -211,7 +212,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
         if received:
             await cancel(state)
             name = signal.Signals(received[0]).name
-            _err(
+            err(
                 f"plivo-node: stopped by {name} after {ordered.next_chunk} of {total_chunks} "
                 "chunks: no new chunk starts (those being run finish on the workers); run the "
                 "same command with --resume to send the rest (nothing is sent twice)"
@@ -244,7 +245,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
 def _print_queue_summary(
     collected: object, terminal: tuple[str, ...], output: Path, started: float
 ) -> None:
-    from plivo_node.cli import _err, _print_summary  # noqa: PLC0415
+    from plivo_node.commands.console import err, print_summary  # noqa: PLC0415
     from plivo_node.queue.submit import Collected  # noqa: PLC0415
     from plivo_node.run.runner import RunSummary, StepCounts  # noqa: PLC0415
 
@@ -256,5 +257,5 @@ def _print_queue_summary(
         outputs=collected.outputs,
         started=started,
     )
-    _print_summary(summary, output, dry_run=False, sandboxes=[], scope_lines=[])
-    _err(f"  queue: {collected.chunks} chunks run by the workers")
+    print_summary(summary, output, dry_run=False, sandboxes=[], scope_lines=[])
+    err(f"  queue: {collected.chunks} chunks run by the workers")

@@ -102,14 +102,14 @@ class _Loaded:
 
 def _load(files: list[Path], registry: NodeRegistry) -> list[_Loaded]:
     """Every pipeline, checked: it starts with a webhook trigger, its path is its own."""
-    from plivo_node.cli import _load_spec  # noqa: PLC0415
+    from plivo_node.commands.console import load_pipeline  # noqa: PLC0415
     from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
     from plivo_node.serve.pipelines import webhook_settings, webhook_trigger_of  # noqa: PLC0415
 
     loaded: list[_Loaded] = []
     paths: dict[str, Path] = {}
     for file in files:
-        spec = _load_spec(file, registry)
+        spec = load_pipeline(file, registry)
         # Each event is a run of one item: a step needs one worker, not a pool (the pipeline's
         # concurrency bounds how many events run at once instead, see OrderedDispatcher).
         steps = [replace(step, concurrency=1) for step in build_steps(spec, registry)]
@@ -148,11 +148,11 @@ async def _open(
     output_dir: Path,
 ) -> ServedPipeline:
     """The pipeline's clients (checked with one read, or the embedded sandbox) and output."""
-    from plivo_node.cli import (  # noqa: PLC0415
-        _api_targets,
-        _client_nodes,
-        _client_options,
-        _open_run_scopes,
+    from plivo_node.commands.run_setup import (  # noqa: PLC0415
+        api_targets,
+        client_nodes,
+        client_options,
+        open_run_scopes,
     )
     from plivo_node.core.node import RunSettings  # noqa: PLC0415
     from plivo_node.run.item_io import OutputWriter  # noqa: PLC0415
@@ -162,17 +162,17 @@ async def _open(
 
     spec, steps = pipeline.spec, pipeline.steps
     check_lanes(len(spec.graph.lanes), str(pipeline.file))
-    nodes = _client_nodes(steps, registry)
-    targets = await stack.enter_async_context(_api_targets(spec, "auto", nodes))
+    nodes = client_nodes(steps, registry)
+    targets = await stack.enter_async_context(api_targets(spec, "auto", nodes))
     clients: dict[str, ApiClient] = {}
     for target in targets:
-        options = _client_options(spec, steps, target.factory, retry_unknown=False)
+        options = client_options(spec, steps, target.factory, retry_unknown=False)
         client = await stack.enter_async_context(target.factory.connect(target.fields, options))
         if not target.embedded_sandbox:
             await target.factory.check(client, target.fields)  # a wrong token: exit 2 now
         clients[target.node.name] = client
     # The suppression list screens every event's sends too (a STOP just heard included).
-    _open_run_scopes(stack, registry, steps, RunSettings(spec.settings.suppression))
+    open_run_scopes(stack, registry, steps, RunSettings(spec.settings.suppression))
     output = stack.enter_context(
         OutputWriter(output_dir / _output_name(pipeline.settings.path), append=True)
     )

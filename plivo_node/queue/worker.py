@@ -249,12 +249,8 @@ class QueueWorker:
         return self._runs[run_id]
 
     async def _open_run(self, state: RunState) -> LoadedRun:
-        from plivo_node.cli import (  # noqa: PLC0415
-            _api_targets,
-            _client_options,
-            _load_spec,
-            run_scopes,
-        )
+        from plivo_node.commands.console import load_pipeline  # noqa: PLC0415
+        from plivo_node.commands.run_setup import api_targets, client_options, run_scopes  # noqa: PLC0415
         from plivo_node.core.node import RunSettings  # noqa: PLC0415
         from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
         from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
@@ -266,7 +262,7 @@ class QueueWorker:
         with tempfile.TemporaryDirectory(prefix="plivo-node-run-") as folder:
             path = Path(folder) / meta[b"file"].decode()
             path.write_bytes(meta[b"pipeline"])
-            spec = _load_spec(path, registry)
+            spec = load_pipeline(path, registry)
         if self.concurrency is not None:
             settings = dataclasses.replace(spec.settings, concurrency=self.concurrency)
             spec = dataclasses.replace(spec, settings=settings)
@@ -290,10 +286,10 @@ class QueueWorker:
         )
         try:
             mode = meta.get(b"mode", b"auto").decode()
-            targets = await stack.enter_async_context(_api_targets(spec, mode, nodes))
+            targets = await stack.enter_async_context(api_targets(spec, mode, nodes))
             for target in targets:
                 assert self._redis is not None
-                options = _client_options(spec, steps, target.factory, retry_unknown=False)
+                options = client_options(spec, steps, target.factory, retry_unknown=False)
                 limits = AccountLimits(
                     self._redis,
                     _account_key(target.node.name, target.fields),

@@ -13,7 +13,7 @@ from plivo_node.run.pipeline import PipelineSpec
 from plivo_node.run.registry import LoadedNode
 
 if TYPE_CHECKING:
-    from plivo_node.cli import ApiTarget
+    from plivo_node.commands.run_setup import ApiTarget
 
 
 def trigger_fields(
