@@ -63,9 +63,13 @@ def print_summary(
     if summary.by_code:
         codes = ", ".join(f"{code}: {n}" for code, n in summary.by_code.most_common())
         lines.append(f"  failures by code: {codes}")
-    if summary.resumed:
-        resumed = counted(summary.resumed, "item")
-        lines.append(f"  resumed: {resumed} taken from the journal, not re-sent")
+    if summary.resumed_results:
+        resumed = (
+            f"  resumed: {counted(summary.resumed, 'item')} taken from the journal, not re-sent"
+        )
+        if summary.resumed_results != summary.resumed:
+            resumed += f" ({counted(summary.resumed_results, 'step result')} in all)"
+        lines.append(resumed)
     for tally in summary.tallies.values():
         lines.extend(f"  {line}" for line in tally.lines())
     lines.extend(f"  {line}" for line in scope_lines)

@@ -21,6 +21,13 @@ class BinaryData:
     def content(self) -> bytes:
         return base64.b64decode(self.data, validate=False)
 
+    def to_json(self) -> JsonObject:
+        """The entry as n8n writes it (what :meth:`from_json` reads)."""
+        data: JsonObject = {"data": self.data, "mimeType": self.mime_type}
+        if self.file_name is not None:
+            data["fileName"] = self.file_name
+        return data
+
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> BinaryData:
         return cls(

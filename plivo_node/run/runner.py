@@ -68,7 +68,10 @@ class RunSummary:
     terminal: tuple[str, ...] = ()
     by_code: Counter[str] = field(default_factory=Counter)
     outputs: int = 0
+    # Input items whose first step's result came from the journal on --resume, and the
+    # results taken from it over every step (a later step's items included).
     resumed: int = 0
+    resumed_results: int = 0
     # Each node type's share of the summary (messages counted, cost), by node name.
     tallies: Mapping[str, RunTally] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
@@ -322,7 +325,9 @@ class _GraphRun:
         if stopped:
             summary.stopped = max(stopped, key=lambda e: self._graph.run_index(e.step_name))
         summary.interrupted = self._stop.requested and summary.stopped is None
-        summary.resumed = sum(sj.replayed for sj in self._journals if sj is not None)
+        replayed = [sj.replayed if sj is not None else 0 for sj in self._journals]
+        summary.resumed = sum(replayed[number] for number in self._roots)
+        summary.resumed_results = sum(replayed)
         return summary
 
     def _results(self, number: int, source: AsyncIterator[FlowItem]) -> Results:

@@ -15,6 +15,7 @@ from typing import Any
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import ConfigurationError, PlivoNodeError, UnknownOutcomeError
+from plivo_node.core.items import BinaryData
 from plivo_node.run.engine import (
     MAIN_OUTPUT,
     FlowItem,
@@ -44,33 +45,59 @@ class StoredError(PlivoNodeError):
         return dict(self._data)
 
 
-def _output_from_dict(data: Mapping[str, Any]) -> OutputItem:
+# An output whose binary entries are its input item's (If, Filter and most nodes pass them on)
+# is journaled with this mark instead of a copy of the data: a resume, which reads the input
+# again, takes them from there. Other binary entries are journaled whole.
+_INPUT_BINARY = "input"
+
+Binary = Mapping[str, BinaryData]
+
+
+def _output_from_dict(data: Mapping[str, Any], input_binary: Binary) -> OutputItem:
+    stored = data.get("binary")
+    if stored == _INPUT_BINARY:
+        binary = input_binary
+    elif isinstance(stored, Mapping):
+        binary = {name: BinaryData.from_json(entry) for name, entry in stored.items()}
+    else:
+        binary = {}
     return OutputItem(
         json=dict(data["json"]),
         paired_item=int(data["pairedItem"]["item"]),
         output=int(data.get("output", MAIN_OUTPUT)),
         error=data.get("error"),
+        binary=binary,
     )
 
 
-def _output_record(out: OutputItem) -> dict[str, Any]:
+def _output_record(out: OutputItem, input_binary: Binary) -> dict[str, Any]:
     record = out.to_dict()
     if out.output != MAIN_OUTPUT:
         record["output"] = out.output
+    if out.binary:
+        record["binary"] = (
+            _INPUT_BINARY
+            if out.binary == input_binary
+            else {name: entry.to_json() for name, entry in out.binary.items()}
+        )
     return record
 
 
-def _journal_outputs(result: ItemResult) -> str:
+def _journal_outputs(result: ItemResult, input_binary: Binary) -> str:
     """The item's outputs as the journal stores them: a JSON list of output records."""
     lines = (
-        out.line if out.output == MAIN_OUTPUT else encode_line(_output_record(out))
+        out.line
+        if out.output == MAIN_OUTPUT and not out.binary
+        else encode_line(_output_record(out, input_binary))
         for out in result.outputs
     )
     return "[" + ",".join(lines) + "]"
 
 
-def result_from_record(index: int, outputs: Iterable[Mapping[str, Any]]) -> ItemResult:
-    items = tuple(_output_from_dict(o) for o in outputs)
+def result_from_record(
+    index: int, outputs: Iterable[Mapping[str, Any]], input_binary: Binary
+) -> ItemResult:
+    items = tuple(_output_from_dict(o, input_binary) for o in outputs)
     error = next((StoredError(o.error) for o in items if o.error is not None), None)
     return ItemResult(index=index, outputs=items, error=error)
 
@@ -104,6 +131,8 @@ class StepJournal:
         self._retry_unknown = retry_unknown
         # Fingerprints of the items between replay() and record(): bounded by the window.
         self._fingerprints: dict[int, str] = {}
+        # Binary entries of the items between replay() and record(), when they have any.
+        self._binaries: dict[int, Binary] = {}
         self.replayed = 0
 
     def replay(self, flow: FlowItem) -> ItemResult | None:
@@ -117,6 +146,7 @@ class StepJournal:
         self._fingerprints[index] = fingerprint
         record = self._recorded.pop(index, None)
         if record is None:
+            self._runs(flow)
             return None
         if record.input_fingerprint not in (None, fingerprint):
             raise ConfigurationError(
@@ -128,20 +158,28 @@ class StepJournal:
         if record.state in (ItemState.DONE, ItemState.FAILED):
             self.replayed += 1
             self._fingerprints.pop(index, None)
-            return result_from_record(index, record.outputs or ())
-        if self._retry_unknown:
-            return None  # the user accepts a possible duplicate: send it again
+            return result_from_record(index, record.outputs or (), flow.item.binary)
+        if self._retry_unknown:  # the user accepts a possible duplicate: send it again
+            self._runs(flow)
+            return None
         if record.state is ItemState.UNKNOWN and record.outputs:
             self.replayed += 1
             self._fingerprints.pop(index, None)
-            return result_from_record(index, record.outputs)
+            return result_from_record(index, record.outputs, flow.item.binary)
         if record.state is ItemState.UNKNOWN or self._guard_sends:
             # Left in flight by the kill: the request may have reached the service.
             self.replayed += 1
+            self._runs(flow)
             result = _unknown_result(self._step, flow)
             self.record(result)
             return result
-        return None  # an interrupted read or idempotent write: simply run it again
+        self._runs(flow)  # an interrupted read or idempotent write: simply run it again
+        return None
+
+    def _runs(self, flow: FlowItem) -> None:
+        """Note the binary entries of an item about to run, for :meth:`record`."""
+        if flow.item.binary:
+            self._binaries[flow.index] = flow.item.binary
 
     def record(self, result: ItemResult) -> None:
         if isinstance(result.error, UnknownOutcomeError):
@@ -154,7 +192,7 @@ class StepJournal:
             self._step_index,
             result.index,
             state,
-            _journal_outputs(result),
+            _journal_outputs(result, self._binaries.pop(result.index, {})),
             self._fingerprints.pop(result.index, None),
         )
 
