@@ -111,6 +111,7 @@ class SuppressionList:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
+        self._log = _write_ahead_log(connection)
 
     def add(
         self, number: str, *, reason: str, source: Source, via: str | None = None
@@ -149,9 +150,26 @@ class SuppressionList:
             row[0] for row in self.connection.execute("SELECT number FROM suppression")
         )
 
+    def log_state(self) -> tuple[int, int, int] | None:
+        """The write-ahead log's inode, size and modification time: every commit, by any
+        connection, changes it (None while the log does not exist). A stat costs far less
+        than a query, so a run can check it before each lookup."""
+        try:
+            status = self._log.stat()
+        except OSError:
+            return None
+        return (status.st_ino, status.st_size, status.st_mtime_ns)
+
     def version(self) -> int:
         """Changes when another connection commits to the database (PRAGMA data_version)."""
         return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _write_ahead_log(connection: sqlite3.Connection) -> Path:
+    """The ``-wal`` file next to the connection's main database."""
+    rows = connection.execute("PRAGMA database_list").fetchall()
+    main = next(row[2] for row in rows if row[1] == "main")
+    return Path(f"{main}-wal")
 
 
 def _number_or_none(raw: object) -> str | None:

@@ -3,9 +3,10 @@
 The Plivo node's run scope (:attr:`plivo_node.core.node.NodeType.run_scope`) loads every listed
 number into a set when the run starts, so a lookup costs one set hit whatever the batch size
 (the entry, for the error message, is read only for a number that is on the list).
-A long run (one waiting for its send window, say) still sees a STOP that ``serve`` records
-meanwhile: at most once a second a lookup asks SQLite whether another connection changed the
-file (``PRAGMA data_version``, no read of the table) and reloads the list only if so.
+A run sees a STOP that ``serve`` (or any other process) records meanwhile from its very next
+lookup: each lookup stats the database's write-ahead log (a few microseconds), which every
+commit changes, and only when it changed asks SQLite whether another connection wrote
+(``PRAGMA data_version``) and reloads the list.
 
 ``sms.send`` and ``mms.send`` call :func:`screen_destinations` before any request: a destination
 on the list is dropped, and an item left with none fails with :class:`SuppressedError` (code
@@ -15,8 +16,7 @@ handler called outside a run) nothing is screened; with ``settings.suppression: 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -24,9 +24,6 @@ from typing import Any
 from plivo_node.core.errors import ItemError
 from plivo_node.core.node import RunScope, RunSettings
 from plivo_node.nodes.plivo.suppression import Entry, SuppressionList, connect
-
-# How often a run checks whether the list changed under it.
-REFRESH_SECONDS = 1.0
 
 
 class SuppressedError(ItemError):
@@ -62,19 +59,17 @@ class RunSuppression:
         store: SuppressionList | None,
         *,
         dry_run: bool = False,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
-        self.clock = clock
         self._dry_run = dry_run
+        self._log_state = store.log_state() if store is not None else None
         self._numbers = store.numbers() if store is not None else frozenset()
         self._version = store.version() if store is not None else 0
-        self._checked = self.clock()
         self.suppressed_items = 0  # items that became `suppressed` error items
         self.dropped = 0  # destinations dropped from items that still went out
 
     def entry(self, number: str) -> Entry | None:
-        if self._store is not None and self.clock() - self._checked >= REFRESH_SECONDS:
+        if self._store is not None and self._store.log_state() != self._log_state:
             self._refresh(self._store)
         if number not in self._numbers or self._store is None:
             return None
@@ -82,7 +77,7 @@ class RunSuppression:
         return self._store.get(number)
 
     def _refresh(self, store: SuppressionList) -> None:
-        self._checked = self.clock()
+        self._log_state = store.log_state()
         version = store.version()
         if version != self._version:
             self._version = version
