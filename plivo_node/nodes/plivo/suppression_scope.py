@@ -6,7 +6,9 @@ number into a set when the run starts, so a lookup costs one set hit whatever th
 A run sees a STOP that ``serve`` (or any other process) records meanwhile from its very next
 lookup: each lookup stats the database's write-ahead log (a few microseconds), which every
 commit changes, and only when it changed asks SQLite whether another connection wrote
-(``PRAGMA data_version``) and reloads the list.
+(``PRAGMA data_version``) and reloads the list. The log's modification time is coarse (a
+clock tick), so two commits within one tick that leave its size unchanged could look like
+none: a lookup also asks SQLite itself when a second has passed since it last did.
 
 ``sms.send`` and ``mms.send`` call :func:`screen_destinations` before any request: a destination
 on the list is dropped, and an item left with none fails with :class:`SuppressedError` (code
@@ -16,6 +18,7 @@ handler called outside a run) nothing is screened; with ``settings.suppression: 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from contextvars import ContextVar
@@ -24,6 +27,9 @@ from typing import Any
 from plivo_node.core.errors import ItemError
 from plivo_node.core.node import RunScope, RunSettings
 from plivo_node.nodes.plivo.suppression import Entry, SuppressionList, connect
+
+# The longest a change the log's state missed goes unseen (see the module's docstring).
+RECHECK_SECONDS = 1.0
 
 
 class SuppressedError(ItemError):
@@ -63,14 +69,19 @@ class RunSuppression:
         self._store = store
         self._dry_run = dry_run
         self._log_state = store.log_state() if store is not None else None
+        self._checked = time.monotonic()
         self._numbers = store.numbers() if store is not None else frozenset()
         self._version = store.version() if store is not None else 0
         self.suppressed_items = 0  # items that became `suppressed` error items
         self.dropped = 0  # destinations dropped from items that still went out
 
     def entry(self, number: str) -> Entry | None:
-        if self._store is not None and self._store.log_state() != self._log_state:
-            self._refresh(self._store)
+        store = self._store
+        if store is not None and (
+            store.log_state() != self._log_state
+            or time.monotonic() - self._checked >= RECHECK_SECONDS
+        ):
+            self._refresh(store)
         if number not in self._numbers or self._store is None:
             return None
         # A hit: read its entry for the error message (None if lifted a moment ago).
@@ -78,6 +89,7 @@ class RunSuppression:
 
     def _refresh(self, store: SuppressionList) -> None:
         self._log_state = store.log_state()
+        self._checked = time.monotonic()
         version = store.version()
         if version != self._version:
             self._version = version
