@@ -9,7 +9,7 @@ import argparse
 import contextlib
 import functools
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +92,7 @@ class ApiTarget:
     embedded_sandbox: bool  # True: a sandbox in this process, not the service itself
 
 
-def client_nodes(steps: list[Step], registry: NodeRegistry) -> list[LoadedNode]:
+def client_nodes(steps: Sequence[Step], registry: NodeRegistry) -> list[LoadedNode]:
     """The run's node types that talk to a service, in order of first use."""
     names = dict.fromkeys(step.node for step in steps)
     return [node for node in map(registry.get, names) if node.type.client is not None]
@@ -181,7 +181,7 @@ def run_scopes(
 
 
 def client_options(
-    spec: PipelineSpec, steps: list[Step], factory: ClientFactory, *, retry_unknown: bool
+    spec: PipelineSpec, steps: Sequence[Step], factory: ClientFactory, *, retry_unknown: bool
 ) -> ClientOptions:
     """What the run asks of one node's client: the pipeline's limits and retry choices."""
     settings = spec.settings

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from plivo_node.commands.run_setup import client_nodes, client_options
 from plivo_node.core.api import NO_CLIENT, ApiClient
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.items import Item
@@ -124,11 +125,6 @@ class RunReport:
         return {"mode": self.mode, "summary": self.summary, "steps": redact_json(self.steps)}
 
 
-def _client_nodes(steps: Sequence[Step], registry: NodeRegistry) -> list[LoadedNode]:
-    names = dict.fromkeys(step.node for step in steps)
-    return [node for node in map(registry.get, names) if node.type.client is not None]
-
-
 def _options(
     spec: PipelineSpec, steps: Sequence[Step], node: LoadedNode, *, sandbox: bool
 ) -> ClientOptions:
@@ -136,14 +132,7 @@ def _options(
     there is no service limit to respect, so its requests are not paced."""
     factory = node.type.client
     assert factory is not None
-    settings = spec.settings
-    limit = settings.rate_limit
-    options = ClientOptions(
-        concurrency=max([settings.concurrency, *(step.concurrency for step in steps)]),
-        timeout=settings.timeout_seconds,
-        rate_limit=factory.default_rate_limit if limit is None else (limit or None),
-        messages_per_second=settings.messages_per_second,
-    )
+    options = client_options(spec, steps, factory, retry_unknown=False)
     return replace(options, rate_limit=None, messages_per_second=None) if sandbox else options
 
 
@@ -159,7 +148,7 @@ async def _clients(
     before any item runs."""
     clients: dict[str, tuple[RunClient, Mapping[str, str]]] = {}
     async with contextlib.AsyncExitStack() as stack:
-        for node in _client_nodes(steps, registry):
+        for node in client_nodes(steps, registry):
             factory = node.type.client
             assert factory is not None
             if live_fields is None:
