@@ -56,6 +56,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "checked against it. Default: http://HOST:PORT",
     )
     serve.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="NUMBER[=PIPELINE]",
+        help="while serving, point this number's messages and calls at the served webhooks "
+        "(a new application linked to it); its previous application comes back when serve "
+        "stops. Needs --public-url, except on a local sandbox. Repeatable",
+    )
+    serve.add_argument(
         "--output",
         type=Path,
         metavar="DIR",
@@ -207,6 +216,16 @@ def _resume(queue: EventQueue, served: Mapping[str, object], dispatcher: Ordered
         )
 
 
+def _warn_unsigned(pipeline: ServedPipeline) -> None:
+    if not pipeline.settings.options.signatures_required:
+        print(
+            f"plivo-node: warning: {pipeline.file}: validateSignature is false: requests "
+            f"without a signature to {pipeline.webhook} are accepted, so anyone who can reach "
+            "it can run the pipeline (a wrong signature is still refused)",
+            file=sys.stderr,
+        )
+
+
 async def _listen(args: argparse.Namespace, app: WebhookApp, runner: AppRunner) -> str:
     """Start the HTTP server; returns its local URL (``app.base`` is set)."""
     from aiohttp import web  # noqa: PLC0415
@@ -244,6 +263,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from plivo_node.core.state_dir import ensure_state_dir  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
     from plivo_node.serve.app import WebhookApp  # noqa: PLC0415
+    from plivo_node.serve.attach import attach_requests, attached  # noqa: PLC0415
     from plivo_node.serve.dispatch import OrderedDispatcher  # noqa: PLC0415
     from plivo_node.serve.queue import EventQueue  # noqa: PLC0415
 
@@ -274,8 +294,20 @@ async def _serve(args: argparse.Namespace) -> int:
                 for pipeline in served.values():
                     kinds = ", ".join(sorted(pipeline.settings.events))
                     _say(f"plivo-node: {pipeline.file}: {pipeline.url(app.base)} ({kinds})")
-                _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
-                await _wait_for_signal()
+                    _warn_unsigned(pipeline)
+                pipelines = list(served.values())
+                # Numbers attached now are put back on the way out (before the server stops).
+                async with attached(
+                    attach_requests(args.attach, pipelines),
+                    pipelines,
+                    app.base,
+                    public=args.public_url is not None,
+                    state=state,
+                ) as lines:
+                    for line in lines:
+                        _say(line)
+                    _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
+                    await _wait_for_signal()
             finally:
                 await runner.cleanup()  # nothing new is accepted
             # Running events finish what is in flight (their clients are still open); the
