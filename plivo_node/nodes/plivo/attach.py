@@ -145,9 +145,13 @@ def check_reachable(api_url: str, webhooks: Sequence[ServedWebhook], *, public: 
         return
     local = [w.url for w in webhooks if _is_local(w.url)]
     if local or not public:
+        where = (
+            f"--public-url {local[0]} is"
+            if public and local
+            else "--attach without --public-url would point the number at"
+        )
         raise ConfigurationError(
-            "--attach without --public-url would point the number at "
-            f"{local[0] if local else 'this machine'}, which Plivo cannot reach",
+            f"{where} this machine, which Plivo cannot reach",
             hint="run a tunnel (e.g. ngrok http PORT) and pass its URL as --public-url",
         )
 
@@ -190,7 +194,7 @@ async def _previous_app(client: ApiClient, app_id: str | None) -> JsonObject:
         return {}
 
 
-def _app_params(
+def app_params(
     name: str, plan_: _Plan, previous: Mapping[str, Any], subaccount: object
 ) -> dict[str, Any]:
     """The create request: the previous application's URLs, serve's webhooks over them."""
@@ -333,7 +337,7 @@ async def attach_numbers(
                     previous_app_id=app_id_of(found),
                     previous_alias=found.get("alias"),
                 )
-                params = _app_params(entry.app_name, plan_, before, found.get("sub_account"))
+                params = app_params(entry.app_name, plan_, before, found.get("sub_account"))
                 entry = await _link(client, record, entry, params)
                 routes = [f"its messages to {plan_.message.pipeline}"] if plan_.message else []
                 routes += [f"its calls to {plan_.voice.pipeline}"] if plan_.voice else []
