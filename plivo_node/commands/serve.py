@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 from plivo_node.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from aiohttp.web import AppRunner
 
     from plivo_node.core.api import ApiClient
@@ -246,7 +248,9 @@ async def _listen(args: argparse.Namespace, app: WebhookApp, runner: AppRunner) 
     return local
 
 
-async def _wait_for_signal() -> None:
+def _stop_signal() -> asyncio.Event:
+    """Set by SIGINT or SIGTERM from now on (installed before anything is attached or
+    announced, so a signal at any later point stops serve the orderly way)."""
     import asyncio  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
@@ -254,7 +258,7 @@ async def _wait_for_signal() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    await stopping.wait()
+    return stopping
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -289,6 +293,7 @@ async def _serve(args: argparse.Namespace) -> int:
             _resume(queue, served, dispatcher)
             app = WebhookApp(served, queue, dispatcher, base="")
             runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
+            stopping = _stop_signal()
             try:
                 local = await _listen(args, app, runner)
                 for pipeline in served.values():
@@ -307,7 +312,7 @@ async def _serve(args: argparse.Namespace) -> int:
                     for line in lines:
                         _say(line)
                     _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
-                    await _wait_for_signal()
+                    await stopping.wait()
             finally:
                 await runner.cleanup()  # nothing new is accepted
             # Running events finish what is in flight (their clients are still open); the
