@@ -6,10 +6,13 @@ each pipeline loads and starts with a webhook trigger, webhook paths are distinc
 directory and its event queue open (one ``serve`` per state directory), every pipeline's
 credentials resolve and pass one read of the account (or the embedded sandbox is used, as
 ``run`` does). Then events left queued by an earlier ``serve`` (killed, or stopped with
-events still waiting) run first, and the server listens.
+events still waiting) run first, and the server listens. Then what a killed serve left
+attached is restored and each ``--attach`` target is pointed at the webhooks (the trigger's
+attach hook, :mod:`plivo_node.serve.attach`; its refusals are exit 2 before any change).
 
-SIGINT / SIGTERM: the server stops accepting, running events finish what they have in flight,
-waiting events stay queued for the next start; exit 0.
+SIGINT / SIGTERM: attached targets are put back as they were, the server stops accepting,
+running events finish what they have in flight, waiting events stay queued for the next
+start; exit 0.
 """
 
 from __future__ import annotations
@@ -274,6 +277,7 @@ async def _serve(args: argparse.Namespace) -> int:
     _check_public_url(args.public_url)
     registry = NodeRegistry()
     loaded = _load(args.pipelines, registry)
+    requests = attach_requests(args.attach, [(p.file, p.settings.path) for p in loaded])
     state = ensure_state_dir() / "serve"
     queue = EventQueue.open(state)
     served: dict[str, ServedPipeline] = {}
@@ -303,7 +307,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 pipelines = list(served.values())
                 # Numbers attached now are put back on the way out (before the server stops).
                 async with attached(
-                    attach_requests(args.attach, pipelines),
+                    requests,
                     pipelines,
                     app.base,
                     public=args.public_url is not None,

@@ -20,16 +20,17 @@ from plivo_node.serve.pipelines import ServedPipeline
 ATTACH_FLAG = "--attach"
 
 
-def _names(pipeline: ServedPipeline) -> set[str]:
-    """What ``=PIPELINE`` may say for it: the file as given, the resolved file, its path."""
-    return {str(pipeline.file), str(pipeline.file.resolve()), pipeline.webhook}
+def _named(named: str, file: Path, webhook: str) -> bool:
+    """Whether ``=PIPELINE`` names this pipeline: its file (as given or resolved) or its
+    webhook path."""
+    return named in {str(file), webhook} or Path(named).resolve() == file.resolve()
 
 
 def attach_requests(
-    values: Sequence[str], pipelines: Sequence[ServedPipeline]
+    values: Sequence[str], pipelines: Sequence[tuple[Path, str]]
 ) -> list[AttachRequest]:
-    """The ``--attach`` values, each naming a served pipeline or none (checked here, before
-    anything is changed anywhere)."""
+    """The ``--attach`` values, each naming one of the ``(file, webhook path)`` pipelines
+    being served, or none (checked before anything is opened or changed)."""
     requests: list[AttachRequest] = []
     for value in values:
         target, sep, named = value.partition("=")
@@ -38,21 +39,19 @@ def attach_requests(
             raise ConfigurationError(
                 f"{ATTACH_FLAG} {value!r} is not TARGET or TARGET=PIPELINE",
                 hint=f"e.g. {ATTACH_FLAG} +14155550100 or "
-                f"{ATTACH_FLAG} +14155550100={pipelines[0].file}",
+                f"{ATTACH_FLAG} +14155550100={pipelines[0][0]}",
             )
         if not sep:
             requests.append(AttachRequest(target))
             continue
-        match = [
-            p for p in pipelines if named in _names(p) or Path(named).resolve() == p.file.resolve()
-        ]
+        match = [file for file, webhook in pipelines if _named(named, file, webhook)]
         if not match:
-            served = ", ".join(str(p.file) for p in pipelines)
+            served = ", ".join(str(file) for file, _ in pipelines)
             raise ConfigurationError(
                 f"{ATTACH_FLAG} {value}: '{named}' is not a pipeline this serve runs",
                 hint=f"name one of {served} (or its webhook path)",
             )
-        requests.append(AttachRequest(target, str(match[0].file)))
+        requests.append(AttachRequest(target, str(match[0])))
     return requests
 
 
