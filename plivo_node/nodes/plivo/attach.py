@@ -306,14 +306,14 @@ async def attach_numbers(
     state: Path,
 ) -> AsyncIterator[list[str]]:
     plans = plan(requests, webhooks)
+    record = AttachRecord(state)
+    if not plans and not record.entries:
+        yield []  # the common start: nothing to attach, nothing left to restore
+        return
     credentials = credentials_from(fields)
     api_url, auth_id = credentials.base_url, credentials.auth_id
     if plans:
         check_reachable(api_url, webhooks, public=public)
-    record = AttachRecord(state)
-    if not plans and not record.entries:
-        yield []
-        return
     options = ClientOptions(concurrency=2, timeout=30.0, rate_limit=PLIVO_RATE_LIMIT)
     async with PlivoClientFactory().connect(fields, options) as client:
         try:
