@@ -305,7 +305,7 @@ async def _serve(args: argparse.Namespace) -> int:
                     _say(f"plivo-node: {pipeline.file}: {pipeline.url(app.base)} ({kinds})")
                     _warn_unsigned(pipeline)
                 pipelines = list(served.values())
-                # Numbers attached now are put back on the way out (before the server stops).
+                # Targets attached now are put back on the way out (before the server stops).
                 async with attached(
                     requests,
                     pipelines,
