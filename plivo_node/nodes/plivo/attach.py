@@ -268,7 +268,7 @@ async def restore(client: ApiClient, record: AttachRecord, entry: AttachEntry) -
             {"number": entry.number, "updateFields": {"app_id": entry.previous_app_id}},
         )
         done.append(f"{entry.number} points at application {entry.previous_app_id} again")
-    elif current is not None and current not in ours:
+    elif current not in {*ours, entry.previous_app_id, None}:
         done.append(f"{entry.number} was re-linked meanwhile (application {current}): left as is")
     for app_id in ours:
         with contextlib.suppress(NotFoundError):
