@@ -25,12 +25,13 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from plivo_sandbox.signatures import new_nonce, v2_signature, v3_signature
-from plivo_sandbox.state import SandboxState
+from plivo_sandbox.state import CallbackReply, SandboxState
 
 logger = logging.getLogger(__name__)
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 CALLBACK_TIMEOUT_SECONDS = 8.0  # Plivo's own wait for a 2xx
+MAX_REPLY_BYTES = 4096  # of a reply kept in state.callback_replies
 Scheme = Literal["v2", "v3"]
 
 
@@ -120,7 +121,16 @@ class CallbackSender:
         else:
             request = self._session.post(callback.url, data=callback.params, headers=headers)
         async with request as response:
-            await response.read()
+            body = await response.content.read(MAX_REPLY_BYTES)
+            self._state.callback_replies.append(
+                CallbackReply(
+                    callback.url,
+                    dict(callback.params),
+                    response.status,
+                    response.content_type,
+                    body.decode("utf-8", "replace"),
+                )
+            )
 
     async def close(self) -> None:
         for task in list(self._tasks):

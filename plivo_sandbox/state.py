@@ -30,7 +30,14 @@ from typing import NamedTuple
 from plivo_sandbox.destinations import destination_key
 from plivo_sandbox.request_log import JsonDict, RecordedRequest, RequestLog
 
-__all__ = ["InjectedFault", "JsonDict", "RecordedRequest", "RequestLog", "SandboxState"]
+__all__ = [
+    "CallbackReply",
+    "InjectedFault",
+    "JsonDict",
+    "RecordedRequest",
+    "RequestLog",
+    "SandboxState",
+]
 
 
 # The newest injected faults kept in ``fault_log``; ``faults_injected`` counts them all.
@@ -47,6 +54,20 @@ class InjectedFault(NamedTuple):
     method: str
     path: str
     kind: str
+
+
+# The newest callback replies kept in ``callback_replies``.
+MAX_CALLBACK_REPLIES = 1_000
+
+
+class CallbackReply(NamedTuple):
+    """How a customer's URL answered one callback (the body cut to 4 KB)."""
+
+    url: str
+    params: dict[str, str]
+    status: int
+    content_type: str
+    body: str
 
 
 def _numeric_ids(start: int, step: int) -> Iterator[str]:
@@ -71,6 +92,12 @@ class SandboxState:
     # Status callbacks delivered, and those skipped because their URL was not local.
     callbacks_sent: int = 0
     callbacks_skipped: int = 0
+    # What the newest callbacks were answered (a voice answer_url's reply is the call's XML).
+    callback_replies: deque[CallbackReply] = field(
+        default_factory=lambda: deque(maxlen=MAX_CALLBACK_REPLIES)
+    )
+    # Calls injected to the account's numbers (routes/inbound_call.py).
+    inbound_calls: list[JsonDict] = field(default_factory=list)
 
     # Resources, keyed by their Plivo identifier, in creation order.
     account: JsonDict = field(default_factory=dict)

@@ -6,10 +6,13 @@ each pipeline loads and starts with a webhook trigger, webhook paths are distinc
 directory and its event queue open (one ``serve`` per state directory), every pipeline's
 credentials resolve and pass one read of the account (or the embedded sandbox is used, as
 ``run`` does). Then events left queued by an earlier ``serve`` (killed, or stopped with
-events still waiting) run first, and the server listens.
+events still waiting) run first, and the server listens. Then what a killed serve left
+attached is restored and each ``--attach`` target is pointed at the webhooks (the trigger's
+attach hook, :mod:`plivo_node.serve.attach`; its refusals are exit 2 before any change).
 
-SIGINT / SIGTERM: the server stops accepting, running events finish what they have in flight,
-waiting events stay queued for the next start; exit 0.
+SIGINT / SIGTERM: attached targets are put back as they were, the server stops accepting,
+running events finish what they have in flight, waiting events stay queued for the next
+start; exit 0.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import TYPE_CHECKING
 from plivo_node.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from aiohttp.web import AppRunner
 
     from plivo_node.core.api import ApiClient
@@ -54,6 +59,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--public-url",
         help="the base URL callers use (e.g. a tunnel, https://abc.ngrok.app); signatures are "
         "checked against it. Default: http://HOST:PORT",
+    )
+    serve.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="NUMBER[=PIPELINE]",
+        help="while serving, point this number's messages and calls at the served webhooks "
+        "(a new application linked to it); its previous application comes back when serve "
+        "stops. Needs --public-url, except on a local sandbox. Repeatable",
     )
     serve.add_argument(
         "--output",
@@ -207,6 +221,16 @@ def _resume(queue: EventQueue, served: Mapping[str, object], dispatcher: Ordered
         )
 
 
+def _warn_unsigned(pipeline: ServedPipeline) -> None:
+    if not pipeline.settings.options.signatures_required:
+        print(
+            f"plivo-node: warning: {pipeline.file}: validateSignature is false: requests "
+            f"without a signature to {pipeline.webhook} are accepted, so anyone who can reach "
+            "it can run the pipeline (a wrong signature is still refused)",
+            file=sys.stderr,
+        )
+
+
 async def _listen(args: argparse.Namespace, app: WebhookApp, runner: AppRunner) -> str:
     """Start the HTTP server; returns its local URL (``app.base`` is set)."""
     from aiohttp import web  # noqa: PLC0415
@@ -227,7 +251,9 @@ async def _listen(args: argparse.Namespace, app: WebhookApp, runner: AppRunner) 
     return local
 
 
-async def _wait_for_signal() -> None:
+def _stop_signal() -> asyncio.Event:
+    """Set by SIGINT or SIGTERM from now on (installed before anything is attached or
+    announced, so a signal at any later point stops serve the orderly way)."""
     import asyncio  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
@@ -235,7 +261,7 @@ async def _wait_for_signal() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    await stopping.wait()
+    return stopping
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -244,12 +270,14 @@ async def _serve(args: argparse.Namespace) -> int:
     from plivo_node.core.state_dir import ensure_state_dir  # noqa: PLC0415
     from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
     from plivo_node.serve.app import WebhookApp  # noqa: PLC0415
+    from plivo_node.serve.attach import attach_requests, attached  # noqa: PLC0415
     from plivo_node.serve.dispatch import OrderedDispatcher  # noqa: PLC0415
     from plivo_node.serve.queue import EventQueue  # noqa: PLC0415
 
     _check_public_url(args.public_url)
     registry = NodeRegistry()
     loaded = _load(args.pipelines, registry)
+    requests = attach_requests(args.attach, [(p.file, p.settings.path) for p in loaded])
     state = ensure_state_dir() / "serve"
     queue = EventQueue.open(state)
     served: dict[str, ServedPipeline] = {}
@@ -269,13 +297,26 @@ async def _serve(args: argparse.Namespace) -> int:
             _resume(queue, served, dispatcher)
             app = WebhookApp(served, queue, dispatcher, base="")
             runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
+            stopping = _stop_signal()
             try:
                 local = await _listen(args, app, runner)
                 for pipeline in served.values():
                     kinds = ", ".join(sorted(pipeline.settings.events))
                     _say(f"plivo-node: {pipeline.file}: {pipeline.url(app.base)} ({kinds})")
-                _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
-                await _wait_for_signal()
+                    _warn_unsigned(pipeline)
+                pipelines = list(served.values())
+                # Targets attached now are put back on the way out (before the server stops).
+                async with attached(
+                    requests,
+                    pipelines,
+                    app.base,
+                    public=args.public_url is not None,
+                    state=state,
+                ) as lines:
+                    for line in lines:
+                        _say(line)
+                    _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
+                    await stopping.wait()
             finally:
                 await runner.cleanup()  # nothing new is accepted
             # Running events finish what is in flight (their clients are still open); the

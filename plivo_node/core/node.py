@@ -297,6 +297,43 @@ class WebhookRejection:
     reason: str
 
 
+@dataclass(frozen=True)
+class WebhookReply:
+    """The body of the 200 an accepted request gets (the caller may act on it: a voice
+    service reads its call instructions from the answer)."""
+
+    body: str = "OK"
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class WebhookOptions:
+    """What a trigger step's parameters ask of its webhook, read once when ``serve`` starts."""
+
+    # False: a request without any signature is accepted (one with a wrong signature never is).
+    signatures_required: bool = True
+    # The reply to an accepted request, per event kind; kinds not listed get WebhookReply().
+    replies: Mapping[str, WebhookReply] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class ServedWebhook:
+    """A webhook ``serve`` listens on, as a trigger's attach hook sees it."""
+
+    pipeline: str  # the pipeline file as given on the command line
+    url: str  # what the service calls: BASE/webhook/PATH
+    events: frozenset[str]  # the event kinds its pipeline runs on
+
+
+@dataclass(frozen=True)
+class AttachRequest:
+    """``serve --attach TARGET[=PIPELINE]``: point TARGET (a phone number, say) at the served
+    webhooks while ``serve`` runs; ``pipeline`` is the one the user named, if any."""
+
+    target: str
+    pipeline: str | None = None
+
+
 # Called with an accepted event's params before its pipeline runs (e.g. to record a delivery
 # status or an opt-out). An observer must tolerate the same event twice: after a crash an
 # event that had started runs again.
@@ -316,9 +353,42 @@ class WebhookTrigger(Protocol):
         """Every kind of event the trigger can produce (the ``events`` parameter's values)."""
         ...
 
-    def verify(self, request: WebhookRequest, fields: Mapping[str, str]) -> str | WebhookRejection:
+    @property
+    def event_aliases(self) -> Mapping[str, str]:
+        """Other names the ``events`` parameter accepts (another tool's), each for a kind."""
+        ...
+
+    def options(self, parameters: Mapping[str, Any]) -> WebhookOptions:
+        """The trigger step's parameters as its webhook needs them; raises ConfigurationError
+        (naming the parameter) when one is unusable."""
+        ...
+
+    def verify(
+        self, request: WebhookRequest, fields: Mapping[str, str], *, required: bool = True
+    ) -> str | WebhookRejection | None:
         """Check the request's signature with the credential fields: its replay key (e.g. its
-        nonce; ``serve`` refuses a key it accepted before), or why it is refused."""
+        nonce; ``serve`` refuses a key it accepted before), or why it is refused. With
+        ``required=False`` a request carrying no signature at all is accepted (None: no replay
+        key); a wrong signature is refused all the same."""
+        ...
+
+    def attach(
+        self,
+        fields: Mapping[str, str],
+        requests: Sequence[AttachRequest],
+        webhooks: Sequence[ServedWebhook],
+        *,
+        public: bool,
+        state: Path,
+    ) -> AbstractAsyncContextManager[list[str]]:
+        """Point each request's target at ``webhooks`` for as long as the context is open, and
+        put back what was there on the way out; yields lines for ``serve`` to print.
+
+        Called at every start, with no requests too: what a killed ``serve`` left attached
+        (recorded under ``state`` before anything was changed) is restored first. Every
+        refusal (ConfigurationError) comes before the service is changed. ``public`` says
+        whether the webhooks' base URL was given (``--public-url``) or is the local address.
+        """
         ...
 
     def event(self, request: WebhookRequest) -> WebhookEvent:

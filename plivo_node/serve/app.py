@@ -6,7 +6,9 @@ A request is answered only after its fate is settled:
 - 403: its signature is missing or wrong, or it is a request accepted before (a replayed
   nonce): nothing is queued or run;
 - 400: signed, but not a callback the trigger understands;
-- 200: committed to the queue (or a retry of an event already queued, which runs once);
+- 200: committed to the queue (or a retry of an event already queued, which runs once), with
+  the trigger's reply for the event's kind ("OK", or the call instructions a voice service
+  reads from it);
 - 503: the queue could not be written: the caller (Plivo) retries later.
 
 The URL a signature covers is the one the caller used: the public base (``--public-url``, what
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from plivo_node.core.errors import PlivoNodeError
-from plivo_node.core.node import WebhookRejection, WebhookRequest
+from plivo_node.core.node import WebhookRejection, WebhookReply, WebhookRequest
 from plivo_node.serve.dispatch import OrderedDispatcher
 from plivo_node.serve.pipelines import WEBHOOK_PREFIX, ServedPipeline
 from plivo_node.serve.queue import EventQueue, Outcome, queued_event
@@ -28,6 +30,7 @@ from plivo_node.serve.queue import EventQueue, Outcome, queued_event
 # Plivo's callbacks are small forms; this bounds what an unauthenticated caller can make us
 # read before the signature is checked.
 MAX_BODY_BYTES = 256 * 1024
+OK = WebhookReply()
 
 
 def signed_url(base: str, raw_path: str) -> str:
@@ -77,7 +80,10 @@ class WebhookApp:
             headers={name.lower(): value for name, value in request.headers.items()},
             params=await _params(request),
         )
-        verdict = served.trigger.verify(webhook_request, served.fields)
+        options = served.settings.options
+        verdict = served.trigger.verify(
+            webhook_request, served.fields, required=options.signatures_required
+        )
         if isinstance(verdict, WebhookRejection):
             return web.Response(status=403, text=f"refused: {verdict.reason}\n")
         try:
@@ -93,4 +99,5 @@ class WebhookApp:
         if outcome is Outcome.QUEUED:
             self.accepted += 1
             self._dispatcher.submit(queued_event(event_id, served.webhook, event))
-        return web.Response(status=200, text="OK")
+        reply = options.replies.get(event.kind, OK)
+        return web.Response(status=200, text=reply.body, content_type=reply.content_type)

@@ -25,7 +25,7 @@ from pathlib import Path
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import ConfigurationError, PlivoNodeError
 from plivo_node.core.items import Item
-from plivo_node.core.node import WebhookTrigger
+from plivo_node.core.node import WebhookOptions, WebhookTrigger
 from plivo_node.core.redaction import redact
 from plivo_node.run.engine import RunStop, Step
 from plivo_node.run.item_io import OutputWriter, encode_line
@@ -61,11 +61,13 @@ def refuse_webhook_pipeline(pipeline: Path, steps: Sequence[Step], registry: Nod
 @dataclass(frozen=True)
 class WebhookSettings:
     path: str  # below /webhook/, no leading slash
-    events: frozenset[str]
+    events: frozenset[str]  # event kinds (aliases resolved)
+    options: WebhookOptions = field(default_factory=WebhookOptions)
 
 
 def webhook_settings(pipeline: Path, step: Step, trigger: WebhookTrigger) -> WebhookSettings:
-    """The trigger step's ``path`` (default: the pipeline file's stem) and ``events``."""
+    """The trigger step's ``path`` (default: the pipeline file's stem), ``events`` (a kind or
+    one of its aliases) and what else the trigger reads from its parameters."""
     raw = step.raw_parameters
     path = str(raw.get("path") or pipeline.stem).strip().strip("/")
     if not path or any(part in {"", ".", ".."} for part in path.split("/")):
@@ -75,14 +77,22 @@ def webhook_settings(pipeline: Path, step: Step, trigger: WebhookTrigger) -> Web
         )
     chosen = raw.get("events", [trigger.event_kinds[0]])
     events = [e.strip() for e in chosen.split(",")] if isinstance(chosen, str) else list(chosen)
-    unknown = [e for e in events if e not in trigger.event_kinds]
+    aliases = trigger.event_aliases
+    unknown = [e for e in events if e not in trigger.event_kinds and e not in aliases]
     if unknown or not events:
         raise ConfigurationError(
             f"{pipeline}: step '{step.name}': events {events!r} "
             + (f"has unknown kinds {unknown}" if unknown else "is empty"),
-            hint=f"choose among {', '.join(trigger.event_kinds)}",
+            hint=f"choose among {', '.join([*trigger.event_kinds, *aliases])}",
         )
-    return WebhookSettings(path=path, events=frozenset(map(str, events)))
+    try:
+        options = trigger.options(raw)
+    except ConfigurationError as exc:
+        raise ConfigurationError(
+            f"{pipeline}: step '{step.name}': {exc.message}", hint=exc.hint
+        ) from exc
+    kinds = frozenset(aliases.get(str(e), str(e)) for e in events)
+    return WebhookSettings(path=path, events=kinds, options=options)
 
 
 @dataclass

@@ -79,7 +79,7 @@ class QueuedEvent:
 class _Pending:
     webhook: str
     event: WebhookEvent
-    replay_key: str
+    replay_key: str | None  # None: an unsigned request, nothing to tell a replay by
     future: asyncio.Future[tuple[Outcome, int]]
 
 
@@ -132,7 +132,9 @@ class EventQueue:
 
     # --- accepting --------------------------------------------------------------------------
 
-    async def put(self, webhook: str, event: WebhookEvent, replay_key: str) -> tuple[Outcome, int]:
+    async def put(
+        self, webhook: str, event: WebhookEvent, replay_key: str | None
+    ) -> tuple[Outcome, int]:
         """Commit the event (and its replay key); returns once it is on disk, with the event's
         id (0 unless queued). A failure to write is raised: the caller answers 5xx, and the
         service retries."""
@@ -182,11 +184,12 @@ class EventQueue:
 
     def _insert(self, item: _Pending, now: float) -> tuple[Outcome, int]:
         connection = self._connection
-        seen = connection.execute(
-            "INSERT OR IGNORE INTO nonce (key, seen) VALUES (?, ?)", (item.replay_key, now)
-        )
-        if seen.rowcount == 0:
-            return Outcome.REPLAYED, 0
+        if item.replay_key is not None:
+            seen = connection.execute(
+                "INSERT OR IGNORE INTO nonce (key, seen) VALUES (?, ?)", (item.replay_key, now)
+            )
+            if seen.rowcount == 0:
+                return Outcome.REPLAYED, 0
         event = item.event
         cursor = connection.execute(
             "INSERT OR IGNORE INTO event (webhook, dedupe, order_key, kind, params, received) "

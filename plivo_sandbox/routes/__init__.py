@@ -12,6 +12,7 @@ from plivo_sandbox.routes import (
     conferences,
     endpoints,
     inbound,
+    inbound_call,
     media,
     messages,
     numbers,
@@ -29,6 +30,7 @@ RESOURCE_MODULES = (
     conferences,
     pricing,
     inbound,
+    inbound_call,
 )
 
 

@@ -54,7 +54,7 @@ def message_intent(text: str) -> str:
     return ""
 
 
-def _message_app(state: SandboxState, number: JsonDict) -> JsonDict | None:
+def number_app(state: SandboxState, number: JsonDict) -> JsonDict | None:
     """The application a number routes to (its ``application`` is the app's resource URI)."""
     uri = number.get("application")
     if not uri:
@@ -98,7 +98,7 @@ async def inject_inbound_message(request: web.Request) -> web.StreamResponse:
         "final_error_code": None,
     }
     state.record_inbound(message)
-    app = _message_app(state, number)
+    app = number_app(state, number)
     message_url = (app or {}).get("message_url")
     delivered = False
     if message_url:

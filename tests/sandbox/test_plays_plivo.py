@@ -200,3 +200,60 @@ async def test_injecting_to_a_number_the_account_does_not_have_is_a_404(
     )
     assert reply.status == 404
     assert "not a number of this account" in reply.body["error"]
+
+
+async def test_an_injected_inbound_call_requests_the_answer_url_then_the_hangup_url(
+    receiver: Receiver, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    api = Api(http, sandbox.account_url)
+    app = await api.post(
+        "Application/",
+        {"app_name": "calls", "answer_url": f"{receiver.url}/answer",
+         "hangup_url": f"{receiver.url}/hangup"},
+    )  # fmt: skip
+    await api.post(f"Number/{FROM}/", {"app_id": app.body["app_id"]})
+    injected = await api.post(
+        "Sandbox/InboundCall/", {"from": "+1 415 555 0199", "to": FROM, "duration": "12"}
+    )
+    assert injected.status == 202
+    assert injected.body["callback_scheduled"] is True
+    await receiver.wait_for(2)
+    [(answer_path, answer, answer_valid), (hangup_path, hangup, hangup_valid)] = receiver.received
+    assert (answer_path, hangup_path, answer_valid, hangup_valid) == (
+        "/answer", "/hangup", True, True
+    )  # fmt: skip
+    call_uuid = injected.body["call_uuid"]
+    assert answer["CallUUID"] == hangup["CallUUID"] == call_uuid
+    assert (answer["Direction"], answer["CallStatus"], answer["Event"]) == (
+        "inbound", "ringing", "StartApp"
+    )  # fmt: skip
+    assert (answer["From"], answer["To"]) == ("14155550199", FROM)
+    assert (hangup["Event"], hangup["CallStatus"], hangup["HangupCause"]) == (
+        "Hangup", "completed", "NORMAL_CLEARING"
+    )  # fmt: skip
+    assert (hangup["Duration"], hangup["BillDuration"]) == ("12", "12")
+    # What the answer_url returned is kept (it is the call's XML); nothing was sent or listed.
+    replies = [r for r in sandbox.state.callback_replies if r.params["Event"] == "StartApp"]
+    assert [(r.status, r.content_type, r.body) for r in replies] == [
+        (200, "application/xml", "<Response/>")
+    ]
+    assert sandbox.state.count_for("14155550199") == 0
+    assert (await api.get("Call/")).body["objects"] == []
+
+
+async def test_an_unanswered_inbound_call_is_cancelled_by_its_caller_and_needs_a_number(
+    receiver: Receiver, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    api = Api(http, sandbox.account_url)
+    app = await api.post("Application/", {"app_name": "c", "answer_url": f"{receiver.url}/a"})
+    await api.post(f"Number/{FROM}/", {"app_id": app.body["app_id"]})
+    await api.post("Sandbox/InboundCall/", {"from": "14155550199", "to": FROM})
+    await receiver.wait_for(2)
+    hangup = receiver.received[1][1]
+    # The application's hangup_url defaults to its answer_url.
+    assert receiver.received[1][0] == "/a"
+    assert (hangup["HangupCause"], hangup["Duration"]) == ("ORIGINATOR_CANCEL", "0")
+    missing = await api.post("Sandbox/InboundCall/", {"from": "14155550199", "to": "19995550100"})
+    assert missing.status == 404
+    bad = await api.post("Sandbox/InboundCall/", {"from": "1", "to": FROM})
+    assert bad.status == 400

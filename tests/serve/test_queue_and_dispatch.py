@@ -105,3 +105,15 @@ async def test_a_long_running_queue_forgets_old_keys(
     assert (await queue.put("sms", event("m-old"), "n-old"))[0] is Outcome.QUEUED
     assert pending_id in [e.id for e in queue.waiting()]
     queue.close()
+
+
+async def test_unsigned_events_have_no_replay_key_and_are_still_deduplicated(
+    tmp_path: Path,
+) -> None:
+    queue = EventQueue.open(tmp_path)
+    try:
+        assert (await queue.put("open", event("m-1"), None))[0] is Outcome.QUEUED
+        assert (await queue.put("open", event("m-2"), None))[0] is Outcome.QUEUED
+        assert (await queue.put("open", event("m-1"), None))[0] is Outcome.DUPLICATE
+    finally:
+        queue.close()
