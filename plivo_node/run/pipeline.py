@@ -288,8 +288,10 @@ def _settings_from(raw: Mapping[str, Any], source: str) -> Settings:
     if timezone is not None and not is_zone(str(timezone)):
         problems = [
             *problems,
-            f"settings.timezone: {timezone!r} is not a time zone (use an IANA name such as "
-            "Europe/Berlin or America/New_York)",
+            (
+                f"settings.timezone: {timezone!r} is not a time zone (use an IANA name such as "
+                "Europe/Berlin or America/New_York)"
+            ),
         ]
     if problems:
         raise PipelineError(source, problems)
