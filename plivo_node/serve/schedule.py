@@ -8,8 +8,9 @@ same dispatcher, run journal and run scopes run it, and it survives a crash once
 - Once: the event's dedupe key is ``tick:<epoch second>``, so a tick is queued once even when
   a restart lands in the same second (and a ``serve --queue`` can use the same key to fire
   once across replicas).
-- No overlap: every tick of a pipeline has the same order key, so a tick whose previous run is
-  still going waits for it, in order, instead of running beside it.
+- No overlap: every tick of a pipeline has the same order key (``<key>:tick``), so a tick whose
+  previous run is still going waits for it, in order, instead of running beside it; other
+  pipelines' events run meanwhile.
 - No catching up: ticks that fell while ``serve`` was down are not fired afterwards (n8n does
   not either); a tick queued before a crash still runs on the next start.
 - Rules that run every N hours, days, weeks or months remember when they last fired in
@@ -41,7 +42,7 @@ from plivo_node.run.step import Step
 from plivo_node.serve.queue import EventQueue, Outcome, QueuedEvent, queued_event
 
 SCHEDULE_PREFIX = "schedule/"
-TICK = "tick"  # the kind (and order key) of every tick event
+TICK = "tick"  # the kind of every tick event
 # A long sleep is cut in pieces so a wall clock that jumps (NTP, a suspended laptop) is seen.
 MAX_SLEEP_SECONDS = 30.0
 
@@ -84,7 +85,8 @@ def tick_event(trigger: ScheduleTrigger, settings: ScheduleSettings, at: datetim
         kind=TICK,
         params=trigger.item(at, settings.timezone),
         dedupe_key=f"tick:{int(at.timestamp())}",
-        order_key=TICK,
+        # One chain per pipeline: its ticks never overlap, other pipelines' run beside them.
+        order_key=f"{settings.key}:{TICK}",
     )
 
 

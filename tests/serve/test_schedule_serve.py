@@ -227,3 +227,46 @@ async def test_serve_announces_the_next_tick_and_refuses_bad_rules(
     _out, err = await process.communicate()
     assert process.returncode == 2
     assert "parameters.rule.interval[0].expression: '* * *' is not a valid cron" in err.decode()
+
+
+@pytest.mark.slow
+async def test_serve_runs_an_n8n_workflow_that_starts_with_a_schedule_trigger(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    workflow = {
+        "name": "Every second",
+        "nodes": [
+            {
+                "parameters": {"rule": {"interval": [{"field": "seconds", "secondsInterval": 1}]}},
+                "name": "Schedule Trigger",
+                "type": "n8n-nodes-base.scheduleTrigger",
+                "typeVersion": 1.2,
+                "position": [0, 0],
+            },
+            {
+                "parameters": {},
+                "name": "No Operation, do nothing",
+                "type": "n8n-nodes-base.noOp",
+                "typeVersion": 1,
+                "position": [220, 0],
+            },
+        ],
+        "connections": {
+            "Schedule Trigger": {
+                "main": [[{"node": "No Operation, do nothing", "type": "main", "index": 0}]]
+            }
+        },
+        "settings": {"timezone": "America/New_York"},
+    }
+    path = tmp_path / "every.json"
+    path.write_text(json.dumps(workflow), encoding="utf-8")
+    state = tmp_path / "state"
+    serve = await start_serve(sandbox, state, path)
+    try:
+        async with asyncio.timeout(30):
+            while not outputs(state):  # noqa: ASYNC110 - another process writes it
+                await asyncio.sleep(0.05)
+    finally:
+        assert await serve.stop() == 0
+    first = outputs(state)[0]["json"]
+    assert first["Timezone"].startswith("America/New_York (UTC-0")  # type: ignore[index]
