@@ -19,7 +19,7 @@ from plivo_node.serve.dispatch import OrderedDispatcher
 from plivo_node.serve.queue import EventQueue, QueuedEvent
 from plivo_node.serve.schedule import ScheduleSettings, Ticker, TickMemory
 from plivo_sandbox import Sandbox
-from tests.serve.conftest import serve_env, start_serve
+from tests.serve.conftest import auto_reply, serve_env, start_serve
 
 START = datetime(2026, 12, 3, 8, 0, 0, 400000, tzinfo=UTC)
 
@@ -197,9 +197,10 @@ async def test_serve_announces_the_next_tick_and_refuses_bad_rules(
         ),
         encoding="utf-8",
     )
+    # Served beside a webhook pipeline, in one process.
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "plivo_node.cli", "serve", str(pipeline), "--port", "0",
-        env=serve_env(sandbox, tmp_path / "state"),
+        sys.executable, "-m", "plivo_node.cli", "serve", str(pipeline), str(auto_reply(tmp_path)),
+        "--port", "0", env=serve_env(sandbox, tmp_path / "state"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
@@ -209,6 +210,7 @@ async def test_serve_announces_the_next_tick_and_refuses_bad_rules(
             lines.append((await process.stdout.readline()).decode())
     process.send_signal(signal.SIGINT)
     await process.communicate()
+    assert any(line.rstrip().endswith("/webhook/sms (inboundMessage)") for line in lines)
     announced = next(line for line in lines if "next tick" in line)
     # n8n's stable second for this pipeline's key ("schedule/daily"), at 09:00 Berlin time.
     assert "T09:00:12+01:00 (Europe/Berlin)" in announced
