@@ -393,7 +393,7 @@ def _setting_notices(settings: Mapping[str, Any]) -> list[str]:
             continue
         if key in _QUIET_SETTINGS or key in CARRIED_SETTINGS or value in (None, "", -1):
             continue
-        elif key == "errorWorkflow":
+        if key == "errorWorkflow":
             notices.append("settings.errorWorkflow: no error workflow runs when this run fails")
         elif key == "executionTimeout":
             notices.append(f"settings.executionTimeout ({value} s) is not applied")
