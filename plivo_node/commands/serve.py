@@ -307,6 +307,7 @@ def _tickers(
                 memory=TickMemory.open(state / "schedules", settings.key),
                 queue=queue,
                 submit=dispatcher.submit,
+                waiting=dispatcher.waiting,
             ),
         )
         for each in loaded
@@ -368,9 +369,11 @@ async def _serve(args: argparse.Namespace) -> int:
             await dispatcher.wait_idle()
             waiting = queue.counts().get("queued", 0)
             ticks = sum(ticker.fired for _, ticker in tickers)
+            skipped = sum(ticker.skipped for _, ticker in tickers)
             print(
                 f"plivo-node: stopped: {app.accepted} events accepted"
                 + (f", {ticks} ticks fired" if tickers else "")
+                + (f" ({skipped} skipped while one waited)" if skipped else "")
                 + f"; {waiting} queued for the next start",
                 file=sys.stderr,
             )

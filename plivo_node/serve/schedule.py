@@ -8,9 +8,11 @@ same dispatcher, run journal and run scopes run it, and it survives a crash once
 - Once: the event's dedupe key is ``tick:<epoch second>``, so a tick is queued once even when
   a restart lands in the same second (and a ``serve --queue`` can use the same key to fire
   once across replicas).
-- No overlap: every tick of a pipeline has the same order key (``<key>:tick``), so a tick whose
-  previous run is still going waits for it, in order, instead of running beside it; other
-  pipelines' events run meanwhile.
+- No overlap, no pile-up: every tick of a pipeline has the same order key (``<key>:tick``),
+  so a tick whose previous run is still going waits for it instead of running beside it (other
+  pipelines' events run meanwhile). At most one tick waits: a tick that finds one already
+  waiting is skipped and says so, so runs that outlast their interval do not queue up without
+  bound (as cron's and Kubernetes' "forbid concurrent" policies do).
 - No catching up: ticks that fell while ``serve`` was down are not fired afterwards (n8n does
   not either); a tick queued before a crash still runs on the next start.
 - Rules that run every N hours, days, weeks or months remember when they last fired in
@@ -156,8 +158,11 @@ class Ticker:
     memory: TickMemory
     queue: EventQueue
     submit: Callable[[QueuedEvent], None]
+    # How many events with an order key wait to start (the dispatcher's count).
+    waiting: Callable[[str], int] = lambda _key: 0
     clock: Clock = field(default_factory=SystemClock)
     fired: int = 0
+    skipped: int = 0
 
     def next_fire(self) -> datetime:
         return self.settings.timetable.next_fire(self.clock.now())
@@ -175,6 +180,14 @@ class Ticker:
     async def _queue(self, at: datetime) -> None:
         event = tick_event(self.trigger, self.settings, at)
         key = self.settings.key
+        if self.waiting(event.order_key):
+            self.skipped += 1
+            print(
+                f"plivo-node: {key}: skipped the tick at {at.isoformat()}: an earlier tick "
+                "is still waiting for the run before it to finish",
+                file=sys.stderr,
+            )
+            return
         try:
             outcome, event_id = await self.queue.put(key, event, f"{key}:{event.dedupe_key}")
             self.memory.save()

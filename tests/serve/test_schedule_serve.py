@@ -44,14 +44,18 @@ class FakeClock:
 
 
 def ticker(
-    queue: EventQueue, submit: object, clock: FakeClock, state: Path, seconds: int = 1
+    queue: EventQueue,
+    submit: object,
+    clock: FakeClock,
+    state: Path,
+    waiting: object = lambda _key: 0,
 ) -> Ticker:
     assert SCHEDULE_TRIGGER.schedule is not None
     settings = ScheduleSettings(
         key="schedule/every",
         timezone="Europe/Berlin",
         timetable=timetable(
-            {"rule": {"interval": [{"field": "seconds", "secondsInterval": seconds}]}},
+            {"rule": {"interval": [{"field": "seconds", "secondsInterval": 1}]}},
             seed="schedule/every",
             timezone="Europe/Berlin",
         ),
@@ -62,6 +66,7 @@ def ticker(
         memory=TickMemory.open(state, settings.key),
         queue=queue,
         submit=submit,  # type: ignore[arg-type]
+        waiting=waiting,  # type: ignore[arg-type]
         clock=clock,
     )
 
@@ -105,6 +110,29 @@ async def test_each_tick_is_one_queued_event_run_in_order_without_overlap(tmp_pa
     await run_ticks(second, again)
     assert second.fired == 0
     assert queue.counts() == {"done": 5}
+    queue.close()
+
+
+async def test_at_most_one_tick_waits_behind_a_run_that_outlasts_its_interval(
+    tmp_path: Path,
+) -> None:
+    queue = EventQueue.open(tmp_path)
+    ran: list[str] = []
+
+    async def run(event: QueuedEvent) -> None:
+        await asyncio.sleep(0.05)  # the fake clock's five ticks pass meanwhile
+        ran.append(event.params["Second"])
+        await queue.done(event.id)
+
+    dispatcher = OrderedDispatcher(run, concurrency=10)
+    clock = FakeClock(START, START + timedelta(seconds=5))
+    tick = ticker(queue, dispatcher.submit, clock, tmp_path, waiting=dispatcher.waiting)
+    await run_ticks(tick, clock)
+    await dispatcher.wait_idle()
+    # 01 runs, 02 waits for it, 03-05 find 02 waiting and are skipped (never queued).
+    assert ran == ["01", "02"]
+    assert (tick.fired, tick.skipped) == (2, 3)
+    assert queue.counts() == {"done": 2}
     queue.close()
 
 
