@@ -45,6 +45,8 @@ from plivo_node.serve.queue import EventQueue, Outcome, QueuedEvent, queued_even
 
 SCHEDULE_PREFIX = "schedule/"
 TICK = "tick"  # the kind of every tick event
+# A tick found this late (a suspended machine, a clock stepped forward) is not fired.
+LATE_SECONDS = 30.0
 # A long sleep is cut in pieces so a wall clock that jumps (NTP, a suspended laptop) is seen.
 MAX_SLEEP_SECONDS = 30.0
 
@@ -173,6 +175,17 @@ class Ticker:
         while True:
             at = self.settings.timetable.next_fire(after)
             await self.clock.sleep_until(at)
+            now = self.clock.now()
+            if (now - at).total_seconds() > LATE_SECONDS:
+                # The machine slept or its clock jumped ahead: like a stopped serve, do not
+                # fire the ticks that fell meanwhile; carry on from now.
+                print(
+                    f"plivo-node: {self.settings.key}: woke at {now.isoformat()}, after the "
+                    f"tick at {at.isoformat()}; ticks in between are not caught up",
+                    file=sys.stderr,
+                )
+                after = now
+                continue
             after = at
             if self.settings.timetable.fires(at, self.memory.values):
                 await self._queue(at)

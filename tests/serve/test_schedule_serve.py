@@ -136,6 +136,28 @@ async def test_at_most_one_tick_waits_behind_a_run_that_outlasts_its_interval(
     queue.close()
 
 
+class SleepyClock(FakeClock):
+    """A machine suspended for an hour during its first sleep."""
+
+    async def sleep_until(self, when: datetime) -> None:
+        await super().sleep_until(when)
+        if not getattr(self, "slept", False):
+            self.slept = True
+            self.current = when + timedelta(hours=1)
+
+
+async def test_ticks_missed_while_the_machine_slept_are_not_caught_up(tmp_path: Path) -> None:
+    queue = EventQueue.open(tmp_path)
+    submitted: list[QueuedEvent] = []
+    clock = SleepyClock(START, START + timedelta(hours=1, seconds=3))
+    tick = ticker(queue, submitted.append, clock, tmp_path)
+    await run_ticks(tick, clock)
+    # Not 3602 ticks: it woke at 10:00:01 (Berlin) and fires from the next second on.
+    assert [e.params["Minute"] + e.params["Second"] for e in submitted] == ["0002", "0003"]
+    assert [e.params["Hour"] for e in submitted] == ["10", "10"]
+    queue.close()
+
+
 async def test_a_tick_queued_before_a_crash_runs_once_after_it(tmp_path: Path) -> None:
     queue = EventQueue.open(tmp_path)
     submitted: list[QueuedEvent] = []
