@@ -213,9 +213,9 @@ def constant_problems(params: Mapping[str, Any]) -> Iterator[str]:
             if isinstance(interval, Mapping):
                 for problem in interval_problems(index, interval):
                     yield f"parameters.{problem}"
-    elif intervals is not None or "interval" in rule:
+    elif intervals is not None:
         yield "parameters.rule.interval: expected a list of rules"
-    if isinstance(intervals, list) and not intervals:
+    if not intervals:
         yield (
             "parameters.rule.interval: there is no rule, so the schedule never fires (add "
             "one, e.g. {field: days, triggerAtHour: 9})"
@@ -268,9 +268,10 @@ def timetable(params: Mapping[str, Any], *, seed: str, timezone: str) -> Schedul
     rule = params.get("rule")
     intervals = rule.get("interval") if isinstance(rule, Mapping) else None
     problems = list(constant_problems(params))
+    if not isinstance(rule, Mapping):
+        problems.append("parameters.rule: there is no rule, so the schedule never fires")
     if not isinstance(intervals, list):
-        problems.append("parameters.rule.interval: there is no rule, so the schedule never fires")
-        intervals = []
+        intervals = []  # reported above
     rules: list[Rule] = []
     for index, interval in enumerate(intervals):
         if not isinstance(interval, Mapping) or interval_problems(index, interval):

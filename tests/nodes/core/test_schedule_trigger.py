@@ -209,9 +209,10 @@ def test_unusable_rules_are_refused_naming_the_parameter(
     assert message in caught.value.message
 
 
-def test_no_rule_at_all_is_refused() -> None:
+@pytest.mark.parametrize("rule", [{"interval": []}, {}])
+def test_no_rule_at_all_is_refused(rule: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError, match="there is no rule"):
-        timetable(params(), seed=SEED, timezone="UTC")
+        timetable({"rule": rule}, seed=SEED, timezone="UTC")
 
 
 # --- through the CLI -----------------------------------------------------------------------
