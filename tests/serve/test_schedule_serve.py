@@ -237,6 +237,7 @@ async def test_serve_fires_a_one_second_schedule_and_a_restart_runs_no_tick_twic
     assert all(key.startswith("tick:") for key in dedupes)
 
 
+@pytest.mark.slow
 async def test_serve_announces_the_next_tick_and_refuses_bad_rules(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
