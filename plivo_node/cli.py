@@ -280,7 +280,11 @@ async def _run(  # noqa: PLR0915
                 stack,
                 registry,
                 steps,
-                RunSettings(spec.settings.suppression, dry_run=options.dry_run),
+                RunSettings(
+                    spec.settings.suppression,
+                    dry_run=options.dry_run,
+                    timezone=spec.settings.timezone,
+                ),
             )
             for target in targets:
                 if not target.embedded_sandbox:

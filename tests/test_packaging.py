@@ -38,7 +38,7 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
     expected |= {f"plivo_node/_data/schemas/{p.name}" for p in (REPO / "schemas").glob("*.json")}
     core = REPO / "plivo_node" / "nodes" / "core"
     expected |= {f"plivo_node/nodes/core/{p.name}" for p in core.glob("*.yaml")}
-    assert len(list(core.glob("*.yaml"))) == 6  # the core nodes' descriptions
+    assert len(list(core.glob("*.yaml"))) == 7  # the core nodes' descriptions
     # The Plivo Trigger's description ships beside its module.
     expected |= {"plivo_node/nodes/plivo/plivoTrigger.yaml"}
     # The editor's page: plain modules and CSS, no build step, all inside the wheel (no CDN).
@@ -61,6 +61,7 @@ def test_wheel_ships_the_data_files(tmp_path: Path) -> None:
         "filter = plivo_node.nodes.core.node:FILTER",
         "splitOut = plivo_node.nodes.core.node:SPLIT_OUT",
         "noOp = plivo_node.nodes.core.node:NO_OP",
+        "scheduleTrigger = plivo_node.nodes.core.node:SCHEDULE_TRIGGER",
     }
 
 

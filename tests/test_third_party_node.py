@@ -145,7 +145,8 @@ def test_a_node_installed_with_pip_runs_in_a_pipeline(tmp_path: Path) -> None:
 
     listed = cli("describe", "--list")
     assert listed.returncode == 0, listed.stderr
-    bundled = ["filter", "if", "manualTrigger", "noOp", "plivo", "plivoTrigger", "set", "splitOut"]
+    bundled = ["filter", "if", "manualTrigger", "noOp", "plivo", "plivoTrigger", "scheduleTrigger",
+               "set", "splitOut"]  # fmt: skip
     assert listed.stdout.split() == sorted([*bundled, "upper"])
     described = cli("describe", "--node", "upper")
     assert json.loads(described.stdout)["displayName"] == "Upper"

@@ -1,5 +1,7 @@
 """``plivo-node serve PIPELINE.yaml [...]``: one HTTP server for pipelines that start with a
-webhook trigger (``plivoTrigger``); each accepted request runs its pipeline once.
+webhook trigger (``plivoTrigger``); each accepted request runs its pipeline once. Pipelines that
+start with a schedule trigger (``scheduleTrigger``) run in the same process on their timetable:
+each tick is one event in the same queue (see :mod:`plivo_node.serve.schedule`).
 
 Start-up, in order, every check before the server listens (exit 2, nothing sent or served):
 each pipeline loads and starts with a webhook trigger, webhook paths are distinct, the state
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from aiohttp.web import AppRunner
 
     from plivo_node.core.api import ApiClient
-    from plivo_node.core.node import WebhookTrigger
+    from plivo_node.core.node import ScheduleTrigger, WebhookTrigger
     from plivo_node.run.engine import Step
     from plivo_node.run.pipeline import PipelineSpec
     from plivo_node.run.registry import NodeRegistry
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from plivo_node.serve.dispatch import OrderedDispatcher
     from plivo_node.serve.pipelines import ServedPipeline, WebhookSettings
     from plivo_node.serve.queue import EventQueue, QueuedEvent
+    from plivo_node.serve.schedule import ScheduleSettings, Ticker
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5678  # n8n's port
@@ -48,7 +51,9 @@ DEFAULT_PORT = 5678  # n8n's port
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser(
-        "serve", help="serve pipelines that start with a webhook trigger (plivoTrigger)"
+        "serve",
+        help="serve pipelines that start with a webhook trigger (plivoTrigger) or run on a "
+        "timetable (scheduleTrigger)",
     )
     serve.add_argument("pipelines", type=Path, nargs="+", metavar="PIPELINE")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"default: {DEFAULT_HOST}")
@@ -110,15 +115,22 @@ class _Loaded:
     file: Path
     spec: PipelineSpec
     steps: list[Step]
-    trigger: WebhookTrigger
+    trigger: WebhookTrigger | None
     settings: WebhookSettings
+    # The timetable of a pipeline that starts with a schedule trigger (then trigger is None).
+    schedule: tuple[ScheduleTrigger, ScheduleSettings] | None = None
 
 
 def _load(files: list[Path], registry: NodeRegistry) -> list[_Loaded]:
     """Every pipeline, checked: it starts with a webhook trigger, its path is its own."""
     from plivo_node.commands.console import load_pipeline  # noqa: PLC0415
     from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
-    from plivo_node.serve.pipelines import webhook_settings, webhook_trigger_of  # noqa: PLC0415
+    from plivo_node.serve.pipelines import (  # noqa: PLC0415
+        WebhookSettings,
+        webhook_settings,
+        webhook_trigger_of,
+    )
+    from plivo_node.serve.schedule import TICK  # noqa: PLC0415
 
     loaded: list[_Loaded] = []
     paths: dict[str, Path] = {}
@@ -128,12 +140,14 @@ def _load(files: list[Path], registry: NodeRegistry) -> list[_Loaded]:
         # concurrency bounds how many events run at once instead, see OrderedDispatcher).
         steps = [replace(step, concurrency=1) for step in build_steps(spec, registry)]
         trigger = webhook_trigger_of(steps, registry)
-        if trigger is None:
+        schedule = _schedule_of(file, spec, steps, registry)
+        if trigger is None and schedule is None:
             first = f"'{steps[0].name}' ({steps[0].node})" if steps else "nothing"
             raise ConfigurationError(
-                f"{file}: its first step {first} is not a webhook trigger, so serve has nothing "
-                "to run it on",
-                hint=f"start it with a plivoTrigger step, or run it with `plivo-node run {file}`",
+                f"{file}: its first step {first} is not a webhook or schedule trigger, so serve "
+                "has nothing to run it on",
+                hint="start it with a plivoTrigger or scheduleTrigger step, or run it with "
+                f"`plivo-node run {file}`",
             )
         if spec.settings.send_window is not None:
             # An event outside its window would be held for a --resume that serve never makes.
@@ -143,15 +157,30 @@ def _load(files: list[Path], registry: NodeRegistry) -> list[_Loaded]:
                 hint="remove sendWindow from a pipeline that serve runs (an If step on "
                 "$now can route out-of-hours events instead)",
             )
-        settings = webhook_settings(file, steps[0], trigger)
+        if schedule is not None:
+            settings = WebhookSettings(path=schedule[1].key, events=frozenset({TICK}))
+        else:
+            assert trigger is not None
+            settings = webhook_settings(file, steps[0], trigger)
         if settings.path in paths:
             raise ConfigurationError(
                 f"{file} and {paths[settings.path]} both use the webhook path '{settings.path}'",
                 hint="give one of their trigger steps another `path`",
             )
         paths[settings.path] = file
-        loaded.append(_Loaded(file, spec, steps, trigger, settings))
+        loaded.append(_Loaded(file, spec, steps, trigger, settings, schedule))
     return loaded
+
+
+def _schedule_of(
+    file: Path, spec: PipelineSpec, steps: list[Step], registry: NodeRegistry
+) -> tuple[ScheduleTrigger, ScheduleSettings] | None:
+    from plivo_node.serve.schedule import schedule_settings, schedule_trigger_of  # noqa: PLC0415
+
+    trigger = schedule_trigger_of(steps, registry)
+    if trigger is None:
+        return None
+    return trigger, schedule_settings(file, spec, steps[0], trigger)
 
 
 async def _open(
@@ -186,7 +215,12 @@ async def _open(
             await target.factory.check(client, target.fields)  # a wrong token: exit 2 now
         clients[target.node.name] = client
     # The suppression list screens every event's sends too (a STOP just heard included).
-    open_run_scopes(stack, registry, steps, RunSettings(spec.settings.suppression))
+    open_run_scopes(
+        stack,
+        registry,
+        steps,
+        RunSettings(spec.settings.suppression, timezone=spec.settings.timezone),
+    )
     output = stack.enter_context(
         OutputWriter(output_dir / _output_name(pipeline.settings.path), append=True)
     )
@@ -199,7 +233,11 @@ async def _open(
         steps=steps,
         trigger=pipeline.trigger,
         settings=pipeline.settings,
-        fields=trigger_fields(spec, registry.get(steps[0].node), pipeline.trigger, targets),
+        fields=(
+            {}
+            if pipeline.trigger is None
+            else trigger_fields(spec, registry.get(steps[0].node), pipeline.trigger, targets)
+        ),
         clients=clients,
         output=output,
         journal=journal,
@@ -264,7 +302,61 @@ def _stop_signal() -> asyncio.Event:
     return stopping
 
 
+def _announce(
+    served: Mapping[str, ServedPipeline], tickers: list[tuple[Path, Ticker]], base: str
+) -> None:
+    """Each webhook's URL, each schedule's next tick."""
+    from plivo_node.serve.schedule import describe_next  # noqa: PLC0415
+
+    for pipeline in served.values():
+        if pipeline.trigger is not None:
+            kinds = ", ".join(sorted(pipeline.settings.events))
+            _say(f"plivo-node: {pipeline.file}: {pipeline.url(base)} ({kinds})")
+            _warn_unsigned(pipeline)
+    for file, ticker in tickers:
+        _say(f"plivo-node: {file}: {describe_next(ticker.settings, ticker.next_fire())}")
+    if tickers:
+        _say("plivo-node: ticks that fall while serve is not running are not caught up later")
+
+
+def _tickers(
+    loaded: list[_Loaded], queue: EventQueue, dispatcher: OrderedDispatcher, state: Path
+) -> list[tuple[Path, Ticker]]:
+    """A ticker for each pipeline that runs on a timetable; its ticks go to the dispatcher."""
+    from plivo_node.serve.schedule import Ticker, TickMemory  # noqa: PLC0415
+
+    return [
+        (
+            each.file,
+            Ticker(
+                trigger=trigger,
+                settings=settings,
+                memory=TickMemory.open(state / "schedules", settings.key),
+                queue=queue,
+                submit=dispatcher.submit,
+                waiting=dispatcher.waiting,
+            ),
+        )
+        for each in loaded
+        if each.schedule is not None
+        for trigger, settings in [each.schedule]
+    ]
+
+
+def _stopped_line(accepted: int, tickers: list[tuple[Path, Ticker]], waiting: int) -> str:
+    ticks = sum(ticker.fired for _, ticker in tickers)
+    skipped = sum(ticker.skipped for _, ticker in tickers)
+    return (
+        f"plivo-node: stopped: {accepted} events accepted"
+        + (f", {ticks} ticks fired" if tickers else "")
+        + (f" ({skipped} skipped while one waited)" if skipped else "")
+        + f"; {waiting} queued for the next start"
+    )
+
+
 async def _serve(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+
     from aiohttp import web  # noqa: PLC0415
 
     from plivo_node.core.state_dir import ensure_state_dir  # noqa: PLC0415
@@ -277,7 +369,9 @@ async def _serve(args: argparse.Namespace) -> int:
     _check_public_url(args.public_url)
     registry = NodeRegistry()
     loaded = _load(args.pipelines, registry)
-    requests = attach_requests(args.attach, [(p.file, p.settings.path) for p in loaded])
+    requests = attach_requests(
+        args.attach, [(p.file, p.settings.path) for p in loaded if p.trigger is not None]
+    )
     state = ensure_state_dir() / "serve"
     queue = EventQueue.open(state)
     served: dict[str, ServedPipeline] = {}
@@ -298,26 +392,28 @@ async def _serve(args: argparse.Namespace) -> int:
             app = WebhookApp(served, queue, dispatcher, base="")
             runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
             stopping = _stop_signal()
+            tickers = _tickers(loaded, queue, dispatcher, state)
+            ticking: list[asyncio.Task[None]] = []
             try:
                 local = await _listen(args, app, runner)
-                for pipeline in served.values():
-                    kinds = ", ".join(sorted(pipeline.settings.events))
-                    _say(f"plivo-node: {pipeline.file}: {pipeline.url(app.base)} ({kinds})")
-                    _warn_unsigned(pipeline)
-                pipelines = list(served.values())
+                _announce(served, tickers, app.base)
                 # Targets attached now are put back on the way out (before the server stops).
                 async with attached(
                     requests,
-                    pipelines,
+                    list(served.values()),
                     app.base,
                     public=args.public_url is not None,
                     state=state,
                 ) as lines:
                     for line in lines:
                         _say(line)
+                    ticking = [asyncio.create_task(ticker.run()) for _, ticker in tickers]
                     _say(f"plivo-node: listening on {local} (Ctrl-C stops)")
                     await stopping.wait()
             finally:
+                for task in ticking:  # no new tick is queued
+                    task.cancel()
+                await asyncio.gather(*ticking, return_exceptions=True)
                 await runner.cleanup()  # nothing new is accepted
             # Running events finish what is in flight (their clients are still open); the
             # others stay queued.
@@ -325,11 +421,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 pipeline.stop()
             await dispatcher.wait_idle()
             waiting = queue.counts().get("queued", 0)
-            print(
-                f"plivo-node: stopped: {app.accepted} events accepted; {waiting} queued for the "
-                "next start",
-                file=sys.stderr,
-            )
+            print(_stopped_line(app.accepted, tickers, waiting), file=sys.stderr)
     finally:
         queue.close()
     return 0

@@ -4,8 +4,8 @@ A node type is its description (a YAML file validated against ``schemas/manifest
 its credential types, one handler per operation, and optional hooks for what the engine cannot
 know by itself: how to group requests in bulk, which operations must never be repeated on
 resume, what the run summary should say, how to build an API client from the node's
-credentials, whether it is a trigger (and, for a webhook trigger, how ``serve`` verifies and
-reads its requests), and the names of its outputs.
+credentials, whether it is a trigger (for a webhook trigger, how ``serve`` verifies and reads
+its requests; for a schedule trigger, when ``serve`` fires it), and the names of its outputs.
 
 Node types are found through the entry-point group ``plivo_node.nodes``: an entry point names
 a :class:`NodeType` instance, and its name is the ``node:`` a pipeline step writes (see
@@ -19,9 +19,10 @@ Handlers never see the pipeline, the credentials or other items.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -152,6 +153,9 @@ class RunSettings:
     # who asked not to be messaged (off for transactional messages such as 2FA codes).
     suppression: bool = True
     dry_run: bool = False
+    # The pipeline's ``settings.timezone`` (an IANA name; None: this machine's zone), which a
+    # schedule trigger's item is stamped in.
+    timezone: str | None = None
 
 
 class RunScope(Protocol):
@@ -401,6 +405,38 @@ class WebhookTrigger(Protocol):
         ...
 
 
+# --- schedule triggers ---------------------------------------------------------------------
+
+
+class Timetable(Protocol):
+    """When one schedule trigger step fires, in its pipeline's time zone."""
+
+    def next_fire(self, after: datetime) -> datetime:
+        """The first whole second strictly after ``after`` at which a rule may fire (both
+        time-zone aware)."""
+        ...
+
+    def fires(self, at: datetime, memory: MutableMapping[str, int]) -> bool:
+        """Whether a rule fires at ``at`` (a time ``next_fire`` gave). A rule that runs every
+        N hours, days, weeks or months reads when it last ran from ``memory`` and records this
+        run there; the caller keeps ``memory`` across restarts."""
+        ...
+
+
+class ScheduleTrigger(Protocol):
+    """How ``serve`` runs a trigger node on a timetable: each tick queues one event."""
+
+    def timetable(self, params: Mapping[str, Any], *, seed: str, timezone: str) -> Timetable:
+        """The timetable of the step's resolved parameters; ``seed`` (stable per pipeline)
+        picks the parts the rules leave free, so every replica computes the same ticks.
+        Raises ConfigurationError for rules that cannot run."""
+        ...
+
+    def item(self, at: datetime, timezone: str) -> Mapping[str, str]:
+        """The json of the one item a tick at ``at`` emits."""
+        ...
+
+
 # --- the node type -------------------------------------------------------------------------
 
 ConstantCheck = Callable[[OperationKey, Mapping[str, Any]], Iterable[str]]
@@ -442,6 +478,8 @@ class NodeType:
     trigger: bool = False
     # A trigger that receives requests (``serve``); such a pipeline cannot be ``run``.
     webhook: WebhookTrigger | None = None
+    # A trigger that fires on a timetable (``serve``); ``run`` fires it once, now.
+    schedule: ScheduleTrigger | None = None
     outputs: tuple[str, ...] = MAIN_OUTPUTS
     # The node type an n8n workflow file names for it (``n8n-nodes-base.plivo``): workflow
     # files that use it run on this node type. None: workflow files cannot use it.

@@ -8,6 +8,7 @@ from plivo_node.description.loader import load_credential_type, load_node_descri
 from plivo_node.description.models import (
     CredentialType,
     DisplayOptions,
+    FixedCollectionGroup,
     NodeDescription,
     OptionValue,
     Property,
@@ -17,6 +18,7 @@ from plivo_node.description.schema import load_schema, validate_against_schema, 
 __all__ = [
     "CredentialType",
     "DisplayOptions",
+    "FixedCollectionGroup",
     "NodeDescription",
     "OptionValue",
     "Property",

@@ -29,6 +29,9 @@ PropertyType = Literal[
     "notice",
     "filter",
     "assignmentCollection",
+    # Named groups of values (n8n's fixedCollection): {group: [entry, ...]} with
+    # typeOptions.multipleValues, else {group: entry}; each entry holds the group's values.
+    "fixedCollection",
 ]
 OptionScalar = str | int | float | bool
 
@@ -73,11 +76,22 @@ class DisplayOptions(_Model):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FixedCollectionGroup(_Model):
+    """One group of a fixedCollection parameter (n8n ``INodePropertyCollection``): its entries
+    hold these values, each shown by ``displayOptions`` that read the entry's other values."""
+
+    name: str
+    displayName: str
+    values: tuple[Property, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Property(_Model):
     """One parameter (n8n ``INodeProperties``).
 
-    ``options`` holds the choices of an options/multiOptions parameter and the fields of a
-    collection; :meth:`option_values` and :meth:`fields` give each typed.
+    ``options`` holds the choices of an options/multiOptions parameter, the fields of a
+    collection and the groups of a fixedCollection; :meth:`option_values`, :meth:`fields` and
+    :meth:`groups` give each typed.
     """
 
     displayName: str
@@ -91,7 +105,9 @@ class Property(_Model):
     noDataExpression: bool = False
     displayOptions: DisplayOptions | None = None
     typeOptions: dict[str, Any] | None = None
-    options: tuple[OptionValue, ...] | tuple[Property, ...] | None = None
+    options: (
+        tuple[OptionValue, ...] | tuple[Property, ...] | tuple[FixedCollectionGroup, ...] | None
+    ) = None
 
     def option_values(self) -> tuple[OptionScalar, ...]:
         """The values an options/multiOptions parameter accepts (empty for other types)."""
@@ -104,6 +120,12 @@ class Property(_Model):
         if self.type != "collection" or not self.options:
             return ()
         return tuple(field for field in self.options if isinstance(field, Property))
+
+    def groups(self) -> tuple[FixedCollectionGroup, ...]:
+        """The groups of a fixedCollection (empty for other types)."""
+        if self.type != "fixedCollection" or not self.options:
+            return ()
+        return tuple(group for group in self.options if isinstance(group, FixedCollectionGroup))
 
     def type_option(self, key: str) -> Any:
         """One ``typeOptions`` entry, or ``None`` when it is not set."""

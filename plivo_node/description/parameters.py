@@ -12,6 +12,9 @@ The rules (n8n's ``NodeHelpers.getNodeParameters`` and ``getNodeParameter``):
 - a parameter whose ``displayOptions`` do not match is dropped, and when several definitions
   share a name, the one shown wins;
 - a collection resolves to a dict of only the fields the user gave;
+- a fixedCollection resolves to ``{group: [entry, ...]}`` (or ``{group: entry}`` without
+  ``multipleValues``) holding only the groups given; each entry holds every value shown for it
+  (its ``displayOptions`` read the entry's other values), defaults applied, as n8n fills them;
 - ``required`` applies only to a shown parameter, and an empty string counts as missing;
 - values are checked and coerced to the parameter's type (numbers and booleans from strings,
   options by membership, multiOptions from a list or a comma-separated string);
@@ -36,7 +39,12 @@ from typing import Any, Final
 from plivo_node.core.errors import ExpressionError, ParameterError, PipelineError
 from plivo_node.core.redaction import register_secret
 from plivo_node.core.words import kind_of
-from plivo_node.description import DisplayOptions, NodeDescription, Property
+from plivo_node.description import (
+    DisplayOptions,
+    FixedCollectionGroup,
+    NodeDescription,
+    Property,
+)
 from plivo_node.description.visibility import (
     MISSING,
     UNKNOWN,
@@ -316,6 +324,8 @@ class _Slot:
     expression: CompiledExpression | None = None
     check: Check | None = None
     fields: tuple[_Slot, ...] | None = None  # a collection's fields, as the user gave them
+    # A fixedCollection's groups as the user gave them: (group, multiple, each entry's slots).
+    groups: tuple[tuple[str, bool, tuple[tuple[_Slot, ...], ...]], ...] | None = None
     template: _Template | None = None  # a structured value with expressions inside
     problem: _InvalidValueError | None = None  # a literal that fails its check (raised when shown)
     use_default_when_empty: bool = True
@@ -326,10 +336,31 @@ class _Slot:
             self.condition is not None
             or self.expression is not None
             or self.fields is not None
+            or self.groups is not None
             or self.template is not None
             or self.problem is not None
             or isinstance(self.literal, list | dict)
         )
+
+
+def _is_literal(slot: _Slot) -> bool:
+    """Whether a slot's value is its checked literal for every item."""
+    return (
+        slot.condition is None
+        and slot.expression is None
+        and slot.fields is None
+        and slot.groups is None
+        and slot.template is None
+        and slot.problem is None
+    )
+
+
+def _dependency_order_props(props: Iterable[Property]) -> list[Property]:
+    """Values whose displayOptions read no sibling first, so a value such as a schedule
+    rule's ``field`` is decided before the values it shows."""
+    props = list(props)
+    free = [p for p in props if not _sibling_keys(p.displayOptions)]
+    return free + [p for p in props if _sibling_keys(p.displayOptions)]
 
 
 def _sibling_keys(condition: DisplayOptions | None) -> set[str]:
@@ -604,6 +635,9 @@ class ParameterResolver:
             problems.add(path, "must be a fixed value, not an expression", "remove the leading '='")
         if prop.type == "collection":
             return self._collection_slot(prop, path, value if given else {}, condition, problems)
+        if prop.type == "fixedCollection":
+            chosen = value if given and value is not None else prop.default
+            return self._fixed_collection_slot(prop, path, chosen, condition, problems)
         check = _CHECK_BUILDERS[prop.type](prop)
         if given and prop.type in _STRUCTURED and isinstance(value, Mapping | list):
             template = _Template.compile(value, path, problems)
@@ -691,6 +725,116 @@ class ParameterResolver:
             return _Slot(prop.name, path, prop, condition, literal=literal)
         return _Slot(prop.name, path, prop, condition, fields=fields)
 
+    def _fixed_collection_slot(
+        self,
+        prop: Property,
+        path: str,
+        value: Any,
+        condition: DisplayOptions | None,
+        problems: _Problems,
+    ) -> _Slot:
+        groups = {group.name: group for group in prop.groups()}
+        names = ", ".join(groups)
+        if is_expression(value) or not isinstance(value, Mapping):
+            problems.add(
+                path,
+                f"expected a mapping of groups ({names}), got {kind_of(value)}",
+                f"write it as n8n saves it, e.g. {{{next(iter(groups), 'group')}: [{{...}}]}}",
+            )
+            return _Slot(prop.name, path, prop, condition, literal={})
+        multiple = bool(prop.type_option("multipleValues"))
+        prepared: list[tuple[str, bool, tuple[tuple[_Slot, ...], ...]]] = []
+        for name, entries in value.items():
+            group = groups.get(str(name))
+            if group is None:
+                close = difflib.get_close_matches(str(name), list(groups), n=1)
+                problems.add(
+                    f"{path}.{name}",
+                    f"unknown group of '{prop.displayName}'"
+                    + (f"; did you mean '{close[0]}'?" if close else ""),
+                    f"valid groups: {names}",
+                )
+                continue
+            listed = entries if multiple else [entries]
+            if not isinstance(listed, list):
+                problems.add(
+                    f"{path}.{name}",
+                    f"expected a list of entries, got {kind_of(entries)}",
+                    f"write {name}: [{{...}}, ...], one mapping per entry",
+                )
+                continue
+            slots = tuple(
+                self._entry_slots(
+                    group, f"{path}.{name}" + (f"[{i}]" if multiple else ""), entry, problems
+                )
+                for i, entry in enumerate(listed)
+            )
+            prepared.append((group.name, multiple, slots))
+        every = [slot for _, _, entries in prepared for entry in entries for slot in entry]
+        if all(_is_literal(slot) for slot in every):
+            # Every value is a checked literal: the dict is built once, copied per item.
+            literal = {
+                group: [{s.key: s.literal for s in entry} for entry in entries]
+                if many
+                else {s.key: s.literal for s in entries[0]}
+                for group, many, entries in prepared
+            }
+            return _Slot(prop.name, path, prop, condition, literal=literal)
+        return _Slot(prop.name, path, prop, condition, groups=tuple(prepared))
+
+    def _entry_slots(
+        self, group: FixedCollectionGroup, path: str, entry: Any, problems: _Problems
+    ) -> tuple[_Slot, ...]:
+        """One entry of a fixedCollection group: every value shown for it, as ``_prepare``
+        does for a node's parameters, with the entry's own values deciding what is shown."""
+        if not isinstance(entry, Mapping):
+            problems.add(
+                path,
+                f"expected a mapping of values, got {kind_of(entry)}",
+                f"give each entry of '{group.displayName}' its values as a mapping",
+            )
+            return ()
+        known = [value.name for value in group.values]
+        for name in entry:
+            if name not in known:
+                close = difflib.get_close_matches(str(name), known, n=1)
+                problems.add(
+                    f"{path}.{name}",
+                    f"unknown value of '{group.displayName}'"
+                    + (f"; did you mean '{close[0]}'?" if close else ""),
+                    f"valid values: {', '.join(sorted(set(known)))}",
+                )
+        decided: dict[str, Any] = {"@version": self._version}
+        root = self._known
+
+        def lookup(key: str) -> Any:
+            if key.startswith("/"):
+                return root.get(key[1:], UNKNOWN)
+            return decided.get(key, UNKNOWN)
+
+        slots: list[_Slot] = []
+        taken: set[str] = set()
+        for value in _dependency_order_props(group.values):
+            if value.name in taken:
+                continue
+            visibility = evaluate(value.displayOptions, lookup)
+            if visibility is False:
+                continue
+            taken.add(value.name)
+            always = visibility is True
+            slot = self._slot(
+                value,
+                f"{path}.{value.name}",
+                entry,
+                always=always,
+                top_level=True,
+                problems=problems,
+            )
+            slots.append(slot)
+            if always and slot.expression is None and slot.problem is None:
+                decided[value.name] = slot.literal
+        return tuple(_dependency_order(slots))
+
     @staticmethod
     def _finish(
         prop: Property, path: str, check: Check, value: Any, *, from_expression: bool
@@ -742,6 +886,13 @@ class ParameterResolver:
             raise self._error(slot, slot.problem, context)
         if slot.fields is not None:
             return self._fill({}, slot.fields, context, root=root)
+        if slot.groups is not None:
+            return {
+                group: [self._fill({}, entry, context, root=root) for entry in entries]
+                if multiple
+                else self._fill({}, entries[0], context, root=root)
+                for group, multiple, entries in slot.groups
+            }
         if slot.template is not None:
             result = slot.template.evaluate(context)
         elif slot.expression is None:

@@ -32,6 +32,7 @@ _TYPE_OPTIONS_BY_TYPE: dict[str, frozenset[str]] = {
     "notice": frozenset(),
     "filter": frozenset({"filter"}),
     "assignmentCollection": frozenset(),
+    "fixedCollection": frozenset({"multipleValues"}),
 }
 # Structured parameters whose value is an object of the user's entries: the default is {}.
 _OBJECT_VALUED = frozenset({"filter", "assignmentCollection"})
@@ -126,7 +127,28 @@ def _check_default(prop: Property, path: str) -> list[str]:
         return [f"{where}: a collection's default must be {{}} (only the fields given are kept)"]
     if prop.type in _OBJECT_VALUED and default != {}:
         return [f"{where}: a {prop.type} parameter's default must be {{}}"]
+    if prop.type == "fixedCollection":
+        return _check_fixed_collection_default(prop, where)
     return []
+
+
+def _check_fixed_collection_default(prop: Property, where: str) -> list[str]:
+    """``{group: [entry, ...]}`` (multipleValues) or ``{group: entry}``, entries objects."""
+    default = prop.default
+    if not isinstance(default, dict):
+        return [f"{where}: {default!r} is not an object of groups (a fixedCollection's default)"]
+    names = [group.name for group in prop.groups()]
+    problems: list[str] = []
+    multiple = bool(prop.type_option("multipleValues"))
+    for key, value in default.items():
+        if key not in names:
+            problems.append(f"{where}.{key}: not a group of '{prop.name}' ({_listing(names)})")
+            continue
+        entries = value if multiple else [value]
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            shape = "a list of objects (multipleValues)" if multiple else "an object"
+            problems.append(f"{where}.{key}: must be {shape}")
+    return problems
 
 
 def _check_type_options(prop: Property, path: str) -> list[str]:
@@ -227,6 +249,23 @@ def _check_property(
             )
         seen.setdefault(field.name, index)
         problems.extend(_check_property(field, field_path, fields, root))
+    problems.extend(_check_groups(prop, path, root))
+    return problems
+
+
+def _check_groups(prop: Property, path: str, root: Sequence[Property]) -> list[str]:
+    """A fixedCollection's groups: unique names, each group's values checked as siblings."""
+    problems: list[str] = []
+    groups_seen: set[str] = set()
+    for index, group in enumerate(prop.groups()):
+        group_path = f"{path}.options[{index}]"
+        if group.name in groups_seen:
+            problems.append(f"{group_path}.name: '{group.name}' names two groups of '{prop.name}'")
+        groups_seen.add(group.name)
+        for value_index, value in enumerate(group.values):
+            problems.extend(
+                _check_property(value, f"{group_path}.values[{value_index}]", group.values, root)
+            )
     return problems
 
 

@@ -67,7 +67,7 @@ _QUIET_SETTINGS: Final = frozenset(
 # Workflow settings this runtime applies: carried into the pipeline's settings as they are
 # (the pipeline schema checks them). n8n ignores settings it does not know, so a workflow may
 # carry them and still import into n8n.
-CARRIED_SETTINGS: Final = ("suppression", "sendWindow")
+CARRIED_SETTINGS: Final = ("suppression", "sendWindow", "timezone")
 
 
 @dataclass(frozen=True)
@@ -316,7 +316,12 @@ def _pipeline_data(
     data: dict[str, Any] = {"version": 1}
     if workflow.name:
         data["name"] = workflow.name
-    carried = {k: workflow.settings[k] for k in CARRIED_SETTINGS if k in workflow.settings}
+    carried = {
+        k: workflow.settings[k]
+        for k in CARRIED_SETTINGS
+        # n8n writes "DEFAULT" for the instance's zone: this machine's, here too.
+        if k in workflow.settings and workflow.settings[k] not in (None, "", "DEFAULT")
+    }
     if carried:
         data["settings"] = carried
     data["steps"] = [
@@ -380,14 +385,15 @@ def _check_graph(
 def _setting_notices(settings: Mapping[str, Any]) -> list[str]:
     notices: list[str] = []
     for key, value in settings.items():
-        if key in _QUIET_SETTINGS or key in CARRIED_SETTINGS or value in (None, "", -1):
-            continue
-        if key == "timezone":
+        if key == "timezone" and value not in (None, "", "DEFAULT"):
             notices.append(
-                f"settings.timezone is '{value}': this runtime does not apply it; $now and "
+                f"settings.timezone is '{value}': the Schedule Trigger's rules use it; $now and "
                 "$today use this machine's time zone"
             )
-        elif key == "errorWorkflow":
+            continue
+        if key in _QUIET_SETTINGS or key in CARRIED_SETTINGS or value in (None, "", -1):
+            continue
+        if key == "errorWorkflow":
             notices.append("settings.errorWorkflow: no error workflow runs when this run fails")
         elif key == "executionTimeout":
             notices.append(f"settings.executionTimeout ({value} s) is not applied")

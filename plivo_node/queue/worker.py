@@ -305,7 +305,7 @@ class QueueWorker:
                     await target.factory.check(client, target.fields)
                 run.clients[target.node.name] = MeteredClient(client, self.metrics)
             # Every chunk's sends are screened against the suppression list, as in one process.
-            run_settings = RunSettings(spec.settings.suppression)
+            run_settings = RunSettings(spec.settings.suppression, timezone=spec.settings.timezone)
             run.scopes = list(run_scopes(registry, steps, run_settings))
         except BaseException:
             await stack.aclose()

@@ -24,6 +24,7 @@ from plivo_node.core.errors import (
     PlivoNodeError,
     ProblemListError,
 )
+from plivo_node.core.local_zone import is_zone
 from plivo_node.core.redaction import SECRET_NAME
 from plivo_node.core.text_files import read_text_file
 from plivo_node.description import validate_once
@@ -53,6 +54,8 @@ class Settings:
     suppression: bool = True
     # Hours the steps that message someone may send in (settings.sendWindow), or None.
     send_window: SendWindow | None = None
+    # The IANA zone a schedule trigger runs in (settings.timezone); None: this machine's.
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,15 @@ def _spec_from_data(
 
 def _settings_from(raw: Mapping[str, Any], source: str) -> Settings:
     send_window, problems = parse_send_window(raw.get("sendWindow"))
+    timezone = raw.get("timezone")
+    if timezone is not None and not is_zone(str(timezone)):
+        problems = [
+            *problems,
+            (
+                f"settings.timezone: {timezone!r} is not a time zone (use an IANA name such as "
+                "Europe/Berlin or America/New_York)"
+            ),
+        ]
     if problems:
         raise PipelineError(source, problems)
     rate_limit: tuple[int, float] | Literal[False] | None = None
@@ -297,6 +309,7 @@ def _settings_from(raw: Mapping[str, Any], source: str) -> Settings:
         cost_estimate=bool(raw.get("costEstimate", True)),
         suppression=bool(raw.get("suppression", True)),
         send_window=send_window,
+        timezone=None if timezone is None else str(timezone),
     )
 
 

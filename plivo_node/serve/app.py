@@ -72,7 +72,7 @@ class WebhookApp:
 
     async def handle(self, request: web.Request) -> web.Response:
         served = self._pipelines.get(request.match_info["path"].strip("/"))
-        if served is None:
+        if served is None or served.trigger is None:  # None: a scheduled pipeline, no webhook
             return web.Response(status=404, text="no pipeline is served at this path\n")
         webhook_request = WebhookRequest(
             method=request.method,

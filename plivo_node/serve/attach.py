@@ -87,6 +87,8 @@ async def attached(
     one named)."""
     triggers: dict[int, tuple[WebhookTrigger, list[ServedPipeline]]] = {}
     for pipeline in pipelines:
+        if pipeline.trigger is None:  # a schedule: nothing calls it
+            continue
         triggers.setdefault(id(pipeline.trigger), (pipeline.trigger, []))[1].append(pipeline)
     lines: list[str] = []
     async with contextlib.AsyncExitStack() as stack:

@@ -38,6 +38,11 @@ class OrderedDispatcher:
         self._chains[event.order_key] = deque()
         self._start(event)
 
+    def waiting(self, order_key: str) -> int:
+        """Events with this order key submitted and not yet started."""
+        chain = self._chains.get(order_key)
+        return len(chain) if chain is not None else 0
+
     @property
     def busy(self) -> int:
         """Events submitted and not finished."""

@@ -102,7 +102,7 @@ class ServedPipeline:
     file: Path
     spec: PipelineSpec
     steps: list[Step]
-    trigger: WebhookTrigger
+    trigger: WebhookTrigger | None  # None: a schedule trigger's pipeline (its ticks are events)
     settings: WebhookSettings
     fields: Mapping[str, str]  # the trigger's credentials: what signatures are checked with
     clients: Mapping[str, ApiClient]
@@ -143,7 +143,7 @@ class ServedPipeline:
         EventJournal(self.journal, event.id).discard()
 
     def _observe(self, event: QueuedEvent) -> None:
-        for observer in self.trigger.observers:
+        for observer in self.trigger.observers if self.trigger is not None else ():
             try:
                 observer(event.kind, event.params)
             except Exception as exc:  # noqa: BLE001 - an observer's bug must not stop the event

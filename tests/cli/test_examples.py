@@ -161,6 +161,12 @@ def check_manage_endpoints(items: list[dict[str, Any]], output: str) -> None:
     assert ENDPOINT_PASSWORD not in output
 
 
+def check_scheduled_balance_check(items: list[dict[str, Any]], output: str) -> None:
+    # The sandbox's balance (100) is below the threshold: one alert, fired once by `run`.
+    (alert,) = jsons(items)
+    assert (alert["status"], alert["to"]) == ("queued", "14155550123")
+
+
 KEY_CHECKS: dict[str, Callable[[list[dict[str, Any]], str], None]] = {
     "send_sms": check_send_sms,
     "voice_notification": check_voice_notification,
@@ -173,6 +179,7 @@ KEY_CHECKS: dict[str, Callable[[list[dict[str, Any]], str], None]] = {
     "live_conferences": check_live_conferences,
     "manage_applications": check_manage_applications,
     "manage_endpoints": check_manage_endpoints,
+    "scheduled_balance_check": check_scheduled_balance_check,
 }
 
 
@@ -319,3 +326,17 @@ async def test_voice_notification_asks_for_the_configured_call(
         assert body["ring_url"] == "https://example.com/voice/ringing"
         assert body["hangup_url"] == "https://example.com/voice/hangup"
         assert int(body["time_limit"]) == 120
+
+
+async def test_scheduled_balance_check_texts_the_balance_and_the_ticks_date(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with Sandbox(SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)) as sandbox:
+        out = tmp_path / "out.jsonl"
+        pipeline = EXAMPLES / "scheduled_balance_check.yaml"
+        assert await run_against(sandbox, pipeline, out, monkeypatch) == EXIT_OK
+        (message,) = sandbox.state.messages
+    text = message["text"]
+    assert text.startswith("Plivo balance is 100.00000, below 250 (")
+    # The Schedule Trigger's "Readable date", e.g. "December 3rd 2026, 9:00:12 am".
+    assert re.search(r"\(\w+ \d{1,2}(st|nd|rd|th) \d{4}, \d{1,2}:\d\d:\d\d [ap]m\)", text)

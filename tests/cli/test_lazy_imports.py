@@ -28,6 +28,7 @@ print(json.dumps({"code": code, "imported": sorted(m for m in heavy if m in sys.
 
 HEAVY = [
     "aiohttp",
+    "cronsim",  # the Schedule Trigger's cron library: only when a schedule is built or checked
     "jinja2",
     "jsonschema",
     "phonenumbers",

@@ -21,7 +21,8 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "properties[1].displayOptions.show.resource: 'sms' is not of type 'array'",
         (
             "properties[2].type: 'text' is not one of ['string', 'number', 'boolean', 'options', "
-            "'multiOptions', 'collection', 'json', 'notice', 'filter', 'assignmentCollection']"
+            "'multiOptions', 'collection', 'json', 'notice', 'filter', 'assignmentCollection', "
+            "'fixedCollection']"
         ),
         "properties[3]: 'default' is a required property",
         "properties[3]: Additional properties are not allowed ('displayOption' was unexpected)",

@@ -367,3 +367,59 @@ async def test_an_n8n_workflow_saves_back_as_an_n8n_workflow(tmp_path: Path) -> 
     reopened = open_file(path, registry)
     assert reopened.pipeline["steps"] == document.pipeline["steps"]
     assert reopened.positions == document.positions
+
+
+async def test_a_schedule_trigger_renders_runs_and_round_trips(
+    client: TestClient[Any, Any],
+) -> None:
+    nodes = (await (await client.get("/api/nodes", headers=HEADERS)).json())["nodes"]
+    schedule = next(node for node in nodes if node["name"] == "scheduleTrigger")
+    assert schedule["trigger"] is True
+    rule = next(p for p in schedule["description"]["properties"] if p["name"] == "rule")
+    # The panel edits a fixedCollection as JSON text; its groups and values come along.
+    assert rule["type"] == "fixedCollection"
+    assert rule["options"][0]["name"] == "interval"
+    assert [v["name"] for v in rule["options"][0]["values"]][:3] == [
+        "field",
+        "secondsInterval",
+        "minutesInterval",
+    ]
+    text = (EXAMPLES / "scheduled_balance_check.yaml").read_text(encoding="utf-8")
+    opened = await client.post(
+        "/api/open", headers=HEADERS, json={"text": text, "filename": "scheduled.yaml"}
+    )
+    pipeline = (await opened.json())["pipeline"]
+    rules = {"interval": [{"field": "days", "triggerAtHour": 9}]}
+    assert pipeline["steps"][0]["parameters"]["rule"] == rules
+    report = await (
+        await client.post("/api/run", headers=HEADERS, json={"pipeline": pipeline, "items": []})
+    ).json()
+    ((tick,),) = [row["outputs"] for row in report["steps"]["Every morning"]]
+    # The editor's runs open no run scopes, so the tick is stamped in this machine's zone.
+    assert set(tick["json"]) >= {"timestamp", "Readable date", "Day of week", "Timezone"}
+    exported = await (
+        await client.post(
+            "/api/export", headers=HEADERS, json={"pipeline": pipeline, "format": "n8n"}
+        )
+    ).json()
+    node = json.loads(exported["text"])["nodes"][0]
+    assert node["type"] == "n8n-nodes-base.scheduleTrigger"
+    assert node["parameters"]["rule"] == rules
+    reopened = await client.post(
+        "/api/open", headers=HEADERS, json={"text": exported["text"], "filename": "wf.json"}
+    )
+    assert (await reopened.json())["pipeline"]["steps"][0]["parameters"]["rule"] == rules
+    pipeline["steps"][0]["parameters"]["rule"] = {
+        "interval": [{"field": "minutes", "minutesInterval": 90}]
+    }
+    problems = (
+        await (
+            await client.post(
+                "/api/validate", headers=HEADERS, json={"pipeline": pipeline, "items": []}
+            )
+        ).json()
+    )["problems"]
+    assert [(p["step"], p["field"]) for p in problems] == [
+        ("Every morning", "rule.interval[0].minutesInterval")
+    ]
+    assert problems[0]["message"].startswith("90 is above the maximum of 59")

@@ -190,6 +190,26 @@ def test_open_an_n8n_workflow_and_run_it(browser: Any, start_editor: Callable[..
     page.close()
 
 
+def test_a_schedule_trigger_is_edited_as_json_and_runs_once(
+    browser: Any, start_editor: Callable[..., Editor]
+) -> None:
+    page = _open(browser, start_editor())
+    page.locator('.palette-node[data-type="scheduleTrigger"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".node")).to_have_count(1)
+    page.get_by_role("button", name="Select node Schedule Trigger").press("Enter")
+    rules = page.get_by_role("textbox", name="Trigger Rules")
+    expect(rules).to_have_value(re.compile(r'"field": "days"'))  # n8n's default rule
+    rules.fill('{"interval": [{"field": "minutes", "minutesInterval": 15}]}')
+    rules.dispatch_event("change")
+    page.get_by_role("button", name="Run workflow").click()
+    expect(page.locator("#results-title")).to_have_text("Results of Schedule Trigger")
+    table = page.locator("#results-table table")
+    expect(table).to_contain_text("Readable date")
+    expect(page.locator("#results-table tbody tr")).to_have_count(1)
+    page.close()
+
+
 def test_the_keyboard_builds_and_edits_a_workflow(
     browser: Any, start_editor: Callable[..., Editor]
 ) -> None:

@@ -304,13 +304,15 @@ def test_no_secret_of_the_file_reaches_the_pipeline() -> None:
 
 
 def test_workflow_settings_this_runtime_does_not_apply_are_noticed() -> None:
+    # timezone is carried (the Schedule Trigger's rules use it) but still noticed: $now is not
+    # in it.
     settings = {"executionOrder": "v1", "saveManualExecutions": True, "timezone": "Asia/Kolkata",
                 "errorWorkflow": "42", "executionTimeout": -1, "somethingNew": True}  # fmt: skip
     conversion = convert(workflow(node("T", "manualTrigger"), links=[], settings=settings))
     assert conversion.notices == (
         (
-            "settings.timezone is 'Asia/Kolkata': this runtime does not apply it; $now and $today "
-            "use this machine's time zone"
+            "settings.timezone is 'Asia/Kolkata': the Schedule Trigger's rules use it; $now and "
+            "$today use this machine's time zone"
         ),
         "settings.errorWorkflow: no error workflow runs when this run fails",
         "settings.somethingNew is not applied by this runtime",
@@ -323,3 +325,15 @@ def test_workflow_settings_this_runtime_applies_are_carried_into_the_pipeline() 
     conversion = convert(workflow(node("T", "manualTrigger"), links=[], settings=settings))
     assert conversion.data["settings"] == {"suppression": False, "sendWindow": window}
     assert conversion.notices == ()
+
+
+def test_workflow_timezone_is_carried_and_n8n_default_zone_is_left_to_the_machine() -> None:
+    conversion = convert(
+        workflow(node("T", "manualTrigger"), links=[], settings={"timezone": "Asia/Kolkata"})
+    )
+    assert conversion.data["settings"] == {"timezone": "Asia/Kolkata"}
+    default = convert(
+        workflow(node("T", "manualTrigger"), links=[], settings={"timezone": "DEFAULT"})
+    )
+    assert "settings" not in default.data
+    assert default.notices == ()

@@ -315,3 +315,55 @@ async def test_the_example_sends_exactly_what_n8n_sends(
         bodies = sent_bodies(sandbox)
     assert code == EXIT_OK
     assert_sends_what_n8n_sends(bodies, [c for c in CONTACTS if c[2]])
+
+
+def schedule_workflow(interval: dict[str, Any]) -> dict[str, Any]:
+    """A workflow as n8n exports it: Schedule Trigger (typeVersion 1.2) → No Operation."""
+    return {
+        "name": "Weekday mornings",
+        "nodes": [
+            {
+                "parameters": {"rule": {"interval": [interval]}},
+                "id": "3f0c3c9e-1111-4a57-9f77-0a1b2c3d4e5f",
+                "name": "Schedule Trigger",
+                "type": "n8n-nodes-base.scheduleTrigger",
+                "typeVersion": 1.2,
+                "position": [0, 0],
+            },
+            {
+                "parameters": {},
+                "id": "3f0c3c9e-2222-4a57-9f77-0a1b2c3d4e5f",
+                "name": "No Operation, do nothing",
+                "type": "n8n-nodes-base.noOp",
+                "typeVersion": 1,
+                "position": [220, 0],
+            },
+        ],
+        "connections": {
+            "Schedule Trigger": {
+                "main": [[{"node": "No Operation, do nothing", "type": "main", "index": 0}]]
+            }
+        },
+        "settings": {"executionOrder": "v1", "timezone": "America/New_York"},
+        "pinData": {},
+    }
+
+
+def test_a_workflow_starting_with_a_schedule_trigger_converts_validates_and_runs_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path, schedule_workflow({"field": "cronExpression", "expression": "0 9 * * 1-5"})
+    )
+    assert main(["convert", str(path)]) == EXIT_OK
+    converted = capsys.readouterr().out
+    assert "node: scheduleTrigger" in converted
+    assert "timezone: America/New_York" in converted
+    assert main(["validate", str(path)]) == EXIT_OK
+    out = tmp_path / "out.jsonl"
+    assert main(["run", str(path), "--output", str(out), "--no-journal", "--sandbox"]) == EXIT_OK
+    (line,) = [json.loads(text) for text in out.read_text().splitlines()]
+    assert line["json"]["Timezone"].startswith("America/New_York (UTC-0")
+    bad = write(tmp_path, schedule_workflow({"field": "cronExpression", "expression": "9 am"}))
+    assert main(["validate", str(bad)]) == EXIT_USAGE
+    assert "'9 am' is not a valid cron expression" in capsys.readouterr().err

@@ -177,7 +177,9 @@ async def test_serve_refuses_a_pipeline_without_a_trigger_and_run_refuses_a_trig
     )
     _out, err = await process.communicate()
     assert process.returncode == 2
-    assert f"{plain}: its first step 'Account' (plivo) is not a webhook trigger" in err.decode()
+    assert f"{plain}: its first step 'Account' (plivo) is not a webhook or schedule trigger" in (
+        err.decode()
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -9,6 +9,7 @@ if                 :mod:`.if_node`             2 - 2.3       0: true, 1: false
 filter             :mod:`.filter_node`         2 - 2.3       0: kept (1: discarded, on request)
 splitOut           :mod:`.split_out`           1             0: one item per element
 noOp               :mod:`.no_op`               1             0: the item
+scheduleTrigger    :mod:`.schedule_trigger`    1 - 1.3       0: the tick's time
 =================  ==========================  ============  =================================
 
 Each module has ``execute(params, item, *, item_index, type_version) -> [(output, json)]``
@@ -37,6 +38,7 @@ MODULES: Final = {
     "filter": "plivo_node.nodes.core.filter_node",
     "splitOut": "plivo_node.nodes.core.split_out",
     "noOp": "plivo_node.nodes.core.no_op",
+    "scheduleTrigger": "plivo_node.nodes.core.schedule_trigger",
 }
 
 

@@ -6,6 +6,8 @@ resolves the item's parameters against the node's YAML description, the handler 
 function with them and the step's typeVersion, and sends each ``(output, json)`` pair to its
 output with :class:`~plivo_node.core.node.Routed`.
 
+The Schedule Trigger adds the schedule hook that ``serve`` fires on its timetable.
+
 A node that passes its input item on (Manual Trigger, If, Filter, No Operation) keeps the
 item's binary entries, as n8n does; a node that makes new items (Edit Fields, Split Out) does
 not. None of them talks to a service: they have no API client.
@@ -13,10 +15,14 @@ not. None of them talks to a service: they have no API client.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from plivo_node.core.items import JsonObject
+from plivo_node.core.local_zone import local_zone_name
 from plivo_node.core.node import (
     SINGLE_OPERATION,
     Handler,
@@ -24,6 +30,7 @@ from plivo_node.core.node import (
     NodeType,
     OperationContext,
     Routed,
+    RunSettings,
 )
 from plivo_node.nodes.core import (
     description_path,
@@ -32,6 +39,7 @@ from plivo_node.nodes.core import (
     if_node,
     manual_trigger,
     no_op,
+    schedule_trigger,
     split_out,
 )
 from plivo_node.nodes.core.node_support import Output
@@ -80,6 +88,45 @@ async def _filter_handler(context: OperationContext) -> HandlerOutput:
     return [Routed(output, json, context.item.binary) for output, json in produced]
 
 
+# The run's time zone (settings.timezone), which a tick fired by `run` is stamped in.
+_RUN_ZONE: contextvars.ContextVar[str | None] = contextvars.ContextVar("run_zone", default=None)
+
+
+class _ZoneScope:
+    def lines(self) -> list[str]:
+        return []
+
+
+@contextmanager
+def _zone_scope(settings: RunSettings) -> Iterator[_ZoneScope]:
+    token = _RUN_ZONE.set(settings.timezone)
+    try:
+        yield _ZoneScope()
+    finally:
+        _RUN_ZONE.reset(token)
+
+
+async def _schedule_handler(context: OperationContext) -> HandlerOutput:
+    """Schedule Trigger: ``serve`` gives it the tick's item, which it emits; a run without one
+    (``plivo-node run``, like n8n's "Test workflow") fires it once, now."""
+    if context.item.json:
+        return [Routed(0, dict(context.item.json), context.item.binary)]
+    zone = _RUN_ZONE.get() or local_zone_name()
+    return [dict(schedule_trigger.tick_item(datetime.now(UTC), zone))]
+
+
+class _Schedule:
+    """The schedule hook (:class:`plivo_node.core.node.ScheduleTrigger`)."""
+
+    def timetable(
+        self, params: Mapping[str, Any], *, seed: str, timezone: str
+    ) -> schedule_trigger.ScheduleTimetable:
+        return schedule_trigger.timetable(params, seed=seed, timezone=timezone)
+
+    def item(self, at: datetime, timezone: str) -> Mapping[str, str]:
+        return schedule_trigger.tick_item(at, timezone)
+
+
 def _node(
     name: str,
     handler: Handler,
@@ -103,3 +150,13 @@ IF: Final = _node("if", _handler(if_node.execute, passes_item=True), outputs=("t
 FILTER: Final = _node("filter", _filter_handler, outputs=("kept",))
 SPLIT_OUT: Final = _node("splitOut", _handler(split_out.execute, passes_item=False))
 NO_OP: Final = _node("noOp", _handler(no_op.execute, passes_item=True))
+SCHEDULE_TRIGGER: Final = NodeType(
+    name="scheduleTrigger",
+    description_file=description_path("scheduleTrigger"),
+    handlers={SINGLE_OPERATION: _schedule_handler},
+    trigger=True,
+    schedule=_Schedule(),
+    run_scope=_zone_scope,
+    check_constants=lambda _operation, params: list(schedule_trigger.constant_problems(params)),
+    n8n_type=N8N_PACKAGE + "scheduleTrigger",
+)

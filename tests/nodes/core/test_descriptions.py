@@ -26,6 +26,7 @@ EXPECTED = {
     "filter": ("Filter", ("transform",), ("main",), ("main",), ("Kept", "Discarded")),
     "splitOut": ("Split Out", ("transform",), ("main",), ("main",), None),
     "noOp": ("No Operation, do nothing", ("organization",), ("main",), ("main",), None),
+    "scheduleTrigger": ("Schedule Trigger", ("trigger", "schedule"), (), ("main",), None),
 }
 
 
@@ -69,6 +70,24 @@ def test_the_description_offers_the_type_versions_the_function_runs(node_type: s
         ("if", 2, {"conditions": {}, "options": {}}),
         ("if", 2.2, {"conditions": {}, "looseTypeValidation": False, "options": {}}),
         ("filter", 2.3, {"conditions": {}, "looseTypeValidation": False, "options": {}}),
+        # A fixedCollection's default entry gets the defaults of the values it shows.
+        (
+            "scheduleTrigger",
+            1.2,
+            {
+                "notice": "",
+                "rule": {
+                    "interval": [
+                        {
+                            "field": "days",
+                            "daysInterval": 1,
+                            "triggerAtHour": 0,
+                            "triggerAtMinute": 0,
+                        }
+                    ]
+                },
+            },
+        ),
     ],
 )
 def test_the_defaults_resolve_as_n8n_fills_them_in(

@@ -22,6 +22,7 @@ CORE = {
     "filter": (("kept",), False),
     "splitOut": (("main",), False),
     "noOp": (("main",), False),
+    "scheduleTrigger": (("main",), True),
 }
 
 
