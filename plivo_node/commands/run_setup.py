@@ -158,7 +158,7 @@ async def api_targets(
 def open_run_scopes(
     stack: contextlib.AsyncExitStack[Any],
     registry: NodeRegistry,
-    steps: list[Step],
+    steps: Sequence[Step],
     settings: RunSettings,
 ) -> list[RunScope]:
     """Each node type's run-wide state (a suppression list loaded once), open until the last
@@ -170,7 +170,7 @@ def open_run_scopes(
 
 
 def run_scopes(
-    registry: NodeRegistry, steps: list[Step], settings: RunSettings
+    registry: NodeRegistry, steps: Sequence[Step], settings: RunSettings
 ) -> list[Callable[[], AbstractContextManager[RunScope]]]:
     """Openers of the run scopes of the steps' node types, each node type once."""
     return [

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from plivo_node.commands.run_setup import client_nodes, client_options
+from plivo_node.commands.run_setup import client_nodes, client_options, open_run_scopes
 from plivo_node.core.api import NO_CLIENT, ApiClient
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.items import Item
-from plivo_node.core.node import ClientOptions, RunClient, RunTally
+from plivo_node.core.node import ClientOptions, RunClient, RunSettings, RunTally
 from plivo_node.core.redaction import redact_json
 from plivo_node.run.credentials import Fields
 from plivo_node.run.engine import ItemResult, Step
@@ -194,7 +194,15 @@ async def run_items(
         if (node := registry.get(name)).type.tally is not None
     }
     lines: list[str] = []
-    async with _clients(spec, steps, registry, live_fields) as opened:
+    settings = RunSettings(
+        spec.settings.suppression, dry_run=dry_run, timezone=spec.settings.timezone
+    )
+    async with (
+        _clients(spec, steps, registry, live_fields) as opened,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        # As in `run`: the suppression list screens the sends, the dry run counts the skips.
+        scopes = open_run_scopes(stack, registry, steps, settings)
         live = {name: client for name, (client, _) in opened.items()}
         clients: dict[str, ApiClient] = dict(live)
         if dry_run:  # the node's own stand-in: reads go through, writes are simulated
@@ -216,7 +224,9 @@ async def run_items(
                 await tally.complete(live.get(name, NO_CLIENT))
     outputs = {step.name: step.outputs for step in steps}
     mode = "dry-run" if dry_run else ("sandbox" if live_fields is None else "live")
-    return RunReport(mode, summary_json(summary), recorder.rows(outputs))
+    report = summary_json(summary)
+    report["lines"] += [line for scope in scopes for line in scope.lines()]
+    return RunReport(mode, report, recorder.rows(outputs))
 
 
 def summary_json(summary: RunSummary) -> dict[str, Any]:

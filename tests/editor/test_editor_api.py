@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from plivo_node.editor.api import new_state
 from plivo_node.editor.project import open_file
 from plivo_node.editor.server import build_app
+from plivo_node.nodes.plivo.suppression import Source, opened
 from plivo_node.run.registry import NodeRegistry
 from plivo_sandbox import Sandbox, SandboxConfig
 
@@ -423,3 +424,29 @@ async def test_a_schedule_trigger_renders_runs_and_round_trips(
         ("Every morning", "rule.interval[0].minutesInterval")
     ]
     assert problems[0]["message"].startswith("90 is above the maximum of 59")
+
+
+async def test_editor_runs_skip_a_number_on_the_suppression_list(
+    client: TestClient[Any, Any],
+) -> None:
+    with opened() as listed:
+        listed.add("14155550102", reason="keyword STOP", source=Source.KEYWORD)
+    pipeline = (await _document(client))["pipeline"]
+    async with Sandbox(SandboxConfig()) as account:
+        await _set_credentials(client, account)
+        dry = await (
+            await client.post(
+                "/api/dry-run", headers=HEADERS, json={"pipeline": pipeline, "items": CONTACTS}
+            )
+        ).json()
+        assert any("would skip 1 items" in line for line in dry["summary"]["lines"])
+        body = {"pipeline": pipeline, "items": CONTACTS, "mode": "live"}
+        live = await client.post(
+            "/api/run", headers=HEADERS, json={**body, "confirmation": dry["confirmation"]}
+        )
+        assert live.status == 200, await live.text()
+        report = await live.json()
+        assert await _messages(account) == 2  # Ben texted STOP: nothing went to him
+    rows = report["steps"]["Send reminder"]
+    assert rows[1]["outputs"][0]["error"]["code"] == "suppressed"
+    assert any("skipped 1 items" in line for line in report["summary"]["lines"])
