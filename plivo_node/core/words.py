@@ -6,7 +6,7 @@ One place, so every message names a value's type the same way: n8n's words for J
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 
 def kind_of(value: object) -> str:
@@ -29,3 +29,11 @@ def kind_of(value: object) -> str:
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """``1 item``, ``2 items``, ``0 items``."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the known name closest to a misspelt one, else nothing."""
+    import difflib  # noqa: PLC0415  (only a misspelt name needs it; --help does not)
+
+    close = difflib.get_close_matches(str(name), sorted(set(known)), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -29,7 +29,6 @@ its parameters are its own, and ``@version`` conditions read the step's ``type_v
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,7 +37,7 @@ from typing import Any, Final
 
 from plivo_node.core.errors import ExpressionError, ParameterError, PipelineError
 from plivo_node.core.redaction import register_secret
-from plivo_node.core.words import kind_of
+from plivo_node.core.words import did_you_mean, kind_of
 from plivo_node.description import (
     DisplayOptions,
     FixedCollectionGroup,
@@ -525,8 +524,7 @@ class ParameterResolver:
             raise PipelineError(self._source, [problem])
         if value not in offered:
             article = "an" if name == "operation" else "a"
-            close = difflib.get_close_matches(str(value), offered, n=1)
-            guess = f"; did you mean '{close[0]}'?" if close else ""
+            guess = did_you_mean(value, offered)
             problem = (
                 f"parameters.{name}: {_shown(value, definition)} is not {article} {name} of "
                 f"{where} (valid: {', '.join(offered)}){guess}"
@@ -574,11 +572,9 @@ class ParameterResolver:
                     f"move it under {home.name}",
                 )
                 continue
-            close = difflib.get_close_matches(str(name), valid, n=1)
             problems.add(
                 str(name),
-                f"unknown parameter for {self._operation_text}"
-                + (f"; did you mean '{close[0]}'?" if close else ""),
+                f"unknown parameter for {self._operation_text}" + did_you_mean(name, valid),
                 f"valid parameters: {', '.join(valid)}",
             )
 
@@ -697,11 +693,10 @@ class ParameterResolver:
         slots: list[_Slot] = []
         for name in value:
             if name not in names:
-                close = difflib.get_close_matches(str(name), names, n=1)
                 problems.add(
                     f"{path}.{name}",
                     f"unknown field of '{prop.displayName}' for {self._operation_text}"
-                    + (f"; did you mean '{close[0]}'?" if close else ""),
+                    + did_you_mean(name, names),
                     f"valid fields: {', '.join(names)}",
                 )
         for sub in offered:
@@ -747,11 +742,9 @@ class ParameterResolver:
         for name, entries in value.items():
             group = groups.get(str(name))
             if group is None:
-                close = difflib.get_close_matches(str(name), list(groups), n=1)
                 problems.add(
                     f"{path}.{name}",
-                    f"unknown group of '{prop.displayName}'"
-                    + (f"; did you mean '{close[0]}'?" if close else ""),
+                    f"unknown group of '{prop.displayName}'" + did_you_mean(name, list(groups)),
                     f"valid groups: {names}",
                 )
                 continue
@@ -797,11 +790,9 @@ class ParameterResolver:
         known = [value.name for value in group.values]
         for name in entry:
             if name not in known:
-                close = difflib.get_close_matches(str(name), known, n=1)
                 problems.add(
                     f"{path}.{name}",
-                    f"unknown value of '{group.displayName}'"
-                    + (f"; did you mean '{close[0]}'?" if close else ""),
+                    f"unknown value of '{group.displayName}'" + did_you_mean(name, known),
                     f"valid values: {', '.join(sorted(set(known)))}",
                 )
         decided: dict[str, Any] = {"@version": self._version}

@@ -7,12 +7,12 @@ broken manifest is fixed in one round.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import Any
 
+from plivo_node.core.words import did_you_mean
 from plivo_node.description.models import (
     CredentialType,
     DisplayOptions,
@@ -49,11 +49,6 @@ def _is_condition(value: Any) -> bool:
 
 def _listing(values: Iterable[Any]) -> str:
     return ", ".join(repr(value) for value in values)
-
-
-def _suggestion(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(set(known)), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _literals(values: Sequence[Any]) -> list[Any] | None:
@@ -206,7 +201,7 @@ def _check_display_references(
             if not targets:
                 problems.append(
                     f"{where}: refers to parameter '{name}', which does not exist"
-                    + _suggestion(name, (t.name for t in scope))
+                    + did_you_mean(name, (t.name for t in scope))
                 )
                 continue
             # Only the definitions that can be shown together with this one count (each
@@ -373,7 +368,7 @@ def check_credential_type(credential: CredentialType) -> list[str]:
             )
     problems.extend(
         f"environment.{field}: '{field}' is not a property of '{credential.name}'"
-        + _suggestion(field, names)
+        + did_you_mean(field, names)
         for field in credential.environment
         if field not in names
     )
@@ -389,7 +384,7 @@ def check_credential_type(credential: CredentialType) -> list[str]:
     for where, text in texts:
         problems.extend(
             f"{where}: refers to $credentials.{name}, which is not a property of "
-            f"'{credential.name}'" + _suggestion(name, names)
+            f"'{credential.name}'" + did_you_mean(name, names)
             for name in _CREDENTIAL_REFERENCE.findall(text)
             if name not in names
         )

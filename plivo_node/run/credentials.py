@@ -26,13 +26,13 @@ message built here ever contains one. What a valid value looks like is the node'
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from plivo_node.core.errors import CredentialError
 from plivo_node.core.redaction import register_secret
+from plivo_node.core.words import did_you_mean
 from plivo_node.description import CredentialType
 
 Fields = dict[str, str]
@@ -80,11 +80,10 @@ def block_problems(block: Any, credentials: Sequence[CredentialType]) -> list[st
     for key, value in block.items():
         credential = by_name.get(key) if isinstance(key, str) else None
         if credential is None:
-            close = difflib.get_close_matches(str(key), list(by_name), n=1)
             known = ", ".join(sorted(by_name)) or "none"
             problems.append(
                 "credentials: an entry is not a credential type of this pipeline's nodes "
-                f"(theirs: {known})" + (f"; did you mean '{close[0]}'?" if close else "")
+                f"(theirs: {known})" + did_you_mean(key, by_name)
             )
         elif value is not None and not isinstance(value, Mapping):
             problems.append(

@@ -24,7 +24,6 @@ node type's own: its error output, as in n8n.
 
 from __future__ import annotations
 
-import difflib
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from functools import cached_property
 from typing import Any
 
 from plivo_node.core.errors import PipelineError
+from plivo_node.core.words import did_you_mean
 
 MAIN_OUTPUT = 0
 
@@ -207,9 +207,7 @@ def _describe(edge: Edge) -> str:
 
 
 def _unknown(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    guess = f"; did you mean '{close[0]}'?" if close else ""
-    return f"there is no step named '{name}'{guess}"
+    return f"there is no step named '{name}'{did_you_mean(name, known)}"
 
 
 def resolve_graph(

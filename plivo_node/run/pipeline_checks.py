@@ -20,7 +20,6 @@ the pass is linear in the size of the pipeline.
 from __future__ import annotations
 
 import csv
-import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from plivo_node.core.errors import ConfigurationError
 from plivo_node.core.node import ConstantCheck, OperationKey
+from plivo_node.core.words import did_you_mean
 from plivo_node.expressions import is_expression
 from plivo_node.expressions.template import split_template
 from plivo_node.expressions.tokens import SyntaxProblemError, Token, decode_string, tokenize
@@ -126,8 +126,7 @@ def _reference_problem(name: str, reader: str, graph: Graph) -> str | None:
     """Why ``$('name')`` cannot be read by the step ``reader``, or None when it can: a step
     reads only the steps whose items reach it (in a straight line, the steps before it)."""
     if name not in graph:
-        close = difflib.get_close_matches(name, [step.name for step in graph.steps], n=1)
-        guess = f"; did you mean '{close[0]}'?" if close else ""
+        guess = did_you_mean(name, [step.name for step in graph.steps])
         return f"there is no step named '{name}'{guess}"
     if name == reader:
         return f"'{name}' is this step itself; a step reads only the steps before it"

@@ -63,9 +63,9 @@ def number_app(state: SandboxState, number: JsonDict) -> JsonDict | None:
     return state.applications.get(app_id)
 
 
-async def inject_inbound_message(request: web.Request) -> web.StreamResponse:
-    values = params(request)
-    state = state_of(request)
+def injected_parties(values: JsonDict, state: SandboxState) -> tuple[str, str, JsonDict]:
+    """An injected message's or call's ``from`` (any valid number) and ``to`` (one of the
+    account's numbers): the two numbers, and the rented number's record."""
     sender = normalize_number(required_text_param(values, "from"))
     if not is_valid_number(sender):
         raise RejectedError(400, f"from '{values['from']}' is not a valid phone number.")
@@ -73,6 +73,13 @@ async def inject_inbound_message(request: web.Request) -> web.StreamResponse:
     number = state.numbers.get(to)
     if number is None:
         raise RejectedError(404, f"to '{values['to']}' is not a number of this account")
+    return sender, to, number
+
+
+async def inject_inbound_message(request: web.Request) -> web.StreamResponse:
+    values = params(request)
+    state = state_of(request)
+    sender, to, number = injected_parties(values, state)
     text = required_text_param(values, "text")
     measured = measure(text)
     accepted_at = time.time()

@@ -23,15 +23,13 @@ import uuid
 from aiohttp import web
 
 from plivo_sandbox.callbacks import Callback, is_local_url
-from plivo_sandbox.destinations import is_valid_number, normalize_number
-from plivo_sandbox.routes.inbound import number_app
+from plivo_sandbox.routes.inbound import injected_parties, number_app
 from plivo_sandbox.wire import (
     CALLBACKS_KEY,
     RejectedError,
     format_time,
     int_param,
     params,
-    required_text_param,
     respond,
     state_of,
     text_param,
@@ -49,13 +47,7 @@ def add_routes(router: web.UrlDispatcher, base: str) -> None:
 async def inject_inbound_call(request: web.Request) -> web.StreamResponse:
     values = params(request)
     state = state_of(request)
-    caller = normalize_number(required_text_param(values, "from"))
-    if not is_valid_number(caller):
-        raise RejectedError(400, f"from '{values['from']}' is not a valid phone number.")
-    to = normalize_number(required_text_param(values, "to"))
-    number = state.numbers.get(to)
-    if number is None:
-        raise RejectedError(404, f"to '{values['to']}' is not a number of this account")
+    caller, to, number = injected_parties(values, state)
     duration = int_param(values, "duration") or 0
     if not 0 <= duration <= MAX_DURATION:
         raise RejectedError(400, f"duration must be 0-{MAX_DURATION} seconds, not {duration}")
