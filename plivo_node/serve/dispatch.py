@@ -2,7 +2,8 @@
 
 Events with the same order key (the same end user) form a chain: the next starts only when
 the one before it has finished, so a STOP and a later START take effect in the order they
-were sent. Chains run side by side.
+were sent. Chains run side by side. While webhook requests keep arriving, fewer events run at
+once (:mod:`.run_gate`): acknowledging comes first, the queue holds the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from plivo_node.serve.queue import QueuedEvent
+from plivo_node.serve.run_gate import RunGate, busy_slots_for
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +23,14 @@ EventRunner = Callable[[QueuedEvent], Awaitable[None]]
 
 
 class OrderedDispatcher:
-    def __init__(self, run: EventRunner, *, concurrency: int) -> None:
+    def __init__(
+        self, run: EventRunner, *, concurrency: int, busy_slots: int | None = None
+    ) -> None:
         self._run = run
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = RunGate(
+            concurrency,
+            busy_slots=busy_slots_for(concurrency) if busy_slots is None else busy_slots,
+        )
         # Per order key with an event running or waiting for a slot: the events behind it.
         self._chains: dict[str, deque[QueuedEvent]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -37,6 +44,10 @@ class OrderedDispatcher:
             return
         self._chains[event.order_key] = deque()
         self._start(event)
+
+    def request_arrived(self) -> None:
+        """A webhook request arrived: acceptance has priority over running for a moment."""
+        self._slots.request_arrived()
 
     @property
     def busy(self) -> int:
@@ -54,13 +65,15 @@ class OrderedDispatcher:
         current: QueuedEvent | None = event
         try:
             while current is not None:
-                async with self._slots:
-                    try:
-                        await self._run(current)
-                    except Exception:
-                        # The event stays queued (it was not marked done): it runs again on
-                        # the next start. The traceback goes to the log, not to the caller.
-                        logger.exception("event %s failed", current.id)
+                await self._slots.acquire()
+                try:
+                    await self._run(current)
+                except Exception:
+                    # The event stays queued (it was not marked done): it runs again on the
+                    # next start. The traceback goes to the log, not to the caller.
+                    logger.exception("event %s failed", current.id)
+                finally:
+                    self._slots.release()
                 chain = self._chains[key]
                 current = chain.popleft() if chain else None
         finally:
@@ -80,4 +93,5 @@ class OrderedDispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._chains.clear()
+        self._slots.close()
         self._idle.set()
