@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
+from collections.abc import Callable
 
 # How long after the last request the burst counts as over.
 QUIET_SECONDS = 0.05
@@ -27,20 +27,29 @@ def busy_slots_for(concurrency: int) -> int:
 
 
 class RunGate:
-    """A semaphore whose size drops to ``busy_slots`` while requests keep arriving."""
+    """A counter of running events whose limit drops to ``busy_slots`` during a burst.
+
+    :meth:`try_acquire` takes a slot if one is free under the current limit. One refused only
+    because of a burst makes the gate call ``reopened`` once the burst may be over, so that the
+    caller can start what waits (a released slot is the caller's to reuse at once).
+    """
 
     def __init__(
-        self, concurrency: int, *, busy_slots: int, quiet_seconds: float = QUIET_SECONDS
+        self,
+        concurrency: int,
+        *,
+        busy_slots: int,
+        reopened: Callable[[], None],
+        quiet_seconds: float = QUIET_SECONDS,
     ) -> None:
         if concurrency < 1 or busy_slots < 1:
             raise ValueError("a run gate needs at least one slot")
         self._concurrency = concurrency
         self._busy_slots = min(busy_slots, concurrency)
+        self._reopened = reopened
         self._quiet = quiet_seconds
         self._running = 0
         self._last_request = -math.inf
-        # Waiting acquirers, first come first served; a future's result means "slot granted".
-        self._waiters: deque[asyncio.Future[None]] = deque()
         self._timer: asyncio.TimerHandle | None = None
 
     @property
@@ -51,51 +60,24 @@ class RunGate:
         """A webhook request arrived: for ``quiet_seconds``, only ``busy_slots`` may run."""
         self._last_request = time.monotonic()
 
-    def _limit(self) -> int:
-        if time.monotonic() - self._last_request < self._quiet:
-            return self._busy_slots
-        return self._concurrency
-
-    async def acquire(self) -> None:
-        if not self._waiters and self._running < self._limit():
+    def try_acquire(self) -> bool:
+        quiet_for = time.monotonic() - self._last_request
+        limit = self._concurrency if quiet_for >= self._quiet else self._busy_slots
+        if self._running < limit:
             self._running += 1
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        self._arm()
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # granted, then cancelled before it could run: pass it on
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
-            raise
+            return True
+        if limit < self._concurrency and self._timer is None:
+            # Refused for the burst alone: look again when it may be over.
+            delay = max(self._quiet - quiet_for, 0.001)
+            self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+        return False
 
     def release(self) -> None:
         self._running -= 1
-        self._wake()
-
-    def _wake(self) -> None:
-        limit = self._limit()
-        while self._waiters and self._running < limit:
-            waiter = self._waiters.popleft()
-            if waiter.done():
-                continue  # cancelled; its task removes nothing more
-            self._running += 1
-            waiter.set_result(None)
-        self._arm()
-
-    def _arm(self) -> None:
-        """While some wait only because of a burst, look again once it may be over."""
-        if self._timer is not None or not self._waiters or self._running >= self._concurrency:
-            return
-        delay = self._last_request + self._quiet - time.monotonic()
-        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.001), self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
-        self._wake()
+        self._reopened()
 
     def close(self) -> None:
         if self._timer is not None:

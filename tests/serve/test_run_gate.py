@@ -1,5 +1,5 @@
 """The run gate: fewer events run at once while webhook requests keep arriving, all slots once
-they pause, and a waiter cancelled at any point never leaks a slot."""
+they pause; the dispatcher starts what waits when the gate reopens."""
 
 from __future__ import annotations
 
@@ -11,15 +11,8 @@ from plivo_node.serve.dispatch import OrderedDispatcher
 from plivo_node.serve.queue import QueuedEvent
 from plivo_node.serve.run_gate import RunGate, busy_slots_for
 
-QUIET = 0.05
-
-
-async def acquired(gate: RunGate, count: int) -> list[asyncio.Task[None]]:
-    """Start ``count`` acquirers; return them once the loop has let each try."""
-    tasks = [asyncio.create_task(gate.acquire()) for _ in range(count)]
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    return tasks
+# Long enough that a busy machine cannot end a burst between two statements of a test.
+QUIET = 0.2
 
 
 def test_a_tenth_of_the_concurrency_runs_during_a_burst_and_never_none() -> None:
@@ -28,53 +21,39 @@ def test_a_tenth_of_the_concurrency_runs_during_a_burst_and_never_none() -> None
     assert busy_slots_for(5) == 1
     assert busy_slots_for(1) == 1
     with pytest.raises(ValueError, match="at least one slot"):
-        RunGate(4, busy_slots=0)
+        RunGate(4, busy_slots=0, reopened=lambda: None)
 
 
 async def test_all_slots_open_when_no_request_arrives() -> None:
-    gate = RunGate(4, busy_slots=1, quiet_seconds=QUIET)
-    tasks = await acquired(gate, 6)
-    assert gate.running == 4
-    assert sum(task.done() for task in tasks) == 4
+    gate = RunGate(4, busy_slots=1, reopened=lambda: None, quiet_seconds=QUIET)
+    assert [gate.try_acquire() for _ in range(5)] == [True] * 4 + [False]
     gate.release()
-    await asyncio.sleep(0)
+    assert gate.try_acquire()
     assert gate.running == 4
-    assert sum(task.done() for task in tasks) == 5
-    gate.close()
-    for task in tasks:
-        task.cancel()
 
 
-async def test_requests_hold_runs_to_the_busy_slots_until_they_pause() -> None:
-    gate = RunGate(4, busy_slots=1, quiet_seconds=QUIET)
+async def test_requests_hold_runs_to_the_busy_slots_then_reopen_the_gate() -> None:
+    reopened = asyncio.Event()
+    gate = RunGate(4, busy_slots=1, reopened=reopened.set, quiet_seconds=QUIET)
     gate.request_arrived()
-    tasks = await acquired(gate, 4)
-    assert gate.running == 1  # a burst: one at a time
+    assert [gate.try_acquire() for _ in range(3)] == [True, False, False]
     # Requests keep arriving: a finished run lets only one more start.
     gate.request_arrived()
     gate.release()
-    await asyncio.sleep(0)
-    assert gate.running == 1
-    assert sum(task.done() for task in tasks) == 2
-    # The burst is over: the waiting ones start without anyone releasing a slot.
-    await asyncio.sleep(QUIET * 3)
-    assert gate.running == 3
-    assert all(task.done() for task in tasks)
+    assert [gate.try_acquire() for _ in range(2)] == [True, False]
+    assert not reopened.is_set()
+    # The burst is over: the gate says so without anyone releasing a slot, and opens fully.
+    await asyncio.sleep(QUIET * 1.5)
+    assert reopened.is_set()
+    assert [gate.try_acquire() for _ in range(4)] == [True, True, True, False]
     gate.close()
 
 
-async def test_a_cancelled_waiter_leaks_no_slot() -> None:
-    gate = RunGate(1, busy_slots=1, quiet_seconds=QUIET)
-    await gate.acquire()
-    waiting, granted = await acquired(gate, 2)
-    waiting.cancel()  # cancelled while waiting
-    await asyncio.sleep(0)
-    gate.release()  # grants the slot to `granted`, which is then cancelled before it runs
-    granted.cancel()
-    await asyncio.gather(waiting, granted, return_exceptions=True)
-    assert gate.running == 0
-    await gate.acquire()  # the slot is free again
-    assert gate.running == 1
+def test_a_gate_that_is_full_anyway_sets_no_timer() -> None:
+    # No running loop is needed: a refusal at full concurrency waits for a release instead.
+    gate = RunGate(1, busy_slots=1, reopened=lambda: None, quiet_seconds=QUIET)
+    assert gate.try_acquire()
+    assert not gate.try_acquire()
     gate.close()
 
 
@@ -91,7 +70,7 @@ async def test_the_dispatcher_runs_fewer_events_while_requests_arrive() -> None:
         await asyncio.sleep(0.005)
         running -= 1
 
-    dispatcher = OrderedDispatcher(run, concurrency=10, busy_slots=2)
+    dispatcher = OrderedDispatcher(run, concurrency=10, busy_slots=2, quiet_seconds=QUIET)
     for number in range(40):
         dispatcher.request_arrived()
         dispatcher.submit(QueuedEvent(number, "sms", "inboundMessage", {}, f"user-{number}"))
@@ -100,3 +79,23 @@ async def test_the_dispatcher_runs_fewer_events_while_requests_arrive() -> None:
     await asyncio.wait_for(dispatcher.wait_idle(), timeout=5)
     assert most_in_burst == 2
     assert dispatcher.busy == 0
+
+
+async def test_events_waiting_for_a_slot_have_no_task_and_cancel_drops_them() -> None:
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def run(queued: QueuedEvent) -> None:
+        started.append(queued.id)
+        await release.wait()
+
+    dispatcher = OrderedDispatcher(run, concurrency=2, busy_slots=1)
+    for number in range(100):
+        dispatcher.submit(QueuedEvent(number, "sms", "inboundMessage", {}, f"user-{number}"))
+    await asyncio.sleep(0.01)
+    assert started == [0, 1]
+    assert len(asyncio.all_tasks()) <= 3  # this test and the two running events
+    assert dispatcher.busy == 100
+    await dispatcher.cancel()
+    assert dispatcher.busy == 0
+    await asyncio.wait_for(dispatcher.wait_idle(), timeout=1)
