@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5678  # n8n's port
+# Allocations between two collections of the young generation (Python's default: 700).
+GC_YOUNG_THRESHOLD = 10_000
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -227,6 +229,22 @@ async def _listen(args: argparse.Namespace, app: WebhookApp, runner: AppRunner) 
     return local
 
 
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic garbage collector's pauses short while events stream through.
+
+    Everything loaded so far (node descriptions, phone number metadata, modules, clients)
+    lives as long as the process: frozen, no collection walks it again. Each request and run
+    allocates many short-lived objects, so collections of the young generation come every
+    few hundred allocations; collecting less often spends less time per event in total.
+    """
+    import gc  # noqa: PLC0415
+
+    gc.collect()
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
+
+
 async def _wait_for_signal() -> None:
     import asyncio  # noqa: PLC0415
     import signal  # noqa: PLC0415
@@ -266,6 +284,7 @@ async def _serve(args: argparse.Namespace) -> int:
             dispatcher = OrderedDispatcher(run_event, concurrency=concurrency)
             # On the way out, first: nothing runs once clients and journals are closed.
             stack.push_async_callback(dispatcher.cancel)
+            _settle_garbage_collector()
             _resume(queue, served, dispatcher)
             app = WebhookApp(served, queue, dispatcher, base="")
             runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
