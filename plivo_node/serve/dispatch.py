@@ -2,7 +2,7 @@
 
 Events with the same order key (the same end user) form a chain: the next starts only when
 the one before it has finished, so a STOP and a later START take effect in the order they
-were sent. Chains run side by side. While webhook requests keep arriving, fewer events run at
+were sent. Chains run side by side. During a burst of webhook requests fewer events run at
 once (:mod:`.run_gate`): acknowledging comes first, the queue holds the rest.
 """
 
@@ -61,7 +61,7 @@ class OrderedDispatcher:
         self._start_ready()
 
     def request_arrived(self) -> None:
-        """A webhook request arrived: acceptance has priority over running for a moment."""
+        """A webhook request arrived (many in a short time: acceptance comes first)."""
         self._slots.request_arrived()
 
     @property

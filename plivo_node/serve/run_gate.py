@@ -1,10 +1,13 @@
-"""How many queued events may run at once: fewer while webhook requests keep arriving.
+"""How many queued events may run at once: fewer during a burst of webhook requests.
 
 Acknowledging a callback quickly is what stops the caller (Plivo) retrying it, and every
-event acknowledged is already durable, so under a burst acceptance comes first: while requests
-keep arriving (one within the last ``quiet_seconds``), at most ``busy_slots`` events run, and
-the rest wait in the queue; once requests pause, all ``concurrency`` slots open and the backlog
-catches up. ``busy_slots`` is never 0, so events keep running through a burst that does not end.
+event acknowledged is already durable, so under a burst acceptance comes first. A burst is
+``busy_requests`` or more requests arriving within ``quiet_seconds`` (200 a second by default);
+during one, and for ``quiet_seconds`` after, at most ``busy_slots`` events run and the rest
+wait in the queue; then all ``concurrency`` slots open and the backlog catches up. Steadier
+traffic never counts as a burst, so its events run at full concurrency however slow the
+service they call. ``busy_slots`` is never 0, so events keep running through a burst that
+does not end.
 
 One event loop runs both the HTTP side and the events; this gate is what keeps the events from
 taking the CPU time the HTTP side needs to answer within a few milliseconds.
@@ -17,7 +20,10 @@ import math
 import time
 from collections.abc import Callable
 
-# How long after the last request the burst counts as over.
+# A burst: this many requests within QUIET_SECONDS (200 a second), where one event loop
+# starts to be short of time for both answering and running.
+BUSY_REQUESTS = 10
+# The window requests are counted in, and how long after the last busy one a burst is over.
 QUIET_SECONDS = 0.05
 
 
@@ -40,6 +46,7 @@ class RunGate:
         *,
         busy_slots: int,
         reopened: Callable[[], None],
+        busy_requests: int = BUSY_REQUESTS,
         quiet_seconds: float = QUIET_SECONDS,
     ) -> None:
         if concurrency < 1 or busy_slots < 1:
@@ -47,9 +54,13 @@ class RunGate:
         self._concurrency = concurrency
         self._busy_slots = min(busy_slots, concurrency)
         self._reopened = reopened
+        self._busy_requests = busy_requests
         self._quiet = quiet_seconds
         self._running = 0
-        self._last_request = -math.inf
+        # Requests counted in the window that started at _window (a fixed window: cheap).
+        self._window = -math.inf
+        self._requests = 0
+        self._last_busy = -math.inf  # when a window last reached busy_requests
         self._timer: asyncio.TimerHandle | None = None
 
     @property
@@ -57,11 +68,17 @@ class RunGate:
         return self._running
 
     def request_arrived(self) -> None:
-        """A webhook request arrived: for ``quiet_seconds``, only ``busy_slots`` may run."""
-        self._last_request = time.monotonic()
+        """A webhook request arrived; ``busy_requests`` within ``quiet_seconds`` make a burst,
+        and until ``quiet_seconds`` after it only ``busy_slots`` events may run."""
+        now = time.monotonic()
+        if now - self._window >= self._quiet:
+            self._window, self._requests = now, 0
+        self._requests += 1
+        if self._requests >= self._busy_requests:
+            self._last_busy = now
 
     def try_acquire(self) -> bool:
-        quiet_for = time.monotonic() - self._last_request
+        quiet_for = time.monotonic() - self._last_busy
         limit = self._concurrency if quiet_for >= self._quiet else self._busy_slots
         if self._running < limit:
             self._running += 1

@@ -9,7 +9,7 @@ import pytest
 
 from plivo_node.serve.dispatch import OrderedDispatcher
 from plivo_node.serve.queue import QueuedEvent
-from plivo_node.serve.run_gate import RunGate, busy_slots_for
+from plivo_node.serve.run_gate import BUSY_REQUESTS, RunGate, busy_slots_for
 
 # Long enough that a busy machine cannot end a burst between two statements of a test.
 QUIET = 0.2
@@ -32,12 +32,13 @@ async def test_all_slots_open_when_no_request_arrives() -> None:
     assert gate.running == 4
 
 
-async def test_requests_hold_runs_to_the_busy_slots_then_reopen_the_gate() -> None:
+async def test_a_burst_holds_runs_to_the_busy_slots_then_reopens_the_gate() -> None:
     reopened = asyncio.Event()
-    gate = RunGate(4, busy_slots=1, reopened=reopened.set, quiet_seconds=QUIET)
-    gate.request_arrived()
+    gate = RunGate(4, busy_slots=1, reopened=reopened.set, busy_requests=3, quiet_seconds=QUIET)
+    for _ in range(3):
+        gate.request_arrived()
     assert [gate.try_acquire() for _ in range(3)] == [True, False, False]
-    # Requests keep arriving: a finished run lets only one more start.
+    # The burst goes on: a finished run lets only one more start.
     gate.request_arrived()
     gate.release()
     assert [gate.try_acquire() for _ in range(2)] == [True, False]
@@ -46,6 +47,18 @@ async def test_requests_hold_runs_to_the_busy_slots_then_reopen_the_gate() -> No
     await asyncio.sleep(QUIET * 1.5)
     assert reopened.is_set()
     assert [gate.try_acquire() for _ in range(4)] == [True, True, True, False]
+    gate.close()
+
+
+async def test_steady_requests_are_no_burst() -> None:
+    # Two requests in each window (e.g. 40 a second), their events calling a slow service.
+    gate = RunGate(4, busy_slots=1, reopened=lambda: None, busy_requests=3, quiet_seconds=0.01)
+    for _ in range(5):
+        gate.request_arrived()
+        gate.request_arrived()
+        await asyncio.sleep(0.012)  # the next window
+    gate.request_arrived()
+    assert [gate.try_acquire() for _ in range(5)] == [True] * 4 + [False]
     gate.close()
 
 
@@ -72,7 +85,8 @@ async def test_the_dispatcher_runs_fewer_events_while_requests_arrive() -> None:
 
     dispatcher = OrderedDispatcher(run, concurrency=10, busy_slots=2, quiet_seconds=QUIET)
     for number in range(40):
-        dispatcher.request_arrived()
+        for _ in range(BUSY_REQUESTS):  # a burst: requests keep arriving
+            dispatcher.request_arrived()
         dispatcher.submit(QueuedEvent(number, "sms", "inboundMessage", {}, f"user-{number}"))
         await asyncio.sleep(0.001)
     burst = False
