@@ -86,8 +86,9 @@ class OrderedDispatcher:
             logger.exception("event %s failed", event.id)
         finally:
             self._slots.release()
-        # Not reached when cancelled: cancel() drops every chain anyway.
-        chain = self._chains[event.order_key]
+        chain = self._chains.get(event.order_key)
+        if chain is None:
+            return  # cancel() dropped every chain: nothing more starts
         if chain:
             self._ready.append(chain.popleft())  # the next of the same sender, after it
         else:
