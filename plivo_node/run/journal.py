@@ -227,6 +227,7 @@ CREATE TABLE IF NOT EXISTS item (
 _UPSERT_ITEM = (
     "INSERT OR REPLACE INTO item (step, idx, state, outputs, input) VALUES (?, ?, ?, ?, ?)"
 )
+_DISCARD_STEPS = "DELETE FROM item WHERE step BETWEEN ? AND ?"
 
 # Built once: json.dumps builds a new encoder on every call that passes options.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -280,6 +281,8 @@ class RunJournal:
         self._max_batch = max_batch
         # Rows waiting for the next group commit, in arrival order.
         self._pending_rows: list[_Row] = []
+        # Step ranges to forget in the next group commit, after its rows (discard_later).
+        self._pending_discards: list[tuple[int, int]] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._flush_handle: asyncio.TimerHandle | asyncio.Handle | None = None
         self._flush_is_immediate = False
@@ -448,9 +451,18 @@ class RunJournal:
         self._check_usable()
         self._commit_pending()
         with _write_errors(self.path):
-            self._connection.execute(
-                "DELETE FROM item WHERE step BETWEEN ? AND ?", (first_step, last_step)
-            )
+            self._connection.execute(_DISCARD_STEPS, (first_step, last_step))
+
+    def discard_later(self, first_step: int, last_step: int) -> None:
+        """Forget the items of steps ``first_step`` to ``last_step`` in the next group commit.
+
+        For a part that is finished and will never be read again (``serve`` discards each
+        event's steps once the event is marked done): the caller does not wait, and many
+        discards share one transaction. Lost by a crash, the rows stay behind unread.
+        """
+        self._check_usable()
+        self._pending_discards.append((first_step, last_step))
+        self._schedule_flush()
 
     # --- group commit -----------------------------------------------------------------------
 
@@ -481,13 +493,14 @@ class RunJournal:
             self._flush_handle.cancel()
             self._flush_handle = None
         rows, self._pending_rows = self._pending_rows, []
+        discards, self._pending_discards = self._pending_discards, []
         waiters, self._waiters = self._waiters, []
-        if not rows and not waiters:
+        if not rows and not waiters and not discards:
             return
         if self._failure is None:
             try:
                 with _write_errors(self.path):
-                    self._write_rows(rows)
+                    self._write_rows(rows, discards)
             except ConfigurationError as error:
                 self._failure = error
         for waiter in waiters:
@@ -498,12 +511,14 @@ class RunJournal:
             else:
                 waiter.set_exception(self._failure)
 
-    def _write_rows(self, rows: list[_Row]) -> None:
+    def _write_rows(self, rows: list[_Row], discards: list[tuple[int, int]]) -> None:
         connection = self._connection
         connection.execute("BEGIN IMMEDIATE")
         try:
             # Rows go in arrival order, so a later outcome overwrites an earlier in_flight mark.
             connection.executemany(_UPSERT_ITEM, rows)
+            # After the rows: a part is discarded only once nothing more is written to it.
+            connection.executemany(_DISCARD_STEPS, discards)
         except BaseException:
             connection.execute("ROLLBACK")
             raise

@@ -71,6 +71,7 @@ class WebhookApp:
         return app
 
     async def handle(self, request: web.Request) -> web.Response:
+        self._dispatcher.request_arrived()
         served = self._pipelines.get(request.match_info["path"].strip("/"))
         if served is None or served.trigger is None:  # None: a scheduled pipeline, no webhook
             return web.Response(status=404, text="no pipeline is served at this path\n")

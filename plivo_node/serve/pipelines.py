@@ -15,7 +15,6 @@ one rate limiter and one pacer for everything the pipeline sends.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,7 @@ from plivo_node.core.items import Item
 from plivo_node.core.node import WebhookOptions, WebhookTrigger
 from plivo_node.core.redaction import redact
 from plivo_node.run.engine import RunStop, Step
-from plivo_node.run.item_io import OutputWriter, encode_line
+from plivo_node.run.item_io import OutputWriter
 from plivo_node.run.journal import JOURNAL_SUFFIX, RunJournal
 from plivo_node.run.pipeline import PipelineSpec
 from plivo_node.run.registry import NodeRegistry
@@ -135,9 +134,7 @@ class ServedPipeline:
             if lines is None:
                 return  # stopped by a shutdown: it runs (resumes) on the next start
             for line in lines:
-                record = json.loads(line)
-                record["event"] = event.id
-                self.output.write_line(encode_line(record))
+                self.output.write_line(_with_event(line, event.id))
             self.output.flush()
         await queue.done(event.id)
         EventJournal(self.journal, event.id).discard()
@@ -166,7 +163,7 @@ class ServedPipeline:
                 self.clients,
                 lines.append,
                 graph=self.spec.graph,
-                journal=EventJournal(self.journal, event.id),
+                journal=EventJournal(self.journal, event.id, fresh=event.fresh),
                 stop=stop,
             )
             finished = not summary.interrupted
@@ -176,6 +173,12 @@ class ServedPipeline:
         finally:
             self._stops.discard(stop)
         return lines if finished else None
+
+
+def _with_event(line: str, event_id: int) -> str:
+    """An output line (a JSON object, as :func:`~plivo_node.run.item_io.encode_line` writes
+    it) with the event's id added as its last key, without decoding it again."""
+    return f'{line[:-1]},"event":{event_id}}}'
 
 
 def open_journal(directory: Path, webhook: str, *, sandbox: bool) -> RunJournal:

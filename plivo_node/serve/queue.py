@@ -73,6 +73,10 @@ class QueuedEvent:
     kind: str
     params: Mapping[str, str]
     order_key: str
+    # Accepted by this process and not run yet, so no journal can hold anything of its run:
+    # its run skips reading the journal. False (the safe default) for an event queued before
+    # this start, whose run may have begun before a crash.
+    fresh: bool = False
 
 
 @dataclass
@@ -246,10 +250,12 @@ def _prune(connection: sqlite3.Connection, now: float) -> None:
 
 
 def queued_event(event_id: int, webhook: str, event: WebhookEvent) -> QueuedEvent:
+    """The event just committed by :meth:`EventQueue.put` (so ``fresh``)."""
     return QueuedEvent(
         id=event_id,
         webhook=webhook,
         kind=event.kind,
         params=event.params,
         order_key=event.order_key,
+        fresh=True,
     )

@@ -129,6 +129,27 @@ async def test_awaited_begins_one_after_another_each_commit(path: Path) -> None:
             assert len(commits) == index + 1
 
 
+async def test_discards_later_share_the_next_group_commit_after_its_rows(path: Path) -> None:
+    async with RunJournal.open(path, run_key="k", resume=False, commit_interval=0.001) as journal:
+        commits = count_commits(journal)
+        for part in range(100):  # parts of 10 steps, as serve keeps its events apart
+            journal.complete(part * 10, 0, ItemState.DONE, [out_item(0)])
+            journal.complete(part * 10 + 1, 0, ItemState.DONE, [out_item(0)])
+            if part % 2 == 0:
+                # Queued after its part's rows, in the same turn: those rows go too.
+                journal.discard_later(part * 10, part * 10 + 9)
+        assert commits == []  # nobody waited for the disk
+        for _ in range(5000):  # bounded wait for the scheduled group commit
+            if commits:
+                break
+            await asyncio.sleep(0.001)
+        assert len(commits) == 1
+        for part in range(100):
+            kept = {} if part % 2 == 0 else {0: Record(ItemState.DONE, [out_item(0)])}
+            assert journal.records(part * 10) == kept
+            assert journal.records(part * 10 + 1) == kept
+
+
 async def test_completes_do_not_wait_for_the_disk_but_commit_soon(path: Path) -> None:
     async with RunJournal.open(path, run_key="k", resume=False, commit_interval=0.001) as journal:
         commits = count_commits(journal)

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from plivo_node.core.node import ClientOptions, EventObserver
+from plivo_node.core.node import ClientOptions, EventObserver, WebhookEvent
 from plivo_node.nodes.plivo.factory import PlivoClientFactory
 from plivo_node.nodes.plivo.trigger import EVENT_OBSERVERS, PlivoWebhook
 from plivo_node.run.item_io import OutputWriter
+from plivo_node.run.journal import Record
 from plivo_node.run.pipeline import build_steps, load_pipeline
 from plivo_node.run.registry import NodeRegistry
 from plivo_node.serve.event_journal import LANE_STRIDE
 from plivo_node.serve.pipelines import ServedPipeline, open_journal, webhook_settings
-from plivo_node.serve.queue import EventQueue, QueuedEvent
+from plivo_node.serve.queue import EventQueue, QueuedEvent, queued_event
 from plivo_sandbox import Sandbox
 from tests.serve.conftest import AUTH_ID, AUTH_TOKEN, auto_reply, inbound
 
@@ -57,6 +58,11 @@ async def served(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[ServedPipeli
         yield pipeline
 
 
+def inbound_event(uuid: str) -> WebhookEvent:
+    params = inbound(uuid)
+    return WebhookEvent("inboundMessage", params, dedupe_key=uuid, order_key=params["From"])
+
+
 def lines(tmp_path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
 
@@ -93,6 +99,55 @@ async def test_an_event_runs_its_observers_then_its_pipeline(
     # Done: the event's journal entries are gone.
     assert served.journal.records(7 * LANE_STRIDE) == {}
     assert served.journal.records(7 * LANE_STRIDE + 1) == {}
+
+
+async def test_an_event_accepted_by_this_serve_reads_nothing_from_the_journal(
+    served: ServedPipeline, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = EventQueue.open(tmp_path / "q")
+    _outcome, event_id = await queue.put("sms", inbound_event("m-3"), "nonce-3")
+    reads: list[int] = []
+    original = served.journal.records
+
+    def records(step: int) -> dict[int, Record]:
+        reads.append(step)
+        return original(step)
+
+    monkeypatch.setattr(served.journal, "records", records)
+    try:
+        await served.run_event(queued_event(event_id, "sms", inbound_event("m-3")), queue)
+        assert reads == []  # fresh: nothing of it can be journaled yet
+        assert queue.waiting() == []  # it ran and is done
+    finally:
+        queue.close()
+    assert [message["text"] for message in sandbox.state.messages] == ["re m-3"]
+    (line,) = lines(tmp_path)
+    assert line["event"] == event_id
+    assert line["json"]["status"] == "queued"
+
+
+async def test_an_event_queued_before_this_start_reads_its_records(
+    served: ServedPipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = EventQueue.open(tmp_path / "q")
+    _outcome, event_id = await queue.put("sms", inbound_event("m-4"), "nonce-4")
+    queue.close()
+    reopened = EventQueue.open(tmp_path / "q")
+    (event,) = reopened.waiting()
+    assert not event.fresh
+    reads: list[int] = []
+    original = served.journal.records
+
+    def records(step: int) -> dict[int, Record]:
+        reads.append(step)
+        return original(step)
+
+    monkeypatch.setattr(served.journal, "records", records)
+    try:
+        await served.run_event(event, reopened)
+    finally:
+        reopened.close()
+    assert reads == [event_id * LANE_STRIDE, event_id * LANE_STRIDE + 1]
 
 
 async def test_a_send_in_flight_at_a_crash_is_reported_not_repeated(
