@@ -66,6 +66,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
     from plivo_node.queue.chunks import ChunkResult, RunState  # noqa: PLC0415
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
     from plivo_node.queue.redis_url import check_server, connect, parse_queue_url  # noqa: PLC0415
+    from plivo_node.queue.refusals import refuse_several_inputs  # noqa: PLC0415
     from plivo_node.queue.submit import (  # noqa: PLC0415
         DEFAULT_CHUNK_SIZE,
         Ordered,
@@ -101,12 +102,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
             "make",
             hint="drop --queue to run a pipeline with a send window in this process",
         )
-    if len(spec.graph.lanes) != len(spec.graph.steps):
-        raise ConfigurationError(
-            "queue mode runs pipelines whose steps each read one input; a step of this "
-            "pipeline reads several",
-            hint="drop --queue to run it in this process",
-        )
+    refuse_several_inputs(spec, where="", instead="drop --queue to run it in this process")
     for step in steps:
         if step.never_repeat and step.on_error is OnError.STOP_WORKFLOW:
             raise ConfigurationError(

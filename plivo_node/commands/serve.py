@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from plivo_node.run.registry import NodeRegistry
     from plivo_node.serve.app import WebhookApp
     from plivo_node.serve.dispatch import OrderedDispatcher
+    from plivo_node.serve.forward import EventForwarder
     from plivo_node.serve.pipelines import ServedPipeline, WebhookSettings
     from plivo_node.serve.queue import EventQueue, QueuedEvent
 
@@ -61,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="write each pipeline's output (JSON Lines, one file per webhook) here; default: "
         "the state directory's serve/output",
+    )
+    serve.add_argument(
+        "--queue",
+        metavar="URL",
+        help="accept and queue events here, run them on this queue's workers "
+        "(plivo-node worker): redis://HOST:PORT/DB",
     )
 
 
@@ -238,6 +245,22 @@ async def _wait_for_signal() -> None:
     await stopping.wait()
 
 
+async def _forwarder(
+    url: str | None,
+    loaded: list[_Loaded],
+    state: Path,
+    stack: contextlib.AsyncExitStack[bool | None],
+) -> EventForwarder | None:
+    """With --queue: what hands each event to the workers (checked before serve listens)."""
+    if url is None:
+        return None
+    from plivo_node.serve.forward import open_forwarder  # noqa: PLC0415
+
+    forwarder = await open_forwarder(url, [(each.file, each.spec) for each in loaded], state)
+    stack.push_async_callback(forwarder.close)
+    return forwarder
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web  # noqa: PLC0415
 
@@ -253,15 +276,22 @@ async def _serve(args: argparse.Namespace) -> int:
     state = ensure_state_dir() / "serve"
     queue = EventQueue.open(state)
     served: dict[str, ServedPipeline] = {}
+    forwarder: EventForwarder | None = None  # --queue: the workers run the events
 
     async def run_event(event: QueuedEvent) -> None:
-        await served[event.webhook].run_event(event, queue)
+        if forwarder is not None:
+            await forwarder.run_event(event, queue)
+        else:
+            await served[event.webhook].run_event(event, queue)
 
     try:
         async with contextlib.AsyncExitStack() as stack:
             output_dir = args.output if args.output is not None else state / "output"
+            forwarder = await _forwarder(args.queue, loaded, state, stack)
             for each in loaded:
                 served[each.settings.path] = await _open(each, registry, stack, state, output_dir)
+            if forwarder is not None:
+                forwarder.attach(served)
             concurrency = max(p.spec.settings.concurrency for p in served.values())
             dispatcher = OrderedDispatcher(run_event, concurrency=concurrency)
             # On the way out, first: nothing runs once clients and journals are closed.
@@ -282,6 +312,8 @@ async def _serve(args: argparse.Namespace) -> int:
             # others stay queued.
             for pipeline in served.values():
                 pipeline.stop()
+            if forwarder is not None:
+                forwarder.stop()
             await dispatcher.wait_idle()
             waiting = queue.counts().get("queued", 0)
             print(

@@ -70,6 +70,7 @@ class LoadedRun:
     never_repeat_lanes: frozenset[int]
     stack: contextlib.AsyncExitStack
     limits: list[AccountLimits] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # the account keys it sends for
     # Each node type's run scope (the suppression list), opened around every chunk: a scope
     # lives in one task's context, and chunks run in tasks of their own.
     scopes: list[Callable[[], contextlib.AbstractContextManager[object]]] = field(
@@ -242,13 +243,25 @@ class QueueWorker:
         }
 
     async def _load(self, state: RunState) -> LoadedRun:
-        run_id = state.run_id
-        async with self._loading.setdefault(run_id, asyncio.Lock()):
-            if run_id not in self._runs:
-                self._runs[run_id] = await self._open_run(state)
-        return self._runs[run_id]
+        """The run's pipeline, opened once per pipeline (its text, file name and mode), not
+        once per run: serve --queue queues a run per event, and each would otherwise open
+        its clients and check its credentials again."""
+        meta: dict[bytes, bytes] = await state.redis.hgetall(state.meta)  # type: ignore[misc]
+        if b"pipeline" not in meta:
+            raise PlivoNodeError(f"the queued run {state.run_id} is gone from the queue")
+        digest = hashlib.sha256()
+        for name in (b"file", b"pipeline", b"mode"):
+            digest.update(meta.get(name, b"") + b"\0")
+        key = digest.hexdigest()
+        async with self._loading.setdefault(key, asyncio.Lock()):
+            if key not in self._runs:
+                self._runs[key] = await self._open_run(meta)
+        run = self._runs[key]
+        # Which accounts the run sends for (digests, never credentials): queue status groups by it.
+        await state.redis.hset(state.meta, "accounts", ",".join(run.accounts))  # type: ignore[misc]
+        return run
 
-    async def _open_run(self, state: RunState) -> LoadedRun:
+    async def _open_run(self, meta: Mapping[bytes, bytes]) -> LoadedRun:
         from plivo_node.cli import (  # noqa: PLC0415
             _api_targets,
             _client_options,
@@ -259,9 +272,6 @@ class QueueWorker:
         from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
         from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
 
-        meta: dict[bytes, bytes] = await state.redis.hgetall(state.meta)  # type: ignore[misc]
-        if not meta:
-            raise PlivoNodeError(f"the queued run {state.run_id} is gone from the queue")
         registry = NodeRegistry()
         with tempfile.TemporaryDirectory(prefix="plivo-node-run-") as folder:
             path = Path(folder) / meta[b"file"].decode()
@@ -294,9 +304,11 @@ class QueueWorker:
             for target in targets:
                 assert self._redis is not None
                 options = _client_options(spec, steps, target.factory, retry_unknown=False)
+                account = _account_key(target.node.name, target.fields)
+                run.accounts.append(account)
                 limits = AccountLimits(
                     self._redis,
-                    _account_key(target.node.name, target.fields),
+                    account,
                     owner=self.worker_id,
                     lease_seconds=options.timeout * 2 + 5,
                 )

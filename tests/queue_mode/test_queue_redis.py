@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from plivo_node.core.errors import ConfigurationError
+from plivo_node.core.items import Item
 from plivo_node.queue import keys
 from plivo_node.queue.chunks import RunState
 from plivo_node.queue.journal import ChunkJournal, ClaimLostError
@@ -206,48 +207,39 @@ async def test_a_finished_chunk_is_published_once(redis: aioredis.Redis) -> None
     assert [r.chunk for r in results] == [0]
 
 
-async def test_a_schedule_tick_fires_once_however_many_servers_see_it(
+async def test_one_event_delivered_to_three_replicas_queues_one_run(
     redis: aioredis.Redis, redis_server: RedisServer
 ) -> None:
+    """A callback (or a schedule tick, ``tick:<epoch>``) seen by three serve replicas queues
+    one run; the winner, forwarding it again after a crash, gets its own run back."""
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
-    from plivo_node.queue.triggers import enqueue_event_run, fire_schedule_once  # noqa: PLC0415
+    from plivo_node.queue.triggers import enqueue_event_run  # noqa: PLC0415
 
     queue = await ChunkQueue.open(parse_queue_url(redis_server.url))
-    try:
-        fired = [
-            await fire_schedule_once(
-                redis,
-                queue,
-                schedule="nightly",
-                fire_time=1_700_000_000,
-                pipeline_text="version: 1",
-                pipeline_file="p.yaml",
-            )
-            for _replica in range(3)
-        ]
-        assert fired[0] is not None
-        assert fired[1:] == [None, None]
-        assert await queue.depth() == 1  # one chunk job for the one run
-        again = await enqueue_event_run(
+
+    async def forward(replica: str, event_id: str = "sms:inbound:m-42") -> tuple[str, bool]:
+        run = await enqueue_event_run(
             redis,
             queue,
-            event_id="delivery-42",
+            event_id=event_id,
+            holder=replica,
             pipeline_text="version: 1",
             pipeline_file="p.yaml",
-            items=[],
+            items=[Item(json={"MessageUUID": "m-42"})],
         )
-        assert again is not None
-        assert (
-            await enqueue_event_run(
-                redis,
-                queue,
-                event_id="delivery-42",
-                pipeline_text="version: 1",
-                pipeline_file="p.yaml",
-                items=[],
-            )
-            is None
-        )  # the sender's retry of one delivery queues nothing
+        return run.run_id, run.ours
+
+    try:
+        seen = await asyncio.gather(*(forward(replica) for replica in ("a", "b", "c")))
+        assert len({run_id for run_id, _ours in seen}) == 1
+        assert sorted(ours for _run_id, ours in seen) == [False, False, True]
+        assert await queue.depth() == 1  # one chunk job for the one run
+        winner = next(replica for replica, (_id, ours) in zip("abc", seen, strict=True) if ours)
+        assert await forward(winner) == (seen[0][0], True)  # re-forwarded after a crash
+        assert await queue.depth() == 1  # and nothing queued again
+        tick = await forward("b", event_id="nightly:tick:1700000000")
+        assert tick[1]
+        assert await queue.depth() == 2
     finally:
         await queue.close()
 

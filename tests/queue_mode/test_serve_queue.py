@@ -1,0 +1,221 @@
+"""``serve --queue``: serve accepts and queues signed callbacks, worker subprocesses run them.
+
+A real redis-server, serve and workers as subprocesses, and the sandbox in this process
+counting what reached "Plivo" (one reply per inbound message is the auto-reply pipeline)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from plivo_node.cli import main
+from plivo_sandbox import Sandbox, SandboxConfig
+from tests.queue_mode.conftest import RedisServer, Workers
+from tests.serve.conftest import (
+    AUTH_ID,
+    AUTH_TOKEN,
+    auto_reply,
+    inbound,
+    post,
+    serve_env,
+    start_serve,
+    v2_headers,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox(SandboxConfig(auth_id=AUTH_ID, auth_token=AUTH_TOKEN)) as running:
+        yield running
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def sender(number: int) -> str:
+    return f"1415555{2000 + number:04d}"
+
+
+def replies(sandbox: Sandbox) -> Counter[str]:
+    """Messages per destination (the auto-reply answers each inbound message's sender)."""
+    return Counter(message["dst"] for message in sandbox.state.messages)
+
+
+async def until_messages(sandbox: Sandbox, count: int) -> None:
+    async with asyncio.timeout(90):
+        while len(sandbox.state.messages) < count:  # noqa: ASYNC110 - other processes send
+            await asyncio.sleep(0.05)
+
+
+async def test_events_run_once_each_on_the_workers_in_order_per_sender(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    state = tmp_path / "state"
+    workers = Workers(serve_env(sandbox, state), redis_server.url, tmp_path)
+    await workers.start(2)
+    serve = await start_serve(
+        sandbox, state, auto_reply(tmp_path), args=("--queue", redis_server.url)
+    )
+    url = serve.urls["sms"]
+    events = [inbound(f"m-{n}", sender=sender(n % 5)) for n in range(40)]
+    try:
+        for chunk in range(0, len(events), 10):  # ten at once: several per sender in flight
+            answers = await asyncio.gather(
+                *(post(session, url, e, v2_headers(url)) for e in events[chunk : chunk + 10])
+            )
+            assert set(answers) == {(200, "OK")}
+        await serve.wait_output(len(events))
+        await until_messages(sandbox, len(events))
+    finally:
+        assert await serve.stop() == 0
+        await workers.stop()
+    assert len(sandbox.state.messages) == len(events), serve.stderr.decode() + workers.logs()
+    assert Counter(m["text"] for m in sandbox.state.messages) == Counter(
+        f"re {e['MessageUUID']}" for e in events
+    )
+    for number in range(5):  # each sender's replies went out in the order it wrote
+        sent = [m["text"] for m in sandbox.state.messages if m["dst"] == sender(number)]
+        assert sent == [f"re m-{n}" for n in range(number, len(events), 5)]
+    lines = serve.output()
+    assert sorted(line["event"] for line in lines) == list(range(1, len(events) + 1))
+    assert all(line["json"]["to"] == line_sender for line, line_sender in _paired(lines))
+
+
+def _paired(lines: list[dict[str, object]]) -> list[tuple[dict[str, object], str]]:
+    """Each output line with the sender of its event (events are numbered in posting order)."""
+    return [(line, sender((int(str(line["event"])) - 1) % 5)) for line in lines]  # type: ignore[misc]
+
+
+async def test_two_replicas_given_one_callback_queue_one_run(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    pipeline = auto_reply(tmp_path)
+    workers = Workers(serve_env(sandbox, tmp_path / "a"), redis_server.url, tmp_path)
+    await workers.start(2)
+    replicas = [
+        await start_serve(sandbox, tmp_path / name, pipeline, args=("--queue", redis_server.url))
+        for name in ("a", "b")
+    ]
+    try:
+        # Plivo retries each callback; behind a load balancer the retry reaches the other
+        # replica (a new nonce each time: only the message is the same).
+        for number in range(10):
+            event = inbound(f"dup-{number}", sender=sender(number))
+            answers = await asyncio.gather(
+                *(post(session, r.urls["sms"], event, v2_headers(r.urls["sms"])) for r in replicas)
+            )
+            assert set(answers) == {(200, "OK")}
+        await until_messages(sandbox, 10)
+        await asyncio.sleep(1.5)  # time for a second run, were one queued
+        async with asyncio.timeout(60):
+            while sum(len(r.output()) for r in replicas) < 10:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        codes = [await replica.stop() for replica in replicas]
+        await workers.stop()
+    assert codes == [0, 0]
+    assert replies(sandbox) == Counter(sender(n) for n in range(10)), workers.logs()
+    # Each event's output is written once, by the replica whose claim won.
+    outputs = [line["json"]["to"] for r in replicas for line in r.output()]
+    assert sorted(outputs) == sorted(sender(n) for n in range(10))
+
+
+async def test_events_acknowledged_before_a_kill_run_once_after_the_restart(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Sandbox
+) -> None:
+    pipeline = auto_reply(tmp_path)
+    state = tmp_path / "state"
+    workers = Workers(serve_env(sandbox, state), redis_server.url, tmp_path)
+    await workers.start(2)
+    serve = await start_serve(sandbox, state, pipeline, args=("--queue", redis_server.url))
+    url = serve.urls["sms"]
+    acked: list[str] = []
+    pending = iter(range(200))
+    killed = asyncio.Event()
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        for number in pending:
+            if killed.is_set():
+                return
+            params = inbound(f"k-{number}", sender=sender(number))
+            try:
+                async with session.post(url, data=params, headers=v2_headers(url)) as response:
+                    assert response.status == 200
+            except aiohttp.ClientError:
+                return  # killed under this request: not acknowledged
+            acked.append(params["From"])
+            if len(acked) >= 60 and not killed.is_set():
+                killed.set()
+                serve.process.send_signal(signal.SIGKILL)
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            await asyncio.gather(*(client(session) for _ in range(10)))
+        await serve.process.wait()
+        restarted = await start_serve(sandbox, state, pipeline, args=("--queue", redis_server.url))
+        try:
+            await until_messages(sandbox, len(acked))
+            await asyncio.sleep(1.5)  # time for a repeat, were there one
+        finally:
+            assert await restarted.stop() == 0
+    finally:
+        await workers.stop()
+    counts = replies(sandbox)
+    assert set(acked) <= set(counts), workers.logs()
+    assert max(counts.values()) == 1  # no event ran twice
+
+
+async def test_a_stop_heard_by_serve_suppresses_the_workers_later_reply(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    state = tmp_path / "state"
+    workers = Workers(serve_env(sandbox, state), redis_server.url, tmp_path)
+    await workers.start(1)
+    serve = await start_serve(
+        sandbox, state, auto_reply(tmp_path), args=("--queue", redis_server.url)
+    )
+    url = serve.urls["sms"]
+    stopped, other = sender(1), sender(2)
+    try:
+        for event in (
+            inbound("s-stop", sender=stopped, text="STOP"),
+            inbound("s-again", sender=stopped, text="hello?"),
+            inbound("s-other", sender=other),
+        ):
+            assert await post(session, url, event, v2_headers(url)) == (200, "OK")
+        await serve.wait_output(3)
+    finally:
+        assert await serve.stop() == 0
+        await workers.stop()
+    assert replies(sandbox) == Counter({other: 1}), workers.logs()
+    errors = [line.get("error", {}).get("code") for line in serve.output()]
+    assert errors.count("suppressed") == 2, serve.output()
+
+
+def test_serve_refuses_a_queue_it_cannot_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.queue_mode.conftest import free_port  # noqa: PLC0415
+
+    monkeypatch.setenv("PLIVO_NODE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PLIVO_AUTH_ID", AUTH_ID)
+    monkeypatch.setenv("PLIVO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("PLIVO_API_URL", "http://127.0.0.1:9/")  # never reached: refused first
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    code = main(["serve", str(auto_reply(tmp_path)), "--port", "0", "--queue", url])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "cannot use the queue at redis://127.0.0.1" in err
+    assert "Traceback" not in err
+    assert "listening" not in err
