@@ -63,6 +63,8 @@ class Collected:
     stopped: str | None = None
     error: str | None = None  # a chunk could not run
     claims_unknown: bool = False  # a chunk failed part-way: it may have sent
+    # Each node type's tally counts, one entry per chunk written (merged into the summary's).
+    tallies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class Ordered:
@@ -116,6 +118,8 @@ class Ordered:
         for code, count in payload["by_code"].items():
             collected.by_code[code] = collected.by_code.get(code, 0) + count
         collected.outputs += payload["outputs"]
+        for node, counts in payload.get("tallies", {}).items():
+            collected.tallies.setdefault(node, []).append(counts)
         collected.claimed += payload.get("claimed", 0)
         collected.chunks += 1
         collected.stopped = payload.get("stopped")

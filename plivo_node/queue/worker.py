@@ -40,8 +40,10 @@ from redis.exceptions import RedisError
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
 from plivo_node.core.items import Item
+from plivo_node.core.node import RunTally
 from plivo_node.queue import keys
 from plivo_node.queue.chunks import RunState
+from plivo_node.queue.clients import open_shared_clients
 from plivo_node.queue.engine import ChunkQueue, ConsumingWorker, chunk_worker
 from plivo_node.queue.journal import ChunkJournal
 from plivo_node.queue.limits import AccountLimits
@@ -71,20 +73,13 @@ class LoadedRun:
     stack: contextlib.AsyncExitStack
     limits: list[AccountLimits] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)  # the account keys it sends for
+    # Each node type's tally maker: a chunk's counts go back to the run, which merges them.
+    tallies: dict[str, Callable[[], RunTally]] = field(default_factory=dict)
     # Each node type's run scope (the suppression list), opened around every chunk: a scope
     # lives in one task's context, and chunks run in tasks of their own.
     scopes: list[Callable[[], contextlib.AbstractContextManager[object]]] = field(
         default_factory=list
     )
-
-
-def _account_key(node: str, fields: Mapping[str, str]) -> str:
-    """Which account a node's limits are shared by: a digest of its credentials (never the
-    credentials themselves), so every worker sending for one account shares one window."""
-    digest = hashlib.sha256(node.encode())
-    for name, value in sorted(fields.items()):
-        digest.update(b"\0" + name.encode() + b"\0" + value.encode())
-    return digest.hexdigest()[:24]
 
 
 class QueueWorker:
@@ -212,6 +207,7 @@ class QueueWorker:
             elif lane in run.never_repeat_lanes:
                 metrics.sent += 1
 
+        tallies = {name: make() for name, make in run.tallies.items()}
         try:
             with contextlib.ExitStack() as scopes:
                 for open_scope in run.scopes:
@@ -223,6 +219,7 @@ class QueueWorker:
                     lines.append,
                     graph=run.graph,
                     journal=journal,
+                    tallies=tallies,
                     on_result=on_result,
                     stop=stop,
                 )
@@ -239,6 +236,7 @@ class QueueWorker:
             "by_code": dict(summary.by_code),
             "outputs": summary.outputs,
             "claimed": journal.claimed,
+            "tallies": {name: tally.counts() for name, tally in tallies.items()},
             "stopped": str(summary.stopped) if summary.stopped is not None else None,
         }
 
@@ -262,12 +260,7 @@ class QueueWorker:
         return run
 
     async def _open_run(self, meta: Mapping[bytes, bytes]) -> LoadedRun:
-        from plivo_node.cli import (  # noqa: PLC0415
-            _api_targets,
-            _client_options,
-            _load_spec,
-            run_scopes,
-        )
+        from plivo_node.cli import _load_spec, run_scopes  # noqa: PLC0415
         from plivo_node.core.node import RunSettings  # noqa: PLC0415
         from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
         from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
@@ -299,27 +292,28 @@ class QueueWorker:
             stack=stack,
         )
         try:
-            mode = meta.get(b"mode", b"auto").decode()
-            targets = await stack.enter_async_context(_api_targets(spec, mode, nodes))
-            for target in targets:
-                assert self._redis is not None
-                options = _client_options(spec, steps, target.factory, retry_unknown=False)
-                account = _account_key(target.node.name, target.fields)
-                run.accounts.append(account)
-                limits = AccountLimits(
-                    self._redis,
-                    account,
-                    owner=self.worker_id,
-                    lease_seconds=options.timeout * 2 + 5,
-                )
-                run.limits.append(limits)
-                options = dataclasses.replace(options, shared_limits=limits)
-                client = await stack.enter_async_context(
-                    target.factory.connect(target.fields, options)
-                )
+            assert self._redis is not None
+            opened = await open_shared_clients(
+                stack,
+                self._redis,
+                spec,
+                steps,
+                nodes,
+                mode=meta.get(b"mode", b"auto").decode(),
+                owner=self.worker_id,
+            )
+            for shared in opened:
+                target = shared.target
                 if not target.embedded_sandbox:
-                    await target.factory.check(client, target.fields)
-                run.clients[target.node.name] = MeteredClient(client, self.metrics)
+                    await target.factory.check(shared.client, target.fields)
+                run.clients[target.node.name] = MeteredClient(shared.client, self.metrics)
+                run.accounts.append(shared.account)
+                run.limits.append(shared.limits)
+            run.tallies = {
+                name: node.type.tally
+                for name in dict.fromkeys(step.node for step in steps)
+                if (node := registry.get(name)).type.tally is not None
+            }
             # Every chunk's sends are screened against the suppression list, as in one process.
             run_settings = RunSettings(spec.settings.suppression)
             run.scopes = list(run_scopes(registry, steps, run_settings))

@@ -275,3 +275,37 @@ async def test_workers_skip_suppressed_destinations(
     assert records[7]["error"]["code"] == "suppressed"
     assert "14155560007" not in {m["dst"] for m in sandbox.state.messages}
     assert len(sandbox.state.messages) == 19
+
+
+def _summary_tally_lines(err: str) -> list[str]:
+    """The summary's node lines: SMS segments, MMS, the cost estimate."""
+    wanted = ("SMS segments:", "MMS:", "estimated cost:")
+    return [line.strip() for line in err.splitlines() if line.strip().startswith(wanted)]
+
+
+async def test_a_queued_run_prints_the_cost_lines_a_local_run_prints(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Any
+) -> None:
+    """Each chunk's tally goes back to the run, which merges them and prices them once:
+    the summary's segments and cost equal a run in one process over the same input."""
+    contacts = "".join(f"n{i},+1415556{i:04d}\n" for i in range(30))
+    contacts += "".join(f"{'long' * 50}{i},+4420794{i:05d}\n" for i in range(7))  # 2+ segments
+    (tmp_path / "contacts.csv").write_text("name,phone\n" + contacts)
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(PIPELINE)
+    env = sandbox_env(sandbox, tmp_path / "state")
+    code, local_err = await run_queued(env, str(pipeline), "--output", str(tmp_path / "l.jsonl"))
+    assert code == 0, local_err
+    pool = Workers(env, redis_server.url, tmp_path)
+    await pool.start(2)
+    try:
+        code, queued_err = await run_queued(
+            env, str(pipeline), "--queue", redis_server.url, "--chunk-size", "4"
+        )
+    finally:
+        await pool.stop()
+    assert code == 0, queued_err + pool.logs()
+    local = _summary_tally_lines(local_err)
+    assert [line.split(":")[0] for line in local] == ["SMS segments", "estimated cost"]
+    assert "GB" in local[1]
+    assert _summary_tally_lines(queued_err) == local
