@@ -262,6 +262,7 @@ async def test_queue_status_shows_each_run_and_worker(
     assert status["runs"] == [
         {
             "run": "r1",
+            "account": "not yet known",  # no worker has opened it to resolve its credentials
             "chunks": 3,
             "done": 0,
             "failed": 1,
@@ -273,7 +274,9 @@ async def test_queue_status_shows_each_run_and_worker(
     assert status["workers"] == [{"worker": "w1", "alive": True}]
     await asyncio.to_thread(queue_status.run, Namespace(queue=redis_server.url, json=False))
     printed = capsys.readouterr().out
-    assert "run r1: 3 chunks, 0 done, 1 running, 1 pending, 1 failed" in printed
+    assert "run r1 (account not yet known): 3 chunks, 0 done, 1 running, 1 pending, 1 failed" in (
+        printed
+    )
     assert "worker w1: alive" in printed
 
 
@@ -300,3 +303,45 @@ async def test_an_attempt_given_up_claims_nothing_even_when_its_worker_takes_the
         await stalled.begin(0, [1])  # the old attempt cannot send item 1...
     await fresh.begin(0, [1])  # ...which the new attempt sends, once
     assert await state.sweep(enqueue) == []
+
+
+async def test_queue_status_breaks_work_down_by_account_and_shows_no_secret(
+    redis: aioredis.Redis, redis_server: RedisServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from argparse import Namespace  # noqa: PLC0415
+
+    from plivo_node.commands import queue_status  # noqa: PLC0415
+    from plivo_node.queue.clients import account_key  # noqa: PLC0415
+
+    tokens = ("first-account-token-0001", "second-account-token-0002")
+    first, second = (
+        account_key("plivo", {"authId": f"MA{n}", "authToken": token})
+        for n, token in enumerate(tokens)
+    )
+    runs = {"a1": (first, 4), "a2": (first, 2), "b1": (second, 3)}
+    for run_id, (account, chunks) in runs.items():
+        state = RunState(redis, run_id)
+        await state.create({"pipeline": "", "file": "p.yaml"}, ["{}"] * chunks)
+        await redis.hset(state.meta, "accounts", account)  # type: ignore[misc]  # as a worker does
+    await redis.set(keys.worker_alive("w"), "1")
+    a1, b1 = RunState(redis, "a1"), RunState(redis, "b1")
+    assert await a1.take(0, 0, "w") == "taken"  # running
+    assert await a1.take(1, 0, "w") == "taken"
+    assert await a1.finish(1, "w", 0, "result", {"lines": []})  # done
+    assert await b1.take(0, 0, "w") == "taken"
+    assert await b1.finish(0, "w", 0, "error", {"message": "no credentials"})  # failed
+    status = await queue_status._status(redis_server.url)
+    by_account = {entry.pop("account"): entry for entry in status["accounts"]}
+    assert by_account == {
+        first[:8]: {"runs": 2, "pending": 4, "running": 1, "failed": 0, "done": 1},
+        second[:8]: {"runs": 1, "pending": 2, "running": 0, "failed": 1, "done": 0},
+    }
+    assert status["totals"] == {"runs": 3, "pending": 6, "running": 1, "failed": 1, "done": 1}
+    await asyncio.to_thread(queue_status.run, Namespace(queue=redis_server.url, json=False))
+    printed = capsys.readouterr().out
+    assert f"account {first[:8]}: 2 runs; chunks 4 pending, 1 running, 0 failed, 1 done" in printed
+    assert "total: 3 runs; chunks 6 pending, 1 running, 1 failed, 1 done" in printed
+    await asyncio.to_thread(queue_status.run, Namespace(queue=redis_server.url, json=True))
+    printed += capsys.readouterr().out
+    assert not any(token in printed for token in tokens)
+    assert "MA0" not in printed
