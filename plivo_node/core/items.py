@@ -21,6 +21,13 @@ class BinaryData:
     def content(self) -> bytes:
         return base64.b64decode(self.data, validate=False)
 
+    def to_json(self) -> dict[str, Any]:
+        """n8n's form of the entry (what :meth:`from_json` reads)."""
+        entry: dict[str, Any] = {"data": self.data, "mimeType": self.mime_type}
+        if self.file_name is not None:
+            entry["fileName"] = self.file_name
+        return entry
+
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> BinaryData:
         return cls(

@@ -39,7 +39,6 @@ from redis.exceptions import RedisError
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
-from plivo_node.core.items import Item
 from plivo_node.core.node import RunTally
 from plivo_node.queue import keys
 from plivo_node.queue.chunks import RunState
@@ -50,6 +49,7 @@ from plivo_node.queue.limits import AccountLimits
 from plivo_node.queue.metered import MeteredClient
 from plivo_node.queue.metrics import WorkerMetrics
 from plivo_node.queue.redis_url import QueueAddress, check_server, connect
+from plivo_node.queue.submit import chunk_items
 from plivo_node.run.engine import ItemResult, RunStop, Step
 from plivo_node.run.graph import Graph
 
@@ -195,7 +195,7 @@ class QueueWorker:
         from plivo_node.run.runner import execute  # noqa: PLC0415
 
         text = await state.redis.get(state.input_key(chunk))
-        items = [Item(json=json.loads(line)) for line in (text or b"").decode().splitlines()]
+        items = chunk_items((text or b"").decode())
         journal = await ChunkJournal.load(state.redis, state.run_id, chunk, holder)
         lines: list[str] = []
         metrics = self.metrics
