@@ -29,10 +29,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -60,6 +60,9 @@ SWEEP_SECONDS = 2.0
 STALL_SECONDS = 15.0
 # How long a worker waits for Redis to come back before giving up a chunk's hand-over.
 REDIS_WAIT_SECONDS = 300.0
+REDIS_RETRY_SECONDS = 1.0
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -122,11 +125,24 @@ class QueueWorker:
         # (a stall longer than its liveness) and the chunk come back to it, what its first
         # attempt still tries to claim is refused.
         holder = f"{self.worker_id}#{attempt}"
-        taken = await state.take(chunk, attempt, holder)
+        # Every step of the chunk's protocol below waits for Redis to answer (a restart)
+        # rather than failing the job: a take or a finish that raised would leave the chunk
+        # owned by a worker that lives on and runs it no more, which no sweep hands on (its
+        # owner is alive), and arq keeps the failed job's in-progress mark for JOB_TIMEOUT,
+        # so the run would wait for ever. Each step is safe to repeat.
+        patient = self._patiently
+        taken = await patient(lambda: state.take(chunk, attempt, holder))
         if taken != "taken":
             return taken
+
+        def finish(kind: str, payload: Mapping[str, Any]) -> Awaitable[bool]:
+            return patient(lambda: state.finish(chunk, holder, attempt, kind, payload))
+
+        def give_back() -> Awaitable[None]:
+            return patient(lambda: state.release(chunk, holder, queue.enqueue))
+
         if self._draining:  # the drain began while the chunk was being taken: give it back
-            await state.release(chunk, holder, queue.enqueue)
+            await give_back()
             return "released"
         stop = RunStop()
         self._running[(run_id, chunk)] = stop
@@ -134,44 +150,44 @@ class QueueWorker:
             try:
                 run = await self._load(state)
             except PlivoNodeError as exc:  # before any item of the chunk: nothing was claimed
-                report = {"message": str(exc), "claimed": 0}
-                await state.finish(chunk, holder, attempt, "error", report)
+                await finish("error", {"message": str(exc), "claimed": 0})
                 return "error"
             payload = await self._execute(state, run, chunk, holder, stop)
         except PlivoNodeError as exc:
-            await state.finish(chunk, holder, attempt, "error", {"message": str(exc)})
+            await finish("error", {"message": str(exc)})
             return "error"
         except RedisError:
             # Redis went away mid-chunk (a restart): what was claimed stays claimed; once
             # Redis is back the chunk goes to its next attempt, which sends the rest.
-            await self._give_back(state, chunk, holder)
+            await give_back()
             return "released"
         except Exception as exc:  # a bug: reported to the run, which stops  # noqa: BLE001
             message = f"worker {self.worker_id} failed on this chunk: {type(exc).__name__}: {exc}"
-            await state.finish(chunk, holder, attempt, "error", {"message": message})
+            await finish("error", {"message": message})
             return "error"
         finally:
             del self._running[(run_id, chunk)]
         if payload is None:  # drained part-way: another worker finishes it from the journal
-            await state.release(chunk, holder, queue.enqueue)
+            await give_back()
             return "released"
-        if await state.finish(chunk, holder, attempt, "result", payload):
+        # Repeated after a lost answer, a finish that was done finds the chunk no longer
+        # owned and returns False: its result is published all the same.
+        if await finish("result", payload):
             self.metrics.chunks += 1
             return "finished"
         return "lost"  # the sweep gave this worker up: its result is another's to publish
 
-    async def _give_back(self, state: RunState, chunk: int, holder: str) -> None:
-        assert self._queue is not None
+    async def _patiently(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``, again every second while Redis does not answer, for at most
+        REDIS_WAIT_SECONDS."""
         deadline = time.monotonic() + REDIS_WAIT_SECONDS
         while True:
             try:
-                await state.release(chunk, holder, self._queue.enqueue)
+                return await call()
             except RedisError:
                 if time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(1.0)
-            else:
-                return
+                await asyncio.sleep(REDIS_RETRY_SECONDS)
 
     async def _consume(self) -> None:
         """arq's consume loop, started again when Redis drops (a restart, a failover)."""

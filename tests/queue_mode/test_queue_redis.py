@@ -345,3 +345,54 @@ async def test_queue_status_breaks_work_down_by_account_and_shows_no_secret(
     printed += capsys.readouterr().out
     assert not any(token in printed for token in tokens)
     assert "MA0" not in printed
+
+
+@pytest.mark.parametrize("failing", ["take", "finish"])
+async def test_a_chunk_whose_take_or_finish_meets_a_redis_restart_still_finishes(
+    redis: aioredis.Redis,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
+) -> None:
+    """The cause of the Redis-restart test's rare failure: a take or finish that raised
+    left the chunk owned by a live worker that ran it no more (no sweep hands on a live
+    owner's chunk), and the run waited for ever. Each step now waits for Redis instead."""
+    from typing import Any  # noqa: PLC0415
+
+    from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415
+
+    from plivo_node.queue import worker as worker_module  # noqa: PLC0415
+
+    monkeypatch.setattr(worker_module, "REDIS_RETRY_SECONDS", 0.01)
+    state = RunState(redis, "r")
+    await state.create({"pipeline": "", "file": "p.yaml"}, ["{}"])
+    worker = worker_module.QueueWorker(parse_queue_url(redis_server.url), concurrency=None)
+    queued: list[tuple[str, int, int]] = []
+
+    class Queue:
+        async def enqueue(self, run_id: str, chunk: int, attempt: int) -> None:
+            queued.append((run_id, chunk, attempt))
+
+    async def load(_state: RunState) -> object:
+        return object()
+
+    async def execute(*_args: Any) -> dict[str, Any]:
+        return {"lines": [], "steps": [], "by_code": {}, "outputs": 0, "claimed": 0}
+
+    worker._redis, worker._queue = redis, Queue()  # type: ignore[assignment]
+    monkeypatch.setattr(worker, "_load", load)
+    monkeypatch.setattr(worker, "_execute", execute)
+    real = getattr(RunState, failing)
+    failures = [RedisConnectionError("Connection closed by server.")]
+
+    async def flaky(self: RunState, *args: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real(self, *args)
+
+    monkeypatch.setattr(RunState, failing, flaky)
+    assert await worker.run_chunk({}, "r", 0, 0) == "finished"
+    assert not failures
+    assert await redis.sismember(state.done, "0")  # type: ignore[misc]
+    assert await redis.hlen(state.owners) == 0  # type: ignore[misc]
+    assert queued == []
