@@ -8,6 +8,9 @@ credentials resolve and pass one read of the account (or the embedded sandbox is
 ``run`` does). Then events left queued by an earlier ``serve`` (killed, or stopped with
 events still waiting) run first, and the server listens.
 
+With ``--queue redis://...`` serve still accepts, checks and commits each event, and the
+workers of that queue (``plivo-node worker``) run it (:mod:`plivo_node.serve.forward`).
+
 SIGINT / SIGTERM: the server stops accepting, running events finish what they have in flight,
 waiting events stay queued for the next start; exit 0.
 """
