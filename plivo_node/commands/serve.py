@@ -251,13 +251,22 @@ async def _wait_for_signal() -> None:
 async def _forwarder(
     url: str | None,
     loaded: list[_Loaded],
-    state: Path,
+    queue: EventQueue,
     stack: contextlib.AsyncExitStack[bool | None],
 ) -> EventForwarder | None:
-    """With --queue: what hands each event to the workers (checked before serve listens)."""
+    """With --queue: what hands each event to the workers (checked before serve listens).
+    Either way, events a serve forwarded to a queue's workers are not run here."""
+    from plivo_node.serve.queue_choice import check_queue_choice  # noqa: PLC0415
+
+    state = queue.path.parent
+    waiting = queue.counts().get("queued", 0)
     if url is None:
+        check_queue_choice(state, None, waiting)
         return None
+    from plivo_node.queue.redis_url import parse_queue_url  # noqa: PLC0415
     from plivo_node.serve.forward import open_forwarder  # noqa: PLC0415
+
+    check_queue_choice(state, parse_queue_url(url).shown, waiting)
 
     forwarder = await open_forwarder(url, [(each.file, each.spec) for each in loaded], state)
     stack.push_async_callback(forwarder.close)
@@ -290,7 +299,7 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         async with contextlib.AsyncExitStack() as stack:
             output_dir = args.output if args.output is not None else state / "output"
-            forwarder = await _forwarder(args.queue, loaded, state, stack)
+            forwarder = await _forwarder(args.queue, loaded, queue, stack)
             for each in loaded:
                 served[each.settings.path] = await _open(each, registry, stack, state, output_dir)
             if forwarder is not None:

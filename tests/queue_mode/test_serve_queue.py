@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from plivo_node.cli import main
+from plivo_node.core.errors import ConfigurationError
 from plivo_sandbox import Sandbox, SandboxConfig
 from tests.queue_mode.conftest import RedisServer, Workers
 from tests.serve.conftest import (
@@ -217,3 +218,42 @@ def test_serve_refuses_a_queue_it_cannot_reach(
     assert "cannot use the queue at redis://127.0.0.1" in err
     assert "Traceback" not in err
     assert "listening" not in err
+
+
+async def test_queued_events_are_not_run_both_on_the_workers_and_in_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A killed serve --queue leaves its events queued locally (forwarded or about to be):
+    a serve started on that state directory without --queue (or with another queue) would
+    run them a second time, so it is refused before anything runs."""
+    from plivo_node.core.node import WebhookEvent  # noqa: PLC0415
+    from plivo_node.serve.queue import EventQueue  # noqa: PLC0415
+    from plivo_node.serve.queue_choice import check_queue_choice  # noqa: PLC0415
+
+    state = tmp_path / "state"
+    serve_state = state / "serve"
+    queue = EventQueue.open(serve_state)
+    try:
+        event = WebhookEvent("inboundMessage", inbound("m-1"), "inbound:m-1", "14155559000")
+        await queue.put("sms", event, "V2:1")
+    finally:
+        queue.close()
+    check_queue_choice(serve_state, "redis://127.0.0.1:6390/0", waiting=1)  # as serve --queue
+    monkeypatch.setenv("PLIVO_NODE_STATE_DIR", str(state))
+    monkeypatch.setenv("PLIVO_AUTH_ID", AUTH_ID)
+    monkeypatch.setenv("PLIVO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("PLIVO_API_URL", "http://127.0.0.1:9/")  # never reached: refused first
+    code = await asyncio.to_thread(main, ["serve", str(auto_reply(tmp_path)), "--port", "0"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "1 events in" in err
+    assert "ran them on the queue at redis://127.0.0.1:6390/0" in err
+    assert "start serve with --queue redis://127.0.0.1:6390/0 until they are done" in err
+    assert "Traceback" not in err
+    with pytest.raises(ConfigurationError, match="could send them twice"):
+        check_queue_choice(serve_state, "redis://127.0.0.1:6391/0", waiting=1)
+    check_queue_choice(serve_state, None, waiting=0)  # once they are done: free to switch
+    # And the other way: events a serve without --queue left (their sends in flight known
+    # to its own journal only) are not handed to workers.
+    with pytest.raises(ConfigurationError, match="start serve without --queue"):
+        check_queue_choice(serve_state, "redis://127.0.0.1:6390/0", waiting=1)
