@@ -265,15 +265,18 @@ async def collect(
     *,
     on_written: Callable[[ChunkResult], None],
     stop: asyncio.Event,
+    sweep: bool = True,
 ) -> None:
-    """Read results until every chunk is written, a chunk fails, or ``stop`` is set."""
+    """Read results until every chunk is written, a chunk fails, or ``stop`` is set; with
+    ``sweep``, also sweep the run (as the workers do: a run of many chunks then moves on
+    as soon as one of them notices a vanished worker)."""
     after = "0"
     last_sweep = 0.0
     redis_lost: float | None = None
     while ordered.next_chunk < total_chunks and not stop.is_set():
         try:
             after, results = await state.read_results(after, block_ms=500)
-            if time.monotonic() - last_sweep > SWEEP_SECONDS:
+            if sweep and time.monotonic() - last_sweep > SWEEP_SECONDS:
                 last_sweep = time.monotonic()
                 await state.sweep(queue.enqueue)
         except RedisError:

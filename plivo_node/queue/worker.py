@@ -428,6 +428,14 @@ class QueueWorker:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             with contextlib.suppress(Exception):  # Redis away: the next sweep tries again
+                # One worker sweeps per interval, whichever asks first: a sweep costs a few
+                # commands per queued run (serve --queue queues a run per event), which every
+                # worker repeating would multiply by the number of workers.
+                turn = await self._redis.set(
+                    keys.SWEEPER, self.worker_id, nx=True, px=round(SWEEP_SECONDS * 900)
+                )
+                if not turn:
+                    continue
                 for raw in await self._redis.smembers(keys.RUNS):  # type: ignore[misc]
                     await RunState(self._redis, raw.decode()).sweep(self._queue.enqueue)
 

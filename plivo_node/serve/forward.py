@@ -167,7 +167,18 @@ class EventForwarder:
         chunks = int(await self._redis.hget(state.meta, "chunks") or 0)  # type: ignore[misc]
         lines.clear()
         ordered = Ordered(lines.append, served.spec.graph.terminal)
-        await collect(state, self._queue, ordered, chunks, on_written=_ignore, stop=self._stopping)
+        # No sweep per event: the workers' sweep covers every run (and nothing runs while
+        # no worker is alive); hundreds of waiting events each sweeping would cost more than
+        # running them.
+        await collect(
+            state,
+            self._queue,
+            ordered,
+            chunks,
+            on_written=_ignore,
+            stop=self._stopping,
+            sweep=False,
+        )
         error = ordered.collected.error
         if error is not None:
             _say(
