@@ -257,3 +257,40 @@ async def test_queued_events_are_not_run_both_on_the_workers_and_in_serve(
     # to its own journal only) are not handed to workers.
     with pytest.raises(ConfigurationError, match="start serve without --queue"):
         check_queue_choice(serve_state, "redis://127.0.0.1:6390/0", waiting=1)
+
+
+def test_serve_refuses_a_pipeline_the_workers_cannot_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A step reading several inputs runs once per input in one process; queued chunks do
+    not renumber such a step's items, so serve --queue refuses it (exit 2) before it
+    listens, before it even reaches Redis."""
+    pipeline = auto_reply(tmp_path)
+    text = pipeline.read_text(encoding="utf-8")
+    pipeline.write_text(
+        text
+        + """  - name: Also
+    node: plivo
+    input: Inbound
+    onError: continueRegularOutput
+    parameters:
+      resource: sms
+      operation: send
+      from: "={{ $json.To }}"
+      to: "={{ $json.From }}"
+      message: "=also"
+  - name: Both
+    node: noOp
+    input: [Reply, Also]
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PLIVO_NODE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PLIVO_AUTH_ID", AUTH_ID)
+    monkeypatch.setenv("PLIVO_AUTH_TOKEN", AUTH_TOKEN)
+    code = main(["serve", str(pipeline), "--port", "0", "--queue", "redis://127.0.0.1:1/0"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{pipeline}: queue mode runs pipelines whose steps each read one input" in err
+    assert "serve it without --queue" in err
+    assert "Traceback" not in err
