@@ -11,14 +11,25 @@ apply; ``--resume`` collects a run whose collection was stopped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import signal
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plivo_node.core.errors import ConfigurationError, RunAbortedError
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from plivo_node.core.node import RunTally
+    from plivo_node.queue.submit import Collected
+    from plivo_node.run.engine import Step
+    from plivo_node.run.pipeline import PipelineSpec
+    from plivo_node.run.registry import NodeRegistry
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1
@@ -67,6 +78,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
     from plivo_node.queue.chunks import ChunkResult, RunState  # noqa: PLC0415
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
     from plivo_node.queue.redis_url import check_server, connect, parse_queue_url  # noqa: PLC0415
+    from plivo_node.queue.refusals import refuse_several_inputs  # noqa: PLC0415
     from plivo_node.queue.submit import (  # noqa: PLC0415
         DEFAULT_CHUNK_SIZE,
         Ordered,
@@ -102,12 +114,7 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
             "make",
             hint="drop --queue to run a pipeline with a send window in this process",
         )
-    if len(spec.graph.lanes) != len(spec.graph.steps):
-        raise ConfigurationError(
-            "queue mode runs pipelines whose steps each read one input; a step of this "
-            "pipeline reads several",
-            hint="drop --queue to run it in this process",
-        )
+    refuse_several_inputs(spec, where="", instead="drop --queue to run it in this process")
     for step in steps:
         if step.never_repeat and step.on_error is OnError.STOP_WORKFLOW:
             raise ConfigurationError(
@@ -233,29 +240,76 @@ async def _queue_run(args: argparse.Namespace) -> int:  # noqa: PLR0915
                 "(nothing is sent twice)",
             )
         await forget_inputs(state, total_chunks)
+        tallies = await _merged_tallies(
+            collected, spec, steps, registry, redis, mode=options.mode, owner=f"run:{state.run_id}"
+        )
     finally:
         if queue is not None:
             await queue.close()
         await redis.aclose()
-    _print_queue_summary(collected, spec.graph.terminal, output, started)
+    _print_queue_summary(collected, tallies, spec.graph.terminal, output, started)
     failed = sum(counts[2] for counts in collected.steps.values())
     return EXIT_ITEMS_FAILED if failed else EXIT_OK
 
 
+async def _merged_tallies(
+    collected: Collected,
+    spec: PipelineSpec,
+    steps: list[Step],
+    registry: NodeRegistry,
+    redis: aioredis.Redis,
+    *,
+    mode: str,
+    owner: str,
+) -> dict[str, RunTally]:
+    """The node types' tallies as one process would have counted them (the chunks' counts
+    merged), completed as ``run`` completes them: prices looked up once, through clients
+    that share the account's limits with the workers."""
+    from plivo_node.core.api import NO_CLIENT  # noqa: PLC0415
+    from plivo_node.queue.clients import open_shared_clients  # noqa: PLC0415
+
+    tallies: dict[str, RunTally] = {}
+    for name in dict.fromkeys(step.node for step in steps):
+        make = registry.get(name).type.tally
+        if make is not None:
+            tallies[name] = tally = make()
+            for counts in collected.tallies.get(name, []):
+                tally.merge(counts)
+    if not spec.settings.cost_estimate or not tallies:
+        return tallies
+    nodes = [registry.get(name) for name in tallies]
+    nodes = [node for node in nodes if node.type.client is not None]
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            opened = await open_shared_clients(
+                stack, redis, spec, steps, nodes, mode=mode, owner=owner
+            )
+        except ConfigurationError:
+            opened = []  # no credentials here: the estimate says it is unavailable
+        clients = {shared.target.node.name: shared.client for shared in opened}
+        for name, tally in tallies.items():
+            await tally.complete(clients.get(name, NO_CLIENT))
+    return tallies
+
+
 def _print_queue_summary(
-    collected: object, terminal: tuple[str, ...], output: Path, started: float
+    collected: Collected,
+    tallies: dict[str, RunTally],
+    terminal: tuple[str, ...],
+    output: Path,
+    started: float,
 ) -> None:
     from plivo_node.commands.console import err, print_summary  # noqa: PLC0415
     from plivo_node.queue.submit import Collected  # noqa: PLC0415
     from plivo_node.run.runner import RunSummary, StepCounts  # noqa: PLC0415
 
-    assert isinstance(collected, Collected)
     summary = RunSummary(
         steps=[StepCounts(name, *counts) for name, counts in collected.steps.items()],
         terminal=terminal,
         by_code=Counter(collected.by_code),
         outputs=collected.outputs,
         started=started,
+        tallies=tallies,
     )
     print_summary(summary, output, dry_run=False, sandboxes=[], scope_lines=[])
     err(f"  queue: {collected.chunks} chunks run by the workers")

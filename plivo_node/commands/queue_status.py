@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
+
+from plivo_node.core.words import counted
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +19,38 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status.add_argument("--json", action="store_true", help="print the status as JSON")
 
 
-async def _status(url: str) -> dict[str, object]:
+# A run no worker has opened yet: its account is known once a worker resolves its credentials
+# (workers read them from their own environment; nothing secret goes through Redis).
+NOT_YET_KNOWN = "not yet known"
+COUNTED = ("runs", "pending", "running", "failed", "done")
+
+
+def _account_label(accounts: bytes | None) -> str:
+    """A short label of the account(s) a run sends for: the start of each account key, a
+    digest of the credentials (the token cannot be read back from it)."""
+    if not accounts:
+        return NOT_YET_KNOWN
+    return "+".join(sorted(key[:8] for key in accounts.decode().split(",") if key))
+
+
+def _totals(runs: list[dict[str, Any]]) -> dict[str, int]:
+    totals = dict.fromkeys(COUNTED, 0)
+    for run in runs:
+        totals["runs"] += 1
+        for what in COUNTED[1:]:
+            totals[what] += int(run[what])
+    return totals
+
+
+def _by_account(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pending, running, failed and done chunks per account, accounts in label order."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        grouped.setdefault(str(run["account"]), []).append(run)
+    return [{"account": label, **_totals(grouped[label])} for label in sorted(grouped)]
+
+
+async def _status(url: str) -> dict[str, Any]:
     from plivo_node.queue import keys  # noqa: PLC0415
     from plivo_node.queue.chunks import RunState  # noqa: PLC0415
     from plivo_node.queue.engine import ChunkQueue  # noqa: PLC0415
@@ -40,9 +74,11 @@ async def _status(url: str) -> dict[str, object]:
             _after, results = await state.read_results("0", block_ms=0)
             failed = sum(1 for result in results if result.kind == "error")
             cancelled = await redis.hget(state.meta, "cancelled") == b"1"  # type: ignore[misc]
+            accounts = await redis.hget(state.meta, "accounts")  # type: ignore[misc]
             runs.append(
                 {
                     "run": state.run_id,
+                    "account": _account_label(accounts),
                     "chunks": chunks,
                     "done": done - failed,
                     "failed": failed,
@@ -59,6 +95,8 @@ async def _status(url: str) -> dict[str, object]:
         return {
             "queued_jobs": depth,
             "oldest_wait_seconds": oldest,
+            "accounts": _by_account(runs),
+            "totals": _totals(runs),
             "runs": runs,
             "workers": workers,
         }
@@ -76,16 +114,19 @@ def run(args: argparse.Namespace) -> int:
     oldest = status["oldest_wait_seconds"]
     waited = f", oldest waiting {oldest:.1f} s" if isinstance(oldest, float) else ""
     print(f"queued chunk jobs: {status['queued_jobs']}{waited}")
-    runs = status["runs"]
-    assert isinstance(runs, list)
-    for entry in runs:
+    for entry in [*status["accounts"], {"account": None, **status["totals"]}]:
+        name = "total" if entry["account"] is None else f"account {entry['account']}"
+        print(
+            f"{name}: {counted(entry['runs'], 'run')}; chunks {entry['pending']} pending, "
+            f"{entry['running']} running, {entry['failed']} failed, {entry['done']} done"
+        )
+    for entry in status["runs"]:
         flag = " (cancelled)" if entry["cancelled"] else ""
         print(
-            f"run {entry['run']}{flag}: {entry['chunks']} chunks, {entry['done']} done, "
-            f"{entry['running']} running, {entry['pending']} pending, {entry['failed']} failed"
+            f"run {entry['run']}{flag} (account {entry['account']}): {entry['chunks']} chunks, "
+            f"{entry['done']} done, {entry['running']} running, {entry['pending']} pending, "
+            f"{entry['failed']} failed"
         )
-    workers = status["workers"]
-    assert isinstance(workers, list)
-    for entry in workers:
+    for entry in status["workers"]:
         print(f"worker {entry['worker']}: {'alive' if entry['alive'] else 'gone'}")
     return 0

@@ -12,6 +12,9 @@ events still waiting) run first, and the server listens. Then what a killed serv
 attached is restored and each ``--attach`` target is pointed at the webhooks (the trigger's
 attach hook, :mod:`plivo_node.serve.attach`; its refusals are exit 2 before any change).
 
+With ``--queue redis://...`` serve still accepts, checks and commits each event, and the
+workers of that queue (``plivo-node worker``) run it (:mod:`plivo_node.serve.forward`).
+
 SIGINT / SIGTERM: attached targets are put back as they were, the server stops accepting,
 running events finish what they have in flight, waiting events stay queued for the next
 start; exit 0.
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from plivo_node.run.registry import NodeRegistry
     from plivo_node.serve.app import WebhookApp
     from plivo_node.serve.dispatch import OrderedDispatcher
+    from plivo_node.serve.forward import EventForwarder
     from plivo_node.serve.pipelines import ServedPipeline, WebhookSettings
     from plivo_node.serve.queue import EventQueue, QueuedEvent
     from plivo_node.serve.schedule import ScheduleSettings, Ticker
@@ -85,6 +89,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="write each pipeline's output (JSON Lines, one file per webhook) here; default: "
         "the state directory's serve/output",
+    )
+    serve.add_argument(
+        "--queue",
+        metavar="URL",
+        help="accept and queue events here, run them on this queue's workers "
+        "(plivo-node worker): redis://HOST:PORT/DB",
     )
 
 
@@ -400,6 +410,31 @@ async def _accept_until_stopped(
         await runner.cleanup()  # nothing new is accepted
 
 
+async def _forwarder(
+    url: str | None,
+    loaded: list[_Loaded],
+    queue: EventQueue,
+    stack: contextlib.AsyncExitStack[bool | None],
+) -> EventForwarder | None:
+    """With --queue: what hands each event to the workers (checked before serve listens).
+    Either way, events a serve forwarded to a queue's workers are not run here."""
+    from plivo_node.serve.queue_choice import check_queue_choice  # noqa: PLC0415
+
+    state = queue.path.parent
+    waiting = queue.counts().get("queued", 0)
+    if url is None:
+        check_queue_choice(state, None, waiting)
+        return None
+    from plivo_node.queue.redis_url import parse_queue_url  # noqa: PLC0415
+    from plivo_node.serve.forward import open_forwarder  # noqa: PLC0415
+
+    check_queue_choice(state, parse_queue_url(url).shown, waiting)
+
+    forwarder = await open_forwarder(url, [(each.file, each.spec) for each in loaded], state)
+    stack.push_async_callback(forwarder.close)
+    return forwarder
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web  # noqa: PLC0415
 
@@ -420,15 +455,22 @@ async def _serve(args: argparse.Namespace) -> int:
     state = ensure_state_dir() / "serve"
     queue = EventQueue.open(state)
     served: dict[str, ServedPipeline] = {}
+    forwarder: EventForwarder | None = None  # --queue: the workers run the events
 
     async def run_event(event: QueuedEvent) -> None:
-        await served[event.webhook].run_event(event, queue)
+        if forwarder is not None:
+            await forwarder.run_event(event, queue)
+        else:
+            await served[event.webhook].run_event(event, queue)
 
     try:
         async with contextlib.AsyncExitStack() as stack:
             output_dir = args.output if args.output is not None else state / "output"
+            forwarder = await _forwarder(args.queue, loaded, queue, stack)
             for each in loaded:
                 served[each.settings.path] = await _open(each, registry, stack, state, output_dir)
+            if forwarder is not None:
+                forwarder.attach(served)
             concurrency = max(p.spec.settings.concurrency for p in served.values())
             dispatcher = OrderedDispatcher(run_event, concurrency=concurrency)
             # On the way out, first: nothing runs once clients and journals are closed.
@@ -455,6 +497,8 @@ async def _serve(args: argparse.Namespace) -> int:
             # others stay queued.
             for pipeline in served.values():
                 pipeline.stop()
+            if forwarder is not None:
+                forwarder.stop()
             await dispatcher.wait_idle()
             waiting = queue.counts().get("queued", 0)
             print(_stopped_line(app.accepted, tickers, waiting), file=sys.stderr)

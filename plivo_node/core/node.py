@@ -141,6 +141,15 @@ class RunTally(Protocol):
         """The summary's lines for this node (none when it has nothing to say)."""
         ...
 
+    def counts(self) -> JsonObject:
+        """What :meth:`count` gathered, as JSON: queue workers send each chunk's counts back
+        to the run, which merges them into one tally."""
+        ...
+
+    def merge(self, counts: Mapping[str, Any]) -> None:
+        """Add another tally's :meth:`counts` (a chunk run elsewhere) to this one."""
+        ...
+
 
 # --- run-wide state ------------------------------------------------------------------------
 

@@ -162,8 +162,9 @@ class RunState:
                 await enqueue(self.run_id, int(raw_chunk), int(raw_attempt))
 
     async def read_results(self, after: str, block_ms: int) -> tuple[str, list[ChunkResult]]:
-        """Results published after stream id ``after`` ("0" for all)."""
-        found = await self.redis.xread({self.results: after}, block=block_ms, count=1000)
+        """Results published after stream id ``after`` ("0" for all), waiting up to
+        ``block_ms`` for one; 0 does not wait (Redis's BLOCK 0 would wait for ever)."""
+        found = await self.redis.xread({self.results: after}, block=block_ms or None, count=1000)
         results = []
         for _stream, entries in found or ():
             for entry_id, fields in entries:

@@ -11,6 +11,7 @@ import time
 
 from arq import Worker, create_pool, func
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import job_key_prefix
 from arq.typing import StartupShutdown, WorkerCoroutine
 
 from plivo_node.queue import keys
@@ -51,12 +52,17 @@ class ChunkQueue:
 
     async def enqueue(self, run_id: str, chunk: int, attempt: int) -> None:
         """Queue a chunk's attempt; a no-op while that attempt's job exists."""
+        job_id = keys.job_id(run_id, chunk, attempt)
+        # The sweeps ask for every chunk not yet taken, most of them queued already: one
+        # EXISTS answers that, where enqueue_job's own check takes a WATCHed transaction.
+        if await self._pool.exists(job_key_prefix + job_id):
+            return
         await self._pool.enqueue_job(
             CHUNK_JOB,
             run_id,
             chunk,
             attempt,
-            _job_id=keys.job_id(run_id, chunk, attempt),
+            _job_id=job_id,
             _queue_name=keys.QUEUE_NAME,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 PREFIX = "plivo-node"
 QUEUE_NAME = f"{PREFIX}:queue"  # arq's queue of chunk jobs
 RUNS = f"{PREFIX}:runs"  # set of run ids still collecting results
+SWEEPER = f"{PREFIX}:sweeper"  # the worker sweeping in this interval (expires)
 
 
 def account(account_id: str, what: str) -> str:

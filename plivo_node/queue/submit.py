@@ -21,13 +21,18 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from plivo_node.core.errors import ConfigurationError
-from plivo_node.core.items import Item
+from plivo_node.core.items import BinaryData, Item
 from plivo_node.queue import keys
 from plivo_node.queue.chunks import ChunkResult, RunState
 from plivo_node.queue.engine import ChunkQueue
 from plivo_node.run.item_io import encode_line
 
 DEFAULT_CHUNK_SIZE = 100
+# Binary data (base64, as stored) a queued run carries through Redis: per item, enough for an
+# MMS's media at the size providers accept (a few MB); per run, a bound on what all of its
+# chunks hold in Redis's memory at once.
+MAX_ITEM_BINARY = 16 * 1024 * 1024
+MAX_RUN_BINARY = 256 * 1024 * 1024
 SWEEP_SECONDS = 2.0
 # After a chunk could not run: how long to wait for the chunks being run to end.
 SETTLE_SECONDS = 60.0
@@ -39,16 +44,66 @@ def run_id_for(run_key: str, output: Path) -> str:
     return digest.hexdigest()[:20]
 
 
+def _megabytes(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size:,} bytes"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def chunk_texts(items: Iterator[Item], size: int) -> Iterator[str]:
-    """The input as chunks of ``size`` items, each JSON lines of the items' json."""
+    """The input as chunks of ``size`` items, each JSON lines of n8n items (``json``, and
+    ``binary`` when the item has some: :func:`chunk_items` reads them back).
+
+    Binary data travels in the chunks, so in Redis's memory until the run is collected: an
+    item over :data:`MAX_ITEM_BINARY` or a run over :data:`MAX_RUN_BINARY` (base64, as
+    stored) is refused before anything is queued.
+    """
     lines: list[str] = []
-    for item in items:
-        lines.append(encode_line(item.json))
+    carried = 0
+    for position, item in enumerate(items):
+        record: dict[str, Any] = {"json": item.json}
+        if item.binary:
+            record["binary"] = {name: entry.to_json() for name, entry in item.binary.items()}
+            weight = sum(len(entry.data) for entry in item.binary.values())
+            carried += weight
+            _check_binary(position, weight, carried)
+        lines.append(encode_line(record))
         if len(lines) == size:
             yield "\n".join(lines)
             lines = []
     if lines:
         yield "\n".join(lines)
+
+
+def _check_binary(position: int, weight: int, carried: int) -> None:
+    fix = (
+        "reference the media by URL instead of carrying the files, split the input into "
+        "smaller runs, or drop --queue to run it in this process"
+    )
+    if weight > MAX_ITEM_BINARY:
+        raise ConfigurationError(
+            f"input item {position} carries {_megabytes(weight)} of binary data; a queued run "
+            f"carries at most {_megabytes(MAX_ITEM_BINARY)} per item through Redis",
+            hint=fix,
+        )
+    if carried > MAX_RUN_BINARY:
+        raise ConfigurationError(
+            f"the input's binary data passes {_megabytes(MAX_RUN_BINARY)} at item {position}; "
+            "a queued run holds all of its chunks in Redis's memory until it is collected",
+            hint=fix,
+        )
+
+
+def chunk_items(text: str) -> list[Item]:
+    """A chunk's items, as :func:`chunk_texts` wrote them."""
+    items = []
+    for line in text.splitlines():
+        record = json.loads(line)
+        binary = {
+            name: BinaryData.from_json(entry) for name, entry in record.get("binary", {}).items()
+        }
+        items.append(Item(json=record["json"], binary=binary))
+    return items
 
 
 @dataclass
@@ -63,6 +118,8 @@ class Collected:
     stopped: str | None = None
     error: str | None = None  # a chunk could not run
     claims_unknown: bool = False  # a chunk failed part-way: it may have sent
+    # Each node type's tally counts, one entry per chunk written (merged into the summary's).
+    tallies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class Ordered:
@@ -116,6 +173,8 @@ class Ordered:
         for code, count in payload["by_code"].items():
             collected.by_code[code] = collected.by_code.get(code, 0) + count
         collected.outputs += payload["outputs"]
+        for node, counts in payload.get("tallies", {}).items():
+            collected.tallies.setdefault(node, []).append(counts)
         collected.claimed += payload.get("claimed", 0)
         collected.chunks += 1
         collected.stopped = payload.get("stopped")
@@ -206,15 +265,18 @@ async def collect(
     *,
     on_written: Callable[[ChunkResult], None],
     stop: asyncio.Event,
+    sweep: bool = True,
 ) -> None:
-    """Read results until every chunk is written, a chunk fails, or ``stop`` is set."""
+    """Read results until every chunk is written, a chunk fails, or ``stop`` is set; with
+    ``sweep``, also sweep the run (as the workers do: a run of many chunks then moves on
+    as soon as one of them notices a vanished worker)."""
     after = "0"
     last_sweep = 0.0
     redis_lost: float | None = None
     while ordered.next_chunk < total_chunks and not stop.is_set():
         try:
             after, results = await state.read_results(after, block_ms=500)
-            if time.monotonic() - last_sweep > SWEEP_SECONDS:
+            if sweep and time.monotonic() - last_sweep > SWEEP_SECONDS:
                 last_sweep = time.monotonic()
                 await state.sweep(queue.enqueue)
         except RedisError:

@@ -1,16 +1,23 @@
-"""What ``serve --queue`` needs to hand work to the workers: enqueue a run for an event, and
-fire a scheduled run once however many servers share the queue.
+"""What ``serve --queue`` needs to hand an event to the workers: queue one run per event,
+however many serve replicas received it.
 
-Both are made idempotent by a key set with ``SET NX`` before anything is queued: a webhook
-delivered twice (the sender retried) or a schedule tick seen by three replicas queues one run.
-The key outlives any retry window (``remember_seconds``), and a run is queued with the same
-chunks, journal and workers as ``run --queue`` (:mod:`plivo_node.queue.submit`).
+The run is made idempotent by a key set with ``SET NX`` before anything is queued: a webhook
+delivered twice (the sender retried, possibly to another replica behind the same load
+balancer) queues one run. The key holds the id of the replica that won it, so that replica,
+restarted after a crash, knows the run is its own to create (if the crash came first), wait
+for and collect; another replica only waits for it. The key outlives any retry window
+(``remember_seconds``), and a run is queued with the same chunks, journal and workers as
+``run --queue`` (:mod:`plivo_node.queue.submit`).
+
+Schedules need nothing more: a tick enters each replica's local event queue as an event with
+the dedupe key ``tick:<epoch>``, so the same forwarding fires it once across replicas.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
@@ -23,10 +30,34 @@ from plivo_node.queue.submit import DEFAULT_CHUNK_SIZE, chunk_texts, create_run
 DAY = 24 * 3600
 
 
-async def claim_once(redis: aioredis.Redis, name: str, *, remember_seconds: float) -> bool:
-    """``True`` for the first caller with ``name`` (within ``remember_seconds``), else False."""
+# KEYS the claim. ARGV holder, milliseconds to remember it. Returns who holds it now.
+_CLAIM_ONCE = """
+local current = redis.call('GET', KEYS[1])
+if current then return current end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+"""
+
+
+async def claim_once(
+    redis: aioredis.Redis, name: str, *, holder: str, remember_seconds: float
+) -> str:
+    """Claim ``name`` for ``holder`` unless someone holds it (within ``remember_seconds``);
+    returns who holds it now (``holder`` when the claim is new or already its own)."""
     key = f"{keys.PREFIX}:once:{name}"
-    return bool(await redis.set(key, "1", nx=True, px=round(remember_seconds * 1000)))
+    claim = redis.register_script(_CLAIM_ONCE)
+    current = await claim(keys=[key], args=[holder, round(remember_seconds * 1000)])
+    return str(current.decode() if isinstance(current, bytes) else current)
+
+
+def event_run_id(event_id: str) -> str:
+    return hashlib.sha256(f"event\0{event_id}".encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class EventRun:
+    run_id: str
+    ours: bool  # this holder queued it: it collects the output and forgets the run
 
 
 async def enqueue_event_run(
@@ -34,46 +65,30 @@ async def enqueue_event_run(
     queue: ChunkQueue,
     *,
     event_id: str,
+    holder: str,
     pipeline_text: str,
     pipeline_file: str,
     items: Iterable[Item],
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     remember_seconds: float = 7 * DAY,
-) -> str | None:
-    """Queue a run of the pipeline over an event's items; its run id, or ``None`` when this
-    event (its id: the sender's delivery id, or a digest of the body) was queued before."""
-    if not await claim_once(redis, f"event:{event_id}", remember_seconds=remember_seconds):
-        return None
-    run_id = hashlib.sha256(f"event\0{event_id}".encode()).hexdigest()[:20]
-    await create_run(
-        RunState(redis, run_id),
-        queue,
-        pipeline_text=pipeline_text,
-        pipeline_file=pipeline_file,
-        mode="auto",
-        chunks=list(chunk_texts(iter(items), chunk_size)),
+) -> EventRun:
+    """The run of the pipeline over an event's items (``event_id``: the same for every
+    delivery of the event), queued unless it was queued before."""
+    claimed_by = await claim_once(
+        redis, f"event:{event_id}", holder=holder, remember_seconds=remember_seconds
     )
-    return run_id
-
-
-async def fire_schedule_once(
-    redis: aioredis.Redis,
-    queue: ChunkQueue,
-    *,
-    schedule: str,
-    fire_time: int,
-    pipeline_text: str,
-    pipeline_file: str,
-    remember_seconds: float = 7 * DAY,
-) -> str | None:
-    """Queue a scheduled run for the tick ``fire_time`` (its epoch second, as every replica
-    computes it from the schedule); ``None`` when another replica already fired this tick."""
-    return await enqueue_event_run(
-        redis,
-        queue,
-        event_id=f"schedule:{schedule}:{fire_time}",
-        pipeline_text=pipeline_text,
-        pipeline_file=pipeline_file,
-        items=[Item(json={})],  # like n8n's schedule trigger: one empty item
-        remember_seconds=remember_seconds,
-    )
+    run_id = event_run_id(event_id)
+    ours = claimed_by == holder
+    state = RunState(redis, run_id)
+    # Ours and not there: the first delivery, or a crash of this holder between its claim and
+    # the run's creation. Ours and there: a re-forward after a crash, the run goes on.
+    if ours and not await redis.exists(state.meta):
+        await create_run(
+            state,
+            queue,
+            pipeline_text=pipeline_text,
+            pipeline_file=pipeline_file,
+            mode="auto",
+            chunks=list(chunk_texts(iter(items), chunk_size)),
+        )
+    return EventRun(run_id, ours)

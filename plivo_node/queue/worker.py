@@ -29,25 +29,27 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
-from plivo_node.core.items import Item
+from plivo_node.core.node import RunTally
 from plivo_node.queue import keys
 from plivo_node.queue.chunks import RunState
+from plivo_node.queue.clients import open_shared_clients
 from plivo_node.queue.engine import ChunkQueue, ConsumingWorker, chunk_worker
 from plivo_node.queue.journal import ChunkJournal
 from plivo_node.queue.limits import AccountLimits
 from plivo_node.queue.metered import MeteredClient
 from plivo_node.queue.metrics import WorkerMetrics
 from plivo_node.queue.redis_url import QueueAddress, check_server, connect
+from plivo_node.queue.submit import chunk_items
 from plivo_node.run.engine import ItemResult, RunStop, Step
 from plivo_node.run.graph import Graph
 
@@ -58,6 +60,9 @@ SWEEP_SECONDS = 2.0
 STALL_SECONDS = 15.0
 # How long a worker waits for Redis to come back before giving up a chunk's hand-over.
 REDIS_WAIT_SECONDS = 300.0
+REDIS_RETRY_SECONDS = 1.0
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -70,20 +75,14 @@ class LoadedRun:
     never_repeat_lanes: frozenset[int]
     stack: contextlib.AsyncExitStack
     limits: list[AccountLimits] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # the account keys it sends for
+    # Each node type's tally maker: a chunk's counts go back to the run, which merges them.
+    tallies: dict[str, Callable[[], RunTally]] = field(default_factory=dict)
     # Each node type's run scope (the suppression list), opened around every chunk: a scope
     # lives in one task's context, and chunks run in tasks of their own.
     scopes: list[Callable[[], contextlib.AbstractContextManager[object]]] = field(
         default_factory=list
     )
-
-
-def _account_key(node: str, fields: Mapping[str, str]) -> str:
-    """Which account a node's limits are shared by: a digest of its credentials (never the
-    credentials themselves), so every worker sending for one account shares one window."""
-    digest = hashlib.sha256(node.encode())
-    for name, value in sorted(fields.items()):
-        digest.update(b"\0" + name.encode() + b"\0" + value.encode())
-    return digest.hexdigest()[:24]
 
 
 class QueueWorker:
@@ -126,11 +125,24 @@ class QueueWorker:
         # (a stall longer than its liveness) and the chunk come back to it, what its first
         # attempt still tries to claim is refused.
         holder = f"{self.worker_id}#{attempt}"
-        taken = await state.take(chunk, attempt, holder)
+        # Every step of the chunk's protocol below waits for Redis to answer (a restart)
+        # rather than failing the job: a take or a finish that raised would leave the chunk
+        # owned by a worker that lives on and runs it no more, which no sweep hands on (its
+        # owner is alive), and arq keeps the failed job's in-progress mark for JOB_TIMEOUT,
+        # so the run would wait for ever. Each step is safe to repeat.
+        patient = self._patiently
+        taken = await patient(lambda: state.take(chunk, attempt, holder))
         if taken != "taken":
             return taken
+
+        def finish(kind: str, payload: Mapping[str, Any]) -> Awaitable[bool]:
+            return patient(lambda: state.finish(chunk, holder, attempt, kind, payload))
+
+        def give_back() -> Awaitable[None]:
+            return patient(lambda: state.release(chunk, holder, queue.enqueue))
+
         if self._draining:  # the drain began while the chunk was being taken: give it back
-            await state.release(chunk, holder, queue.enqueue)
+            await give_back()
             return "released"
         stop = RunStop()
         self._running[(run_id, chunk)] = stop
@@ -138,44 +150,44 @@ class QueueWorker:
             try:
                 run = await self._load(state)
             except PlivoNodeError as exc:  # before any item of the chunk: nothing was claimed
-                report = {"message": str(exc), "claimed": 0}
-                await state.finish(chunk, holder, attempt, "error", report)
+                await finish("error", {"message": str(exc), "claimed": 0})
                 return "error"
             payload = await self._execute(state, run, chunk, holder, stop)
         except PlivoNodeError as exc:
-            await state.finish(chunk, holder, attempt, "error", {"message": str(exc)})
+            await finish("error", {"message": str(exc)})
             return "error"
         except RedisError:
             # Redis went away mid-chunk (a restart): what was claimed stays claimed; once
             # Redis is back the chunk goes to its next attempt, which sends the rest.
-            await self._give_back(state, chunk, holder)
+            await give_back()
             return "released"
         except Exception as exc:  # a bug: reported to the run, which stops  # noqa: BLE001
             message = f"worker {self.worker_id} failed on this chunk: {type(exc).__name__}: {exc}"
-            await state.finish(chunk, holder, attempt, "error", {"message": message})
+            await finish("error", {"message": message})
             return "error"
         finally:
             del self._running[(run_id, chunk)]
         if payload is None:  # drained part-way: another worker finishes it from the journal
-            await state.release(chunk, holder, queue.enqueue)
+            await give_back()
             return "released"
-        if await state.finish(chunk, holder, attempt, "result", payload):
+        # Repeated after a lost answer, a finish that was done finds the chunk no longer
+        # owned and returns False: its result is published all the same.
+        if await finish("result", payload):
             self.metrics.chunks += 1
             return "finished"
         return "lost"  # the sweep gave this worker up: its result is another's to publish
 
-    async def _give_back(self, state: RunState, chunk: int, holder: str) -> None:
-        assert self._queue is not None
+    async def _patiently(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``, again every second while Redis does not answer, for at most
+        REDIS_WAIT_SECONDS."""
         deadline = time.monotonic() + REDIS_WAIT_SECONDS
         while True:
             try:
-                await state.release(chunk, holder, self._queue.enqueue)
+                return await call()
             except RedisError:
                 if time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(1.0)
-            else:
-                return
+                await asyncio.sleep(REDIS_RETRY_SECONDS)
 
     async def _consume(self) -> None:
         """arq's consume loop, started again when Redis drops (a restart, a failover)."""
@@ -199,7 +211,7 @@ class QueueWorker:
         from plivo_node.run.runner import execute  # noqa: PLC0415
 
         text = await state.redis.get(state.input_key(chunk))
-        items = [Item(json=json.loads(line)) for line in (text or b"").decode().splitlines()]
+        items = chunk_items((text or b"").decode())
         journal = await ChunkJournal.load(state.redis, state.run_id, chunk, holder)
         lines: list[str] = []
         metrics = self.metrics
@@ -211,6 +223,7 @@ class QueueWorker:
             elif lane in run.never_repeat_lanes:
                 metrics.sent += 1
 
+        tallies = {name: make() for name, make in run.tallies.items()}
         try:
             with contextlib.ExitStack() as scopes:
                 for open_scope in run.scopes:
@@ -222,6 +235,7 @@ class QueueWorker:
                     lines.append,
                     graph=run.graph,
                     journal=journal,
+                    tallies=tallies,
                     on_result=on_result,
                     stop=stop,
                 )
@@ -238,26 +252,36 @@ class QueueWorker:
             "by_code": dict(summary.by_code),
             "outputs": summary.outputs,
             "claimed": journal.claimed,
+            "tallies": {name: tally.counts() for name, tally in tallies.items()},
             "stopped": str(summary.stopped) if summary.stopped is not None else None,
         }
 
     async def _load(self, state: RunState) -> LoadedRun:
-        run_id = state.run_id
-        async with self._loading.setdefault(run_id, asyncio.Lock()):
-            if run_id not in self._runs:
-                self._runs[run_id] = await self._open_run(state)
-        return self._runs[run_id]
+        """The run's pipeline, opened once per pipeline (its text, file name and mode), not
+        once per run: serve --queue queues a run per event, and each would otherwise open
+        its clients and check its credentials again."""
+        meta: dict[bytes, bytes] = await state.redis.hgetall(state.meta)  # type: ignore[misc]
+        if b"pipeline" not in meta:
+            raise PlivoNodeError(f"the queued run {state.run_id} is gone from the queue")
+        digest = hashlib.sha256()
+        for name in (b"file", b"pipeline", b"mode"):
+            digest.update(meta.get(name, b"") + b"\0")
+        key = digest.hexdigest()
+        async with self._loading.setdefault(key, asyncio.Lock()):
+            if key not in self._runs:
+                self._runs[key] = await self._open_run(meta)
+        run = self._runs[key]
+        # Which accounts the run sends for (digests, never credentials): queue status groups by it.
+        await state.redis.hset(state.meta, "accounts", ",".join(run.accounts))  # type: ignore[misc]
+        return run
 
-    async def _open_run(self, state: RunState) -> LoadedRun:
+    async def _open_run(self, meta: Mapping[bytes, bytes]) -> LoadedRun:
         from plivo_node.commands.console import load_pipeline  # noqa: PLC0415
-        from plivo_node.commands.run_setup import api_targets, client_options, run_scopes  # noqa: PLC0415
+        from plivo_node.commands.run_setup import run_scopes  # noqa: PLC0415
         from plivo_node.core.node import RunSettings  # noqa: PLC0415
         from plivo_node.run.pipeline import build_steps  # noqa: PLC0415
         from plivo_node.run.registry import NodeRegistry  # noqa: PLC0415
 
-        meta: dict[bytes, bytes] = await state.redis.hgetall(state.meta)  # type: ignore[misc]
-        if not meta:
-            raise PlivoNodeError(f"the queued run {state.run_id} is gone from the queue")
         registry = NodeRegistry()
         with tempfile.TemporaryDirectory(prefix="plivo-node-run-") as folder:
             path = Path(folder) / meta[b"file"].decode()
@@ -285,25 +309,28 @@ class QueueWorker:
             stack=stack,
         )
         try:
-            mode = meta.get(b"mode", b"auto").decode()
-            targets = await stack.enter_async_context(api_targets(spec, mode, nodes))
-            for target in targets:
-                assert self._redis is not None
-                options = client_options(spec, steps, target.factory, retry_unknown=False)
-                limits = AccountLimits(
-                    self._redis,
-                    _account_key(target.node.name, target.fields),
-                    owner=self.worker_id,
-                    lease_seconds=options.timeout * 2 + 5,
-                )
-                run.limits.append(limits)
-                options = dataclasses.replace(options, shared_limits=limits)
-                client = await stack.enter_async_context(
-                    target.factory.connect(target.fields, options)
-                )
+            assert self._redis is not None
+            opened = await open_shared_clients(
+                stack,
+                self._redis,
+                spec,
+                steps,
+                nodes,
+                mode=meta.get(b"mode", b"auto").decode(),
+                owner=self.worker_id,
+            )
+            for shared in opened:
+                target = shared.target
                 if not target.embedded_sandbox:
-                    await target.factory.check(client, target.fields)
-                run.clients[target.node.name] = MeteredClient(client, self.metrics)
+                    await target.factory.check(shared.client, target.fields)
+                run.clients[target.node.name] = MeteredClient(shared.client, self.metrics)
+                run.accounts.append(shared.account)
+                run.limits.append(shared.limits)
+            run.tallies = {
+                name: node.type.tally
+                for name in dict.fromkeys(step.node for step in steps)
+                if (node := registry.get(name)).type.tally is not None
+            }
             # Every chunk's sends are screened against the suppression list, as in one process.
             run_settings = RunSettings(spec.settings.suppression, timezone=spec.settings.timezone)
             run.scopes = list(run_scopes(registry, steps, run_settings))
@@ -402,6 +429,14 @@ class QueueWorker:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             with contextlib.suppress(Exception):  # Redis away: the next sweep tries again
+                # One worker sweeps per interval, whichever asks first: a sweep costs a few
+                # commands per queued run (serve --queue queues a run per event), which every
+                # worker repeating would multiply by the number of workers.
+                turn = await self._redis.set(
+                    keys.SWEEPER, self.worker_id, nx=True, px=round(SWEEP_SECONDS * 900)
+                )
+                if not turn:
+                    continue
                 for raw in await self._redis.smembers(keys.RUNS):  # type: ignore[misc]
                     await RunState(self._redis, raw.decode()).sweep(self._queue.enqueue)
 

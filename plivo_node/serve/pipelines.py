@@ -128,18 +128,23 @@ class ServedPipeline:
         """Run one event to its end, then mark it done; interrupted, it stays queued."""
         if self._closing:
             return
-        self._observe(event)
+        self.observe(event)
         if event.kind in self.settings.events:
             lines = await self._execute(event)
             if lines is None:
                 return  # stopped by a shutdown: it runs (resumes) on the next start
-            for line in lines:
-                self.output.write_line(_with_event(line, event.id))
-            self.output.flush()
+            self.write_output(event.id, lines)
         await queue.done(event.id)
         EventJournal(self.journal, event.id).discard()
 
-    def _observe(self, event: QueuedEvent) -> None:
+    def write_output(self, event_id: int, lines: Sequence[str]) -> None:
+        """An event's output lines, each tagged with the event's id."""
+        for line in lines:
+            self.output.write_line(_with_event(line, event_id))
+        self.output.flush()
+
+    def observe(self, event: QueuedEvent) -> None:
+        """The trigger's observers (delivery store, suppression list) see the event."""
         for observer in self.trigger.observers if self.trigger is not None else ():
             try:
                 observer(event.kind, event.params)

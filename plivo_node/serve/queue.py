@@ -77,6 +77,9 @@ class QueuedEvent:
     # its run skips reading the journal. False (the safe default) for an event queued before
     # this start, whose run may have begun before a crash.
     fresh: bool = False
+    # Equal for every delivery of the event (the trigger's dedupe key): what serve replicas
+    # sharing a queue (serve --queue) recognise one event by.
+    dedupe: str = ""
 
 
 @dataclass
@@ -218,12 +221,17 @@ class EventQueue:
         """Every event not yet done, oldest first (what a restart runs)."""
         self._commit()
         rows = self._connection.execute(
-            "SELECT id, webhook, kind, params, order_key FROM event "
+            "SELECT id, webhook, kind, params, order_key, dedupe FROM event "
             "WHERE state = 'queued' ORDER BY id"
         )
         return [
             QueuedEvent(
-                id=row[0], webhook=row[1], kind=row[2], params=json.loads(row[3]), order_key=row[4]
+                id=row[0],
+                webhook=row[1],
+                kind=row[2],
+                params=json.loads(row[3]),
+                order_key=row[4],
+                dedupe=row[5],
             )
             for row in rows
         ]
@@ -258,4 +266,5 @@ def queued_event(event_id: int, webhook: str, event: WebhookEvent) -> QueuedEven
         params=event.params,
         order_key=event.order_key,
         fresh=True,
+        dedupe=event.dedupe_key,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import signal
 import socket
@@ -29,10 +30,34 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def restartable_port() -> int:
+    """A free port below the ephemeral range, for a server a test stops and starts again on
+    the same port. A port from bind(0) is an ephemeral one: while its server is down, any
+    process's outgoing connection may be given it as its local port (busy machines open
+    thousands), and the restart then fails to bind it. Only explicit binds use this range."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(10000, low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between 10000 and {low}")
+
+
 @dataclass
 class RedisServer:
     directory: Path
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=restartable_port)
     extra: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
@@ -56,6 +81,10 @@ class RedisServer:
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:  # e.g. the port was taken meanwhile
+                raise RuntimeError(
+                    f"redis-server exited ({self.process.returncode}) on port {self.port}"
+                )
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     return

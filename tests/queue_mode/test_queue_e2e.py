@@ -275,3 +275,106 @@ async def test_workers_skip_suppressed_destinations(
     assert records[7]["error"]["code"] == "suppressed"
     assert "14155560007" not in {m["dst"] for m in sandbox.state.messages}
     assert len(sandbox.state.messages) == 19
+
+
+def _summary_tally_lines(err: str) -> list[str]:
+    """The summary's node lines: SMS segments, MMS, the cost estimate."""
+    wanted = ("SMS segments:", "MMS:", "estimated cost:")
+    return [line.strip() for line in err.splitlines() if line.strip().startswith(wanted)]
+
+
+async def test_a_queued_run_prints_the_cost_lines_a_local_run_prints(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Any
+) -> None:
+    """Each chunk's tally goes back to the run, which merges them and prices them once:
+    the summary's segments and cost equal a run in one process over the same input."""
+    contacts = "".join(f"n{i},+1415556{i:04d}\n" for i in range(30))
+    contacts += "".join(f"{'long' * 50}{i},+4420794{i:05d}\n" for i in range(7))  # 2+ segments
+    (tmp_path / "contacts.csv").write_text("name,phone\n" + contacts)
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(PIPELINE)
+    env = sandbox_env(sandbox, tmp_path / "state")
+    code, local_err = await run_queued(env, str(pipeline), "--output", str(tmp_path / "l.jsonl"))
+    assert code == 0, local_err
+    pool = Workers(env, redis_server.url, tmp_path)
+    await pool.start(2)
+    try:
+        code, queued_err = await run_queued(
+            env, str(pipeline), "--queue", redis_server.url, "--chunk-size", "4"
+        )
+    finally:
+        await pool.stop()
+    assert code == 0, queued_err + pool.logs()
+    local = _summary_tally_lines(local_err)
+    assert [line.split(":")[0] for line in local] == ["SMS segments", "estimated cost"]
+    assert "GB" in local[1]
+    assert _summary_tally_lines(queued_err) == local
+
+
+MMS_PIPELINE = """\
+version: 1
+name: Queued pictures
+steps:
+  - name: Send
+    node: plivo
+    onError: continueRegularOutput
+    parameters:
+      resource: mms
+      operation: send
+      from: "+14155550100"
+      to: "={{ $json.phone }}"
+      message: "=For {{ $json.name }}"
+      additionalFields: {binary_properties: photo}
+"""
+
+
+async def test_items_with_binary_data_are_carried_to_the_workers_and_come_back_paired(
+    tmp_path: Path, redis_server: RedisServer, sandbox: Any
+) -> None:
+    """MMS media given as n8n binary data: each item's file reaches the worker that sends
+    it (uploaded, then sent as a media id), and the outputs are paired in input order."""
+    import base64  # noqa: PLC0415
+
+    items = [
+        {
+            "json": {"name": f"n{i}", "phone": f"+1415556{i:04d}"},
+            "binary": {
+                "photo": {
+                    "data": base64.b64encode(bytes([i]) * (1000 + i)).decode(),
+                    "mimeType": "image/jpeg",
+                    "fileName": f"p{i}.jpg",
+                }
+            },
+        }
+        for i in range(12)
+    ]
+    (tmp_path / "items.json").write_text(json.dumps(items))
+    pipeline = tmp_path / "mms.yaml"
+    pipeline.write_text(MMS_PIPELINE)
+    env = sandbox_env(sandbox, tmp_path / "state")
+    pool = Workers(env, redis_server.url, tmp_path)
+    await pool.start(2)
+    try:
+        code, err = await run_queued(
+            env,
+            str(pipeline),
+            "--input",
+            str(tmp_path / "items.json"),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+            "--queue",
+            redis_server.url,
+            "--chunk-size",
+            "5",
+        )
+    finally:
+        await pool.stop()
+    assert code == 0, err + pool.logs()
+    records = _output(tmp_path)
+    assert [r["pairedItem"]["item"] for r in records] == list(range(12))
+    assert [r["json"]["media_count"] for r in records] == [1] * 12
+    assert "MMS: 12 messages" in err
+    by_destination = {m["dst"]: m for m in sandbox.state.messages}
+    assert len(by_destination) == 12
+    uploads = sorted((m["file_name"], m["size"]) for m in sandbox.state.media.values())
+    assert uploads == sorted((f"p{i}.jpg", 1000 + i) for i in range(12))

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from plivo_node.core.api import ApiClient
 from plivo_node.core.errors import PlivoNodeError
@@ -191,6 +192,17 @@ class MessageTally:
     def count(self, output: Mapping[str, object]) -> None:
         count_segments(self.segments_by_country, output)
         count_mms(self.mms_by_country, output)
+
+    def counts(self) -> dict[str, Any]:
+        return {"sms": dict(self.segments_by_country), "mms": dict(self.mms_by_country)}
+
+    def merge(self, counts: Mapping[str, Any]) -> None:
+        for mine, theirs in (
+            (self.segments_by_country, counts.get("sms")),
+            (self.mms_by_country, counts.get("mms")),
+        ):
+            if isinstance(theirs, Mapping):
+                mine.update({str(c): int(n) for c, n in theirs.items()})
 
     async def complete(self, client: ApiClient) -> None:
         if self.segments_by_country:
