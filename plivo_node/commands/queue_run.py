@@ -300,7 +300,6 @@ def _print_queue_summary(
     started: float,
 ) -> None:
     from plivo_node.commands.console import err, print_summary  # noqa: PLC0415
-    from plivo_node.queue.submit import Collected  # noqa: PLC0415
     from plivo_node.run.runner import RunSummary, StepCounts  # noqa: PLC0415
 
     summary = RunSummary(
