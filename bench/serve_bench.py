@@ -73,16 +73,21 @@ def senders(count: int) -> list[str]:
     return [f"1{areas[i // 9000]}555{1000 + i % 9000:04d}" for i in range(count)]
 
 
-async def start_serve(
-    pipeline: Path, state: Path, sandbox: Sandbox
-) -> tuple[asyncio.subprocess.Process, str]:
-    env = {
+def environment(sandbox: Sandbox, state: Path) -> dict[str, str]:
+    """serve's environment: the sandbox's account and its own state directory."""
+    return {
         **os.environ,
         "PLIVO_AUTH_ID": AUTH_ID,
         "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
         "PLIVO_API_URL": sandbox.url,
         "PLIVO_NODE_STATE_DIR": str(state),
     }
+
+
+async def start_serve(
+    pipeline: Path, env: dict[str, str], *extra: str
+) -> tuple[asyncio.subprocess.Process, str]:
+    """serve in a subprocess, once it listens, and its webhook's URL."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -91,6 +96,7 @@ async def start_serve(
         str(pipeline),
         "--port",
         "0",
+        *extra,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
@@ -206,7 +212,7 @@ def cpu_seconds(pid: int) -> float:
 async def throughput(args: argparse.Namespace, work: Path, sandbox: Sandbox, label: str) -> None:
     pipeline = work / f"{label}.yaml"
     state = work / f"state-{label}"
-    process, url = await start_serve(pipeline, state, sandbox)
+    process, url = await start_serve(pipeline, environment(sandbox, state))
     server_cpu = cpu_seconds(process.pid)
     client_cpu = time.process_time()
     latencies, acked, elapsed = await burst(url, senders(args.events), args.connections)
@@ -239,13 +245,13 @@ async def kill_test(args: argparse.Namespace, work: Path, sandbox: Sandbox) -> b
     state = work / "state-kill"
     numbers = senders(args.events)
     before = dict(sandbox.state.destination_counts)
-    process, url = await start_serve(pipeline, state, sandbox)
+    process, url = await start_serve(pipeline, environment(sandbox, state))
     _lat, acked, _elapsed = await burst(
         url, numbers, args.connections, kill=process, kill_after=args.kill_after
     )
     await process.wait()
     ran_before = len(output_lines(state))
-    process, _url = await start_serve(pipeline, state, sandbox)
+    process, _url = await start_serve(pipeline, environment(sandbox, state))
     # Every event committed before the kill runs now; wait until the output stops growing.
     last, quiet = -1, 0
     while quiet < 10:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import statistics
 import sys
@@ -28,41 +27,18 @@ import time
 from pathlib import Path
 
 from queue_bench import start_redis
-from serve_bench import AUTH_ID, AUTH_TOKEN, PIPELINE, burst, cpu_seconds, senders
+from serve_bench import (
+    AUTH_ID,
+    AUTH_TOKEN,
+    PIPELINE,
+    burst,
+    cpu_seconds,
+    environment,
+    senders,
+    start_serve,
+)
 
 from plivo_sandbox import Sandbox, SandboxConfig
-
-
-def environment(sandbox: Sandbox, state: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PLIVO_AUTH_ID": AUTH_ID,
-        "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
-        "PLIVO_API_URL": sandbox.url,
-        "PLIVO_NODE_STATE_DIR": str(state),
-    }
-
-
-async def start_serve(
-    pipeline: Path, env: dict[str, str], queue: str | None
-) -> tuple[asyncio.subprocess.Process, str]:
-    import re  # noqa: PLC0415
-
-    extra = ["--queue", queue] if queue else []
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "plivo_node.cli", "serve", str(pipeline), "--port", "0", *extra,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    assert process.stdout is not None
-    url = ""
-    while True:
-        line = (await process.stdout.readline()).decode()
-        if not line:
-            raise SystemExit("serve ended before listening")
-        found = re.search(r"(http://\S+/webhook/bench)", line)
-        url = found.group(1) if found else url
-        if "listening on" in line:
-            return process, url
 
 
 async def start_worker(env: dict[str, str], queue: str) -> asyncio.subprocess.Process:
@@ -87,7 +63,8 @@ async def one(
     state = work / f"state-{workers}-{bool(queue)}"
     env = environment(sandbox, state)
     processes = [await start_worker(env, str(queue)) for _ in range(workers if queue else 0)]
-    serve, url = await start_serve(work / "bench.yaml", env, queue)
+    extra = ("--queue", queue) if queue else ()
+    serve, url = await start_serve(work / "bench.yaml", env, *extra)
     numbers = senders(args.events)
     before = {n: sandbox.state.destination_counts.get(n, 0) for n in numbers}
     started = time.perf_counter()
