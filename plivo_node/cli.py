@@ -469,11 +469,7 @@ async def _credentials_test(pipeline: Path | None, node_name: str | None) -> int
             other_types=block_types - {credential.name},
         )
         if fields is None:
-            wanted = " and ".join(
-                credential.environment[prop.name]
-                for prop in credential.properties
-                if prop.required and prop.name in credential.environment
-            )
+            wanted = credential.required_variables()
             raise ConfigurationError(
                 f"no credentials configured for node '{node.name}'",
                 hint=f"set {wanted + ', or use ' if wanted else 'use '}--pipeline with credentials",

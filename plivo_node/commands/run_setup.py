@@ -133,11 +133,7 @@ async def api_targets(
                     continue
             sandbox = factory.sandbox()
             if mode == "live" or sandbox is None:
-                wanted = " and ".join(
-                    credential.environment[prop.name]
-                    for prop in credential.properties
-                    if prop.required and prop.name in credential.environment
-                )
+                wanted = credential.required_variables()
                 why = "--live needs credentials" if mode == "live" else "no credentials configured"
                 has_none = "" if sandbox is not None else f" and node '{node.name}' has no sandbox"
                 raise ConfigurationError(

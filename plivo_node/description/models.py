@@ -278,6 +278,15 @@ class CredentialType(_Model):
         """Names of the fields whose values are secrets (``typeOptions.password``)."""
         return frozenset(prop.name for prop in self.properties if prop.is_secret)
 
+    def required_variables(self) -> str:
+        """The environment variables that give the required fields, for a hint: ``"A and B"``
+        (empty when none has one)."""
+        return " and ".join(
+            self.environment[prop.name]
+            for prop in self.properties
+            if prop.required and prop.name in self.environment
+        )
+
     def to_n8n_json(self) -> dict[str, Any]:
         """The credential type as n8n JSON (camelCase keys, unset fields left out; the
         ``environment`` extension is ours, not n8n's, and is left out too)."""

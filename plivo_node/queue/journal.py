@@ -25,9 +25,8 @@ from redis.exceptions import RedisError
 
 from plivo_node.core.errors import PlivoNodeError
 from plivo_node.core.items import JsonObject
-from plivo_node.core.redaction import redact_json_text
 from plivo_node.queue import keys
-from plivo_node.run.journal import ItemState, Record
+from plivo_node.run.journal import ItemState, Record, journal_text
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
@@ -177,8 +176,7 @@ class ChunkJournal:
         outputs: Sequence[JsonObject] | str,
         fingerprint: str | None = None,
     ) -> None:
-        encoded = outputs if isinstance(outputs, str) else _ENCODER.encode(list(outputs))
-        encoded = redact_json_text(encoded)
+        encoded = journal_text(outputs)
         self._pending += [f"{step}:{index}", self._value(ItemState(state), encoded, fingerprint)]
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.ensure_future(self._flush_soon())

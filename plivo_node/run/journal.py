@@ -235,6 +235,13 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _Row = tuple[int, int, str, str | None, str | None]
 
 
+def journal_text(outputs: Sequence[JsonObject] | str) -> str:
+    """An item's outputs as every journal stores them: a JSON list, redacted (the last guard,
+    as for the output file). A str is the list already encoded (the runner encodes it once)."""
+    encoded = outputs if isinstance(outputs, str) else _ENCODER.encode(list(outputs))
+    return redact_json_text(encoded)
+
+
 class ItemJournal(Protocol):
     """What the steps of a run use of a journal (:class:`StepJournal` reads and writes through
     it): :class:`RunJournal` in one process, a view of one that keeps several runs apart (as
@@ -385,10 +392,7 @@ class RunJournal:
         final = ItemState(state)
         if final not in _FINAL_STATES:
             raise ValueError(f"complete() records an outcome, not {final.value!r}")
-        # A str is the outputs already encoded as a JSON list (the runner encodes each once).
-        encoded = outputs if isinstance(outputs, str) else _ENCODER.encode(list(outputs))
-        encoded = redact_json_text(encoded)  # the last guard, as for the output file
-        self._pending_rows.append((step, index, final.value, encoded, fingerprint))
+        self._pending_rows.append((step, index, final.value, journal_text(outputs), fingerprint))
         self._schedule_flush()
 
     async def close(self, *, finished: bool = False) -> None:

@@ -33,11 +33,7 @@ def trigger_fields(
         credential, spec.credentials, os.environ, service=f"the {node.name} webhook"
     )
     if fields is None:
-        wanted = " and ".join(
-            credential.environment[prop.name]
-            for prop in credential.properties
-            if prop.required and prop.name in credential.environment
-        )
+        wanted = credential.required_variables()
         raise ConfigurationError(
             f"no credentials to check the signatures of '{node.name}' requests with",
             hint=f"set {wanted + ', or ' if wanted else ''}a credentials block "
