@@ -6,6 +6,7 @@ account."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import signal
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from plivo_sandbox import Sandbox
-from tests.serve.conftest import AUTH_TOKEN, OUR_NUMBER, auto_reply, serve_env, start_serve
+from tests.serve.conftest import AUTH_ID, AUTH_TOKEN, OUR_NUMBER, auto_reply, serve_env, start_serve
 
 pytestmark = pytest.mark.slow  # each test starts plivo-node processes
 
@@ -25,6 +26,16 @@ MISSED_CALL = EXAMPLES / "missed_call_text.yaml"
 def app_of(sandbox: Sandbox, number: str = OUR_NUMBER) -> str | None:
     uri = sandbox.state.numbers[number]["application"]
     return str(uri).rstrip("/").rpartition("/")[2] if uri else None
+
+
+def assert_no_secret_in(state: Path) -> None:
+    """No file serve wrote (attach record, queue, journals, outputs) holds the token, nor the
+    Basic credentials made from it."""
+    basic = base64.b64encode(f"{AUTH_ID}:{AUTH_TOKEN}".encode())
+    for path in (p for p in state.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        assert AUTH_TOKEN.encode() not in data, path
+        assert basic not in data, path
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:
@@ -53,12 +64,14 @@ async def test_the_number_points_at_serve_until_sigterm_puts_it_back(
     assert [
         (e["number"], e["previous_app_id"], e["created_app_id"]) for e in record["entries"]
     ] == [(OUR_NUMBER, before, during)]
+    assert_no_secret_in(state)
     assert await serve.stop(signal.SIGTERM) == 0
     assert app_of(sandbox) == before
     assert set(sandbox.state.applications) == apps_before  # the created one is deleted
     assert not (state / "serve" / "attached.json").exists()
     assert f"points at application {before} again".encode() in serve.stderr
     assert AUTH_TOKEN.encode() not in serve.stderr
+    assert_no_secret_in(state)
 
 
 async def test_a_number_without_an_application_has_none_again_after_sigint(
