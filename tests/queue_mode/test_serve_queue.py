@@ -294,3 +294,15 @@ def test_serve_refuses_a_pipeline_the_workers_cannot_run(
     assert f"{pipeline}: queue mode runs pipelines whose steps each read one input" in err
     assert "serve it without --queue" in err
     assert "Traceback" not in err
+
+
+def test_the_queue_serve_chose_is_kept_without_its_password(tmp_path: Path) -> None:
+    from plivo_node.queue.redis_url import parse_queue_url  # noqa: PLC0415
+    from plivo_node.serve.queue_choice import check_queue_choice  # noqa: PLC0415
+
+    address = parse_queue_url("redis://:Redis-Pa55word-42@127.0.0.1:6390/0")
+    assert address.password == "Redis-Pa55word-42"
+    check_queue_choice(tmp_path, address.shown, waiting=1)  # what serve --queue records
+    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert b"redis://127.0.0.1:6390/0" in written
+    assert b"Redis-Pa55word-42" not in written
