@@ -15,6 +15,7 @@ list keeps its first entry.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -83,21 +84,51 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# How long opening the list waits out other processes' locks (see connect).
+OPEN_WAIT_SECONDS = 10.0
+
+
 def connect(path: Path | None = None) -> sqlite3.Connection:
-    """The list's database, created if missing; a clear error when it cannot be opened."""
+    """The list's database, created if missing; a clear error when it cannot be opened.
+
+    Queue workers sharing a state directory open it for every chunk. The first to switch a new
+    file to WAL, and the last connection to close (it checkpoints the log away), hold locks that
+    SQLite reports as "locked" at once rather than through the busy timeout: opening tries again
+    until OPEN_WAIT_SECONDS have passed.
+    """
     path = path if path is not None else database_path()
+    deadline = time.monotonic() + OPEN_WAIT_SECONDS
+    while True:
+        try:
+            return _open(path)
+        except sqlite3.OperationalError as error:
+            contended = "locked" in str(error) or "busy" in str(error)
+            if not contended or time.monotonic() >= deadline:
+                raise _unopenable(path, error) from error
+            time.sleep(0.02)
+        except sqlite3.Error as error:
+            raise _unopenable(path, error) from error
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, timeout=5.0)
     try:
-        connection = sqlite3.connect(path, isolation_level=None, timeout=5.0)
-        connection.execute("PRAGMA journal_mode=WAL")
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(_SCHEMA)
-    except sqlite3.Error as error:
-        raise ConfigurationError(
-            f"cannot open the suppression list {path}: {error}",
-            hint=f"check the file's permissions, or set {STATE_DIR_VARIABLE} to a directory "
-            "plivo-node may write",
-        ) from error
+    except BaseException:
+        connection.close()
+        raise
     path.chmod(0o600)  # phone numbers: owner-only, like the state directory
     return connection
+
+
+def _unopenable(path: Path, error: sqlite3.Error) -> ConfigurationError:
+    return ConfigurationError(
+        f"cannot open the suppression list {path}: {error}",
+        hint=f"check the file's permissions, or set {STATE_DIR_VARIABLE} to a directory "
+        "plivo-node may write",
+    )
 
 
 @contextmanager

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from plivo_node.core.errors import ConfigurationError
 from plivo_node.nodes.plivo.optout_keywords import Intent, intent_of, keyword_of
 from plivo_node.nodes.plivo.suppression import (
     Source,
@@ -109,3 +112,27 @@ def test_the_database_lives_in_the_state_dir_owner_only(
     assert path.stat().st_mode & 0o777 == 0o600
     rows = sqlite3.connect(path).execute("SELECT number FROM suppression").fetchall()
     assert rows == [("14155550102",)]
+
+
+def _open_at(path: str, start: Any) -> str:
+    start.wait()
+    try:
+        for _ in range(100):  # as a worker does for chunk after chunk
+            with opened(Path(path)) as listed:
+                listed.numbers()
+    except ConfigurationError as error:
+        return str(error)
+    return "ok"
+
+
+def test_processes_opening_and_closing_one_list_at_once_all_open_it(tmp_path: Path) -> None:
+    # Queue workers sharing a state directory open the list for every chunk: the first ones
+    # race to create it and switch it to WAL, and the last one to close a connection
+    # checkpoints it while others open theirs. None of this may refuse a worker.
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        start = manager.Barrier(6)
+        path = str(tmp_path / "suppression.sqlite")
+        with context.Pool(6) as pool:
+            results = pool.starmap(_open_at, [(path, start)] * 6)
+    assert results == ["ok"] * 6
